@@ -1,0 +1,43 @@
+"""MCP tool names and which component owns the proposals each one produces.
+
+The owner of a proposal kind is the only component that archives it after acting on the
+operator's response; the operator UI never archives another component's proposal.
+"""
+
+from typing import Final, Literal
+
+TOOL_EGRESS_ALLOW: Final = "egress-allow"
+"""Agent asks for a host (or route) to be allowed."""
+
+TOOL_EGRESS_BLOCK: Final = "egress-block"
+"""Agent asks for a route to be removed or blocked."""
+
+TOOL_EGRESS_TOKEN_ALLOW: Final = "egress-token-allow"
+"""Written by the egress proxy when a request carries a secret; not callable by the agent."""
+
+TOOL_CAPABILITY_BLOCK: Final = "capability-block"
+"""Agent reports that it is blocked on a capability it lacks (free-form, for the operator)."""
+
+TOOL_GITLEAKS_ALLOW: Final = "gitleaks-allow"
+"""Written by the git gate when a push has gitleaks findings; not callable by the agent."""
+
+TOOL_LIST_EGRESS_ROUTES: Final = "list-egress-routes"
+"""Agent reads the bottle's current routes (read-only, no proposal)."""
+
+Component = Literal["egress", "supervise", "gitgate"]
+"""The sidecars that own proposal kinds."""
+
+COMPONENT_FOR_TOOL: Final[dict[str, Component]] = {
+    TOOL_EGRESS_ALLOW: "supervise",
+    TOOL_EGRESS_BLOCK: "supervise",
+    TOOL_CAPABILITY_BLOCK: "supervise",
+    TOOL_LIST_EGRESS_ROUTES: "supervise",
+    TOOL_EGRESS_TOKEN_ALLOW: "egress",
+    TOOL_GITLEAKS_ALLOW: "gitgate",
+}
+"""Which component owns (and alone archives) the proposals of each tool."""
+
+AGENT_CALLABLE_TOOLS: Final = frozenset(
+    {TOOL_EGRESS_ALLOW, TOOL_EGRESS_BLOCK, TOOL_CAPABILITY_BLOCK, TOOL_LIST_EGRESS_ROUTES}
+)
+"""Tools the supervise MCP server exposes to the agent."""
