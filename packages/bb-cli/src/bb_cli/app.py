@@ -1,0 +1,27 @@
+"""The ``bb`` command tree.
+
+Each command group lives in its own module under ``bb_cli.commands`` and is registered
+here. Heavy libraries (docker, textual, the DLP engine's process) are imported inside the
+commands that need them, so ``bb --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from bb_cli.commands import images
+
+app = typer.Typer(
+    name="bb",
+    help="bot-bottle: run AI coding agents unattended, without handing them the keys.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+app.add_typer(images.app, name="images")
+
+
+def main() -> None:
+    """Run the CLI."""
+    app()
