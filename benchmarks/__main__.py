@@ -14,14 +14,16 @@ def main(argv: list[str]) -> int:
     here = Path(__file__).parent
     names = sorted(
         m.name.removeprefix("bench_")
-        for m in pkgutil.iter_modules([str(here))
+        for m in pkgutil.iter_modules([str(here)])
         if m.name.startswith("bench_")
     )
     wanted = [a for a in argv if not a.startswith("-")] or names
     unknown = sorted(set(wanted) - set(names))
     if unknown:
-        print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(names)}",
-              file=sys.stderr)
+        print(
+            f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(names)}",
+            file=sys.stderr,
+        )
         return 2
     results: dict[str, object] = {
         "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()}
