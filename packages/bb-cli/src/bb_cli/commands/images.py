@@ -1,6 +1,10 @@
-"""``bb images``: build the bottle's container images (filled in by the foundation work)."""
+"""``bb images``: build bot-bottle's container images and list the local ones."""
 
 from __future__ import annotations
+
+import json
+import time
+from typing import Annotated
 
 import typer
 
@@ -8,6 +12,98 @@ app = typer.Typer(help="Build and list bot-bottle's container images.", no_args_
 
 
 @app.command("build")
-def build() -> None:
-    """Build every image (work in progress)."""
-    raise typer.Exit(1)
+def build(
+    component: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Components to build (egress, supervise, gitgate, agent); all by default."
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even when up to date.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+) -> None:
+    """Build every image, making the Debian base locally when no registry answers."""
+    from rich.console import Console
+
+    from bb_cli.images import COMPONENTS, ImageError, build_images, find_source_tree
+    from bb_cli.images.console import RichReporter
+
+    wanted = component or list(COMPONENTS)
+    unknown = sorted(set(wanted) - set(COMPONENTS))
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown component(s) {', '.join(unknown)}; choose from {', '.join(COMPONENTS)}"
+        )
+    console = Console(stderr=True)
+    started = time.monotonic()
+    try:
+        root = find_source_tree()
+        with RichReporter(console) as reporter:
+            outcomes = build_images(
+                root,
+                reporter,
+                components=[c for c in COMPONENTS if c in wanted],
+                force=force,
+            )
+    except ImageError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    total = time.monotonic() - started
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "seconds": round(total, 2),
+                    "images": [
+                        {
+                            "component": o.component,
+                            "ref": o.ref,
+                            "status": o.status,
+                            "seconds": round(o.seconds, 2),
+                        }
+                        for o in outcomes
+                    ],
+                },
+                indent=2,
+            )
+        )
+    else:
+        console.print(f"[bold]{len(outcomes)} image(s) ready in {total:.1f}s[/]")
+
+
+@app.command("list")
+def list_images(
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """List the local bot-bottle images and the protocol version each speaks."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from bb_cli.images.catalog import (
+        COMPONENTS,
+        LABEL_COMPONENT,
+        LABEL_PROTOCOL,
+        LABEL_VERSION,
+    )
+    from bb_cli.images.engine import image_labels
+    from bb_cli.images.engine import list_images as engine_list
+
+    rows: list[dict[str, str]] = []
+    for component in COMPONENTS:
+        for ref in engine_list(f"{LABEL_COMPONENT}={component}"):
+            labels = image_labels(ref)
+            rows.append(
+                {
+                    "component": component,
+                    "ref": ref,
+                    "version": labels.get(LABEL_VERSION, ""),
+                    "protocol": labels.get(LABEL_PROTOCOL, ""),
+                }
+            )
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("component", "image", "version", "protocol")
+    for row in rows:
+        table.add_row(row["component"], row["ref"], row["version"], row["protocol"])
+    Console().print(table)

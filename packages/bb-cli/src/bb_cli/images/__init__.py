@@ -1,0 +1,55 @@
+"""bot-bottle's container images: build them (offline-capable) and find them at run time.
+
+Public surface:
+
+* `build_images` builds the four images from the source tree with progress, making the
+  Debian base locally when no registry answers, and skipping up-to-date images;
+* `resolve_image` returns the local image to run for a component, chosen by protocol
+  version; `missing_images` lists components with none;
+* `ensure_images` builds whatever is missing (``bb start`` on first use).
+"""
+
+from __future__ import annotations
+
+from bb_cli.images.build import BuildOutcome, build_images, cache_dir
+from bb_cli.images.catalog import COMPONENTS, Component, ImageSpec, image_specs
+from bb_cli.images.errors import (
+    BaseImageError,
+    ImageBuildError,
+    ImageError,
+    ImagesMissingError,
+    SourceTreeNotFoundError,
+)
+from bb_cli.images.progress import RecordingReporter, Reporter
+from bb_cli.images.resolve import missing_images, resolve_image
+from bb_cli.images.source import find_source_tree
+
+__all__ = [
+    "COMPONENTS",
+    "BaseImageError",
+    "BuildOutcome",
+    "Component",
+    "ImageBuildError",
+    "ImageError",
+    "ImageSpec",
+    "ImagesMissingError",
+    "RecordingReporter",
+    "Reporter",
+    "SourceTreeNotFoundError",
+    "build_images",
+    "cache_dir",
+    "ensure_images",
+    "find_source_tree",
+    "image_specs",
+    "missing_images",
+    "resolve_image",
+]
+
+
+def ensure_images(reporter: Reporter) -> list[BuildOutcome]:
+    """Build the images that are missing; return what was done (empty when none were)."""
+    missing = missing_images()
+    if not missing:
+        return []
+    reporter.warn(f"images missing: {', '.join(missing)}; building them now (first use)")
+    return build_images(find_source_tree(), reporter, components=missing)

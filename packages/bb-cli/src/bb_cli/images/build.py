@@ -1,0 +1,107 @@
+"""Build bot-bottle's images, skipping those whose inputs have not changed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from bb_cli.images.base import ensure_base_image
+from bb_cli.images.catalog import (
+    COMPONENTS,
+    LABEL_INPUTS,
+    Component,
+    ImageSpec,
+    image_specs,
+    inputs_digest,
+)
+from bb_cli.images.engine import image_labels, run_streaming
+from bb_cli.images.progress import Reporter
+from bb_cli.images.wheels import prepare_wheels
+from bb_protocol import PROTOCOL_VERSION
+
+__all__ = ["BuildOutcome", "build_images", "cache_dir"]
+
+
+@dataclass(frozen=True)
+class BuildOutcome:
+    """What happened to one image."""
+
+    component: Component
+    ref: str
+    status: Literal["built", "up-to-date"]
+    seconds: float
+
+
+def cache_dir() -> Path:
+    """Where wheels and build logs are kept (``$XDG_CACHE_HOME/bot-bottle``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "bot-bottle"
+
+
+def _buildkit_available() -> bool:
+    result = subprocess.run(
+        ["docker", "buildx", "version"], capture_output=True, text=True, check=False
+    )
+    return result.returncode == 0
+
+
+def _build_one(root: Path, spec: ImageSpec, digest: str, reporter: Reporter, cache: Path) -> None:
+    with tempfile.TemporaryDirectory(prefix=f"bb-image-{spec.component}-") as tmp:
+        context = Path(tmp)
+        for item in spec.dockerfile_dir.iterdir():
+            if item.is_file():
+                shutil.copy2(item, context / item.name)
+        prepare_wheels(root, spec, context, cache, reporter)
+        reporter.step(f"{spec.component}: docker build {spec.ref}")
+        argv = [
+            "docker", "build", "--tag", spec.ref,
+            "--label", f"{LABEL_INPUTS}={digest}",
+            "--build-arg", f"BB_VERSION={spec.version}",
+            "--build-arg", f"BB_PROTOCOL={PROTOCOL_VERSION}",
+        ]  # fmt: skip
+        if _buildkit_available():
+            argv.append("--progress=plain")
+        argv.append(str(context))
+        run_streaming(
+            argv,
+            log_path=cache / "logs" / f"{spec.component}-docker-build.log",
+            on_line=reporter.detail,
+            step=f"docker build of {spec.ref}",
+        )
+
+
+def build_images(
+    root: Path,
+    reporter: Reporter,
+    *,
+    components: Iterable[Component] = COMPONENTS,
+    force: bool = False,
+    cache: Path | None = None,
+) -> list[BuildOutcome]:
+    """Build the requested images from the source tree at ``root``.
+
+    An image whose recorded inputs digest equals the current one is left alone (unless
+    ``force``), so a rebuild with no change takes seconds.
+    """
+    cache = cache or cache_dir()
+    base_id = ensure_base_image(reporter, cache / "logs")
+    outcomes: list[BuildOutcome] = []
+    for spec in image_specs(root, components):
+        started = time.monotonic()
+        digest = inputs_digest(root, spec, base_image_id=base_id, protocol=PROTOCOL_VERSION)
+        if not force and image_labels(spec.ref).get(LABEL_INPUTS) == digest:
+            reporter.done(f"{spec.component}: {spec.ref} is up to date")
+            outcomes.append(BuildOutcome(spec.component, spec.ref, "up-to-date", 0.0))
+            continue
+        _build_one(root, spec, digest, reporter, cache)
+        seconds = time.monotonic() - started
+        reporter.done(f"{spec.component}: built {spec.ref} in {seconds:.0f}s")
+        outcomes.append(BuildOutcome(spec.component, spec.ref, "built", seconds))
+    return outcomes

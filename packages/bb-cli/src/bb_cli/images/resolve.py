@@ -1,0 +1,65 @@
+"""Pick, at run time, the local image the launcher should use for each component.
+
+Versions are independent, so the CLI does not hard-code sidecar versions: it uses the
+image a local build tagged for this checkout when there is one, otherwise the newest local
+image of the component whose protocol label this CLI accepts. Anything else is refused
+with the command that fixes it.
+"""
+
+from __future__ import annotations
+
+from bb_cli.images.catalog import (
+    COMPONENTS,
+    LABEL_COMPONENT,
+    LABEL_PROTOCOL,
+    LABEL_VERSION,
+    Component,
+    image_specs,
+    parse_version,
+)
+from bb_cli.images.engine import image_labels, list_images
+from bb_cli.images.errors import ImagesMissingError, SourceTreeNotFoundError
+from bb_cli.images.source import find_source_tree
+from bb_protocol.versions import ACCEPTED_PROTOCOL_VERSIONS
+
+__all__ = ["missing_images", "resolve_image"]
+
+
+def _compatible(labels: dict[str, str]) -> bool:
+    try:
+        return int(labels.get(LABEL_PROTOCOL, "-1")) in ACCEPTED_PROTOCOL_VERSIONS
+    except ValueError:
+        return False
+
+
+def resolve_image(component: Component) -> str:
+    """Return the image reference for ``component`` or raise `ImagesMissingError`."""
+    try:
+        (spec,) = image_specs(find_source_tree(), [component])
+    except SourceTreeNotFoundError:
+        spec = None
+    if spec is not None and _compatible(image_labels(spec.ref)):
+        return spec.ref
+    candidates: list[tuple[tuple[int, ...], str]] = []
+    for ref in list_images(f"{LABEL_COMPONENT}={component}"):
+        labels = image_labels(ref)
+        if _compatible(labels):
+            candidates.append((parse_version(labels.get(LABEL_VERSION, "0")), ref))
+    if not candidates:
+        accepted = ", ".join(str(v) for v in sorted(ACCEPTED_PROTOCOL_VERSIONS))
+        raise ImagesMissingError(
+            f"no local {component} image speaks protocol {accepted}. "
+            "Run `bb images build` to build bot-bottle's images."
+        )
+    return max(candidates)[1]
+
+
+def missing_images() -> list[Component]:
+    """Return the components that have no compatible local image."""
+    missing: list[Component] = []
+    for component in COMPONENTS:
+        try:
+            resolve_image(component)
+        except ImagesMissingError:
+            missing.append(component)
+    return missing
