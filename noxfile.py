@@ -44,8 +44,12 @@ def _sync(session: nox.Session, *args: str) -> None:
 
 
 def _pytest(session: nox.Session, *paths: str) -> None:
-    """Run pytest, forwarding extra args; a run that collects nothing fails (exit 5)."""
-    session.run("pytest", *paths, *session.posargs)
+    """Run pytest, forwarding extra args; a run that collects nothing fails (exit 5).
+
+    Each session writes a JUnit report to ``reports/`` for the CI summary line.
+    """
+    report = ROOT / "reports" / f"{session.name}.xml"
+    session.run("pytest", f"--junitxml={report}", *paths, *session.posargs)
 
 
 @nox.session(python=PYTHON)
