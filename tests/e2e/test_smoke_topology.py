@@ -133,7 +133,7 @@ def test_internal_network_is_internal_without_ipv6_and_gateway_isolated(
             capture_output=True,
             text=True,
             check=True,
-        ).stdout  # fmt: skip
+        ).stdout
     )[0]
     assert info["Internal"] is True
     assert info["EnableIPv6"] is False
