@@ -85,7 +85,7 @@ def protocol_alone(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over every package's source, the tests and the benchmarks."""
+    """mypy --strict over every package's source (tests are checked by ruff only)."""
     _sync(session, "--all-packages")
     session.run("mypy", *[f"packages/{p}/src" for p in PACKAGES])
 
