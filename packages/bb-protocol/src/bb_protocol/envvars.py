@@ -41,3 +41,13 @@ AUDIT_LOG: Final = "BOT_BOTTLE_AUDIT_LOG"
 
 APPROVAL_KEY_FILE: Final = "BOT_BOTTLE_APPROVAL_KEY_FILE"
 """Path of the host-only key that authenticates operator decisions (never in the agent)."""
+
+EGRESS_INTROSPECTION_LISTEN: Final = "BOT_BOTTLE_EGRESS_INTROSPECTION_LISTEN"
+"""``host:port`` the egress routes endpoint binds (the egress-network address, never the
+agent-facing one); unset disables it."""
+
+EGRESS_INTROSPECTION_TOKEN: Final = "BOT_BOTTLE_EGRESS_INTROSPECTION_TOKEN"
+"""Bearer token required by the egress routes endpoint (host and supervise only)."""
+
+EGRESS_CA_CERT_EXPORT: Final = "BOT_BOTTLE_EGRESS_CA_CERT"
+"""Where the egress proxy copies its CA's public certificate (never the key) at start."""

@@ -1,0 +1,195 @@
+"""Pure egress decisions: which connections and requests a routes file allows, and 403 bodies.
+
+No mitmproxy import here: the addon (`bb_egress.addon`) translates flows into these calls,
+so every rule can be tested as a plain function. Everything not allowed by a route is
+denied, and every denial carries a reason code, a message for the agent that says what to
+do next (which MCP tool to call), and the same as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Final, Literal
+from urllib.parse import unquote
+
+from bb_protocol.routes import Route, RoutesFile, is_ip_literal, normalise_host
+from bb_protocol.tools import TOOL_EGRESS_ALLOW
+
+__all__ = [
+    "Allowed",
+    "Denied",
+    "DenyReason",
+    "check_connect",
+    "check_request",
+    "denial_body",
+    "split_path",
+]
+
+DenyReason = Literal[
+    "ip-literal",
+    "invalid-host",
+    "no-route",
+    "forbidden-destination",
+    "resolution-failed",
+    "host-mismatch",
+    "sni-mismatch",
+    "path-not-normal",
+    "non-http",
+    "body-invalid",
+    "dlp-block",
+    "dlp-unredactable",
+    "dlp-rejected",
+    "injection-unavailable",
+    "websocket-secret",
+]
+"""Machine-readable reason codes of a denial (stable: the audit log and tests use them)."""
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """The request may go out on ``route``."""
+
+    route: Route
+
+
+@dataclass(frozen=True)
+class Denied:
+    """The request is refused; ``detail`` is safe to show the agent (never a secret value)."""
+
+    reason: DenyReason
+    detail: str
+    host: str
+    port: int
+
+    def next_step(self) -> str:
+        """What the agent should do about this denial, naming the tool to call."""
+        if self.reason in {"no-route"}:
+            return (
+                f"If this host is needed for the task, call the MCP tool '{TOOL_EGRESS_ALLOW}'"
+                f" (supervise server) with host={self.host!r}, port={self.port} and a one-line"
+                " reason; the operator decides. Do not retry through another host or address."
+            )
+        if self.reason.startswith("dlp") or self.reason == "websocket-secret":
+            return (
+                "The request carried what looks like a secret. Remove it and send the request"
+                " without it; do not encode, split or obfuscate the value. If the route needs a"
+                f" credential, ask the operator for one with '{TOOL_EGRESS_ALLOW}'."
+            )
+        if self.reason in {"ip-literal", "forbidden-destination"}:
+            return (
+                "Use a host name, not an address; private, loopback, link-local and metadata"
+                f" addresses are never reachable. Ask with '{TOOL_EGRESS_ALLOW}' for a named host."
+            )
+        return (
+            "Send a well-formed request whose Host and TLS server name equal the CONNECT host;"
+            f" to reach a new host, call '{TOOL_EGRESS_ALLOW}'."
+        )
+
+
+Decision = Allowed | Denied
+
+_DOT_SEGMENT: Final = re.compile(r"(^|/)\.{1,2}(/|$)")
+
+
+def _endpoint(raw_host: str, port: int) -> tuple[str, None] | tuple[None, Denied]:
+    if is_ip_literal(raw_host):
+        return None, Denied(
+            "ip-literal",
+            f"{raw_host!r} is an IP address; only named hosts are routed",
+            raw_host,
+            port,
+        )
+    try:
+        return normalise_host(raw_host), None
+    except ValueError as exc:
+        return None, Denied("invalid-host", str(exc), raw_host, port)
+
+
+def check_connect(routes: RoutesFile, raw_host: str, port: int) -> Allowed | Denied:
+    """Decide a CONNECT (or a new upstream connection) before any DNS lookup happens.
+
+    Allowed when some route names this host and port; method and path are checked per
+    request inside the tunnel.
+    """
+    host, denied = _endpoint(raw_host, port)
+    if denied is not None:
+        return denied
+    assert host is not None
+    candidates = routes.endpoint_routes(host, port)
+    if not candidates:
+        return Denied("no-route", f"no route allows {host}:{port}", host, port)
+    return Allowed(candidates[0])
+
+
+def split_path(target: str) -> str:
+    """The path part of a request target (query and fragment removed)."""
+    return target.split("?", 1)[0].split("#", 1)[0] or "/"
+
+
+def check_request(
+    routes: RoutesFile,
+    *,
+    scheme: str,
+    raw_host: str,
+    port: int,
+    method: str,
+    target: str,
+    connect_host: str | None,
+    connect_port: int | None,
+) -> Allowed | Denied:
+    """Decide one HTTP request: host must equal the tunnel's, and a route must allow it.
+
+    ``connect_host``/``connect_port`` are the CONNECT destination for requests inside a
+    tunnel (`None` for plain-HTTP absolute-form requests). A request whose Host or
+    ``:authority`` differs from the CONNECT host is domain fronting and is denied.
+    """
+    host, denied = _endpoint(raw_host, port)
+    if denied is not None:
+        return denied
+    assert host is not None
+    if connect_host is not None and (host != connect_host or port != connect_port):
+        return Denied(
+            "host-mismatch",
+            f"request for {host}:{port} inside a tunnel to {connect_host}:{connect_port}",
+            host,
+            port,
+        )
+    path = split_path(target)
+    route = routes.find(scheme, host, port, method, path)
+    if route is None:
+        return Denied(
+            "no-route", f"no route allows {method} {scheme}://{host}:{port}{path}", host, port
+        )
+    if route.paths is not None:
+        decoded = unquote(path)
+        if _DOT_SEGMENT.search(decoded) or "\\" in decoded or "%2f" in path.lower():
+            return Denied(
+                "path-not-normal",
+                "the path has dot segments, encoded slashes or backslashes on a path-limited route",
+                host,
+                port,
+            )
+    return Allowed(route)
+
+
+def denial_body(denied: Denied, *, want_json: bool) -> tuple[bytes, str]:
+    """The 403 body and its content type: JSON when the client prefers it, else plain text."""
+    document = {
+        "error": "egress-denied",
+        "reason": denied.reason,
+        "detail": denied.detail,
+        "host": denied.host,
+        "port": denied.port,
+        "next_step": denied.next_step(),
+        "tool": TOOL_EGRESS_ALLOW,
+    }
+    if want_json:
+        return json.dumps(document, sort_keys=True).encode(), "application/json"
+    text = (
+        f"bot-bottle egress proxy denied this request ({denied.reason}).\n"
+        f"{denied.detail}\n\n"
+        f"What to do next: {denied.next_step()}\n"
+    )
+    return text.encode(), "text/plain; charset=utf-8"

@@ -1,0 +1,58 @@
+"""Specification of bb_egress.introspection: routes listed only with the host-only token."""
+
+import json
+from pathlib import Path
+
+from bb_egress.introspection import respond
+from bb_egress.reload import RoutesStore
+from bb_protocol.routes import parse_routes
+
+
+def _store(tmp_path: Path) -> RoutesStore:
+    path = tmp_path / "routes.yaml"
+    path.write_text("routes:\n  - host: API.github.com\n    outbound_on_match: block\n")
+    return RoutesStore(path)
+
+
+def _split(raw: bytes) -> tuple[str, bytes]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    return head.decode().split("\r\n")[0], body
+
+
+def test_routes_are_listed_in_the_routes_file_schema_with_the_token(tmp_path: Path) -> None:
+    """The body parses back as a routes file equal to the one in force."""
+    store = _store(tmp_path)
+    status, body = _split(
+        respond(store, "t0k", b"GET /routes HTTP/1.1\r\nAuthorization: Bearer t0k")
+    )
+    assert status == "HTTP/1.1 200 OK"
+    assert parse_routes(body.decode()) == store.routes
+
+
+def test_routes_need_the_token_and_no_token_configured_means_refused(tmp_path: Path) -> None:
+    """A wrong, missing or unconfigured token gets 401."""
+    store = _store(tmp_path)
+    assert _split(respond(store, "t0k", b"GET /routes HTTP/1.1\r\nAuthorization: Bearer no"))[
+        0
+    ].endswith("401 Unauthorized")
+    assert _split(respond(store, "t0k", b"GET /routes HTTP/1.1"))[0].endswith("401 Unauthorized")
+    assert _split(respond(store, None, b"GET /routes HTTP/1.1\r\nAuthorization: Bearer "))[
+        0
+    ].endswith("401 Unauthorized")
+
+
+def test_healthz_reports_the_generation_without_a_token(tmp_path: Path) -> None:
+    """Health needs no token and shows no routes."""
+    status, body = _split(respond(_store(tmp_path), None, b"GET /healthz HTTP/1.1"))
+    assert status.endswith("200 OK")
+    assert json.loads(body) == {"ok": True, "generation": 1, "routes": 1, "last_error": None}
+
+
+def test_other_methods_and_paths_are_refused(tmp_path: Path) -> None:
+    """Only GET of the two documented paths answers."""
+    store = _store(tmp_path)
+    assert _split(respond(store, "t", b"POST /routes HTTP/1.1"))[0].endswith(
+        "405 Method Not Allowed"
+    )
+    assert _split(respond(store, "t", b"GET /x HTTP/1.1"))[0].endswith("404 Not Found")
+    assert _split(respond(store, "t", b"garbage"))[0].endswith("400 Bad Request")

@@ -1,0 +1,121 @@
+"""Specification of bb_egress.policy: default-deny connect and request decisions."""
+
+import json
+
+import pytest
+
+from bb_egress.policy import Allowed, Denied, check_connect, check_request, denial_body
+from bb_protocol.routes import parse_routes
+
+ROUTES = parse_routes(
+    """
+routes:
+  - host: api.github.com
+    methods: [GET]
+    paths: [/repos]
+  - host: "*.pythonhosted.org"
+  - host: plain.example.com
+    scheme: http
+"""
+)
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "reason"),
+    [
+        ("evil.example", 443, "no-route"),
+        ("api.github.com", 8443, "no-route"),
+        ("pythonhosted.org", 443, "no-route"),
+        ("10.0.0.1", 443, "ip-literal"),
+        ("[::1]", 443, "ip-literal"),
+        ("2130706433", 443, "ip-literal"),
+        ("bad_host.example", 443, "invalid-host"),
+    ],
+)
+def test_connect_is_denied_unless_a_route_names_host_and_port(
+    host: str, port: int, reason: str
+) -> None:
+    """Unknown hosts, other ports, the bare wildcard base, IP literals and bad names are denied."""
+    decision = check_connect(ROUTES, host, port)
+    assert isinstance(decision, Denied)
+    assert decision.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("host", "port"),
+    [("API.GitHub.com.", 443), ("files.pythonhosted.org", 443), ("plain.example.com", 80)],
+)
+def test_connect_is_allowed_for_routed_endpoints_in_any_spelling(host: str, port: int) -> None:
+    """Case and trailing dot do not matter; wildcard subdomains and http routes work."""
+    assert isinstance(check_connect(ROUTES, host, port), Allowed)
+
+
+def test_an_empty_routes_file_denies_everything() -> None:
+    """No routes means deny-all."""
+    assert isinstance(check_connect(parse_routes(""), "api.github.com", 443), Denied)
+
+
+def _request(**overrides: object) -> Allowed | Denied:
+    args: dict[str, object] = {
+        "scheme": "https",
+        "raw_host": "api.github.com",
+        "port": 443,
+        "method": "GET",
+        "target": "/repos/x?page=2",
+        "connect_host": "api.github.com",
+        "connect_port": 443,
+    }
+    args.update(overrides)
+    return check_request(ROUTES, **args)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"raw_host": "evil.example"}, "host-mismatch"),
+        ({"port": 8443}, "host-mismatch"),
+        ({"method": "POST"}, "no-route"),
+        ({"target": "/orgs"}, "no-route"),
+        ({"target": "/repos/../admin"}, "path-not-normal"),
+        ({"target": "/repos/%2e%2e/admin"}, "path-not-normal"),
+        ({"target": "/repos/x%2f..%2f..%2fadmin"}, "path-not-normal"),
+        ({"scheme": "http", "port": 80, "connect_port": 80}, "no-route"),
+    ],
+)
+def test_requests_are_denied_on_fronting_method_path_or_scheme(
+    overrides: dict[str, object], reason: str
+) -> None:
+    """Host must equal the tunnel's; method, path and scheme must match the route."""
+    decision = _request(**overrides)
+    assert isinstance(decision, Denied)
+    assert decision.reason == reason
+
+
+def test_a_matching_request_is_allowed_with_its_route() -> None:
+    """The first matching route is returned; the query is ignored for matching."""
+    decision = _request()
+    assert isinstance(decision, Allowed)
+    assert decision.route.host == "api.github.com"
+
+
+def test_plain_http_absolute_form_requests_need_no_tunnel() -> None:
+    """A plain-HTTP request has no CONNECT host and matches http routes."""
+    decision = _request(
+        scheme="http", raw_host="plain.example.com", port=80, connect_host=None, connect_port=None
+    )
+    assert isinstance(decision, Allowed)
+
+
+def test_the_denial_body_names_the_tool_to_call_in_text_and_json() -> None:
+    """Both renderings tell the agent to call egress-allow with the host and port."""
+    denied = Denied("no-route", "no route allows evil.example:443", "evil.example", 443)
+    text, text_type = denial_body(denied, want_json=False)
+    assert text_type.startswith("text/plain")
+    assert b"egress-allow" in text
+    assert b"evil.example" in text
+    body, json_type = denial_body(denied, want_json=True)
+    assert json_type == "application/json"
+    document = json.loads(body)
+    assert document["tool"] == "egress-allow"
+    assert document["reason"] == "no-route"
+    assert "egress-allow" in document["next_step"]
