@@ -1,0 +1,191 @@
+"""Decide one push: check refs, scan the new commits, hold for the operator, forward.
+
+This is what the gate's pre-receive hook runs (`bb_gitgate.hook` is the thin adapter
+that reads stdin and the environment). It returns normally when the push went upstream,
+and raises `PushRefusedError` with a message for the agent otherwise; receive-pack then
+refuses the push and keeps none of its objects. Messages for the agent go to ``say``
+(the hook's stderr, which git shows as ``remote:`` lines); the gate's own log goes to
+``log``.
+
+Order matters: refs and fast-forwards are checked before anything is scanned, the scan
+covers exactly the commits that will be forwarded, the forward pushes those commit ids
+(not ref names the agent could move) with a lease on the old values, and only after
+upstream accepts does receive-pack update the gate's mirror.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bb_gitgate import git
+from bb_gitgate.approvals import ApprovalQueue, GitleaksAllowProposal, Outcome
+from bb_gitgate.config import GateConfig, RepoConfig
+from bb_gitgate.errors import GitError, PushRefusedError, ScanError
+from bb_gitgate.hold import wait_for_verdict
+from bb_gitgate.refs import ZERO_OID, RefUpdate, check_ref_name, ref_allowed
+from bb_gitgate.scan import Finding, scan_commits
+from bb_protocol.logging import Logger
+
+__all__ = ["PushContext", "check_updates", "handle_push"]
+
+
+@dataclass(frozen=True)
+class PushContext:
+    """Everything one push decision needs; built by the hook from its environment."""
+
+    config: GateConfig
+    repo: RepoConfig
+    repo_dir: Path
+    env: Mapping[str, str]
+    """Scrubbed git env plus receive-pack's quarantine variables."""
+    queue: ApprovalQueue | None
+    say: Callable[[str], None]
+    log: Logger
+
+
+def check_updates(repo: RepoConfig, updates: Sequence[RefUpdate]) -> None:
+    """Refuse ref names outside the config's ``push_refs`` and deletions (pure)."""
+    for update in updates:
+        try:
+            check_ref_name(update.ref)
+        except ValueError as exc:
+            raise PushRefusedError(f"refused {update.ref!r}: {exc}") from None
+        if not ref_allowed(update.ref, repo.push_refs):
+            raise PushRefusedError(
+                f"refused {update.ref}: this bottle may push only to "
+                f"{', '.join(repo.push_refs)} in {repo.name}; push to one of those instead"
+            )
+        if update.is_delete:
+            raise PushRefusedError(f"refused {update.ref}: the gate never deletes refs upstream")
+
+
+def _check_fast_forward(ctx: PushContext, updates: Sequence[RefUpdate]) -> None:
+    for update in updates:
+        if update.old == ZERO_OID:
+            continue
+        if not git.is_ancestor(
+            ctx.repo_dir,
+            update.old,
+            update.new,
+            env=ctx.env,
+            timeout=ctx.config.git_timeout_seconds,
+        ):
+            raise PushRefusedError(
+                f"refused {update.ref}: not a fast-forward of upstream; fetch, rebase "
+                "on upstream, and push again (the gate never force-pushes)"
+            )
+
+
+def _describe(findings: Sequence[Finding]) -> list[str]:
+    return [f"  {f.rule_id} in {f.location} (commit {f.commit[:12]}): {f.match}" for f in findings]
+
+
+def _hold(
+    ctx: PushContext,
+    updates: list[RefUpdate],
+    commits: list[str],
+    findings: list[Finding],
+) -> None:
+    """Ask the operator; return when approved, raise `PushRefusedError` otherwise."""
+    context = {"repo": ctx.repo.name, "findings": len(findings), "commits": len(commits)}
+    if ctx.queue is None:
+        ctx.log.warn("push with findings refused: no approval queue configured", context)
+        raise PushRefusedError(
+            "refused: gitleaks found secrets and this gate has no approval queue:\n"
+            + "\n".join(_describe(findings))
+            + "\nRemove the secrets from these commits (rewrite them) and push again."
+        )
+    proposal = GitleaksAllowProposal.build(
+        ctx.config.bottle, ctx.repo.name, updates, commits, findings
+    )
+    proposal_id = ctx.queue.submit(proposal)
+    context["proposal"] = proposal_id
+    ctx.log.info("push held for operator approval", context)
+    ctx.say(f"gitleaks found {len(findings)} possible secret(s) in this push:")
+    for line in _describe(findings):
+        ctx.say(line)
+    ctx.say(
+        f"held for the operator's approval (proposal {proposal_id}); waiting up to "
+        f"{ctx.config.hold_timeout_seconds:.0f}s..."
+    )
+    outcome: Outcome = "failed"
+    try:
+        result = wait_for_verdict(
+            ctx.queue,
+            proposal_id,
+            proposal.binding,
+            timeout=ctx.config.hold_timeout_seconds,
+            interval=ctx.config.poll_interval_seconds,
+        )
+        if result.ignored_mismatches:
+            ctx.log.warn(
+                "ignored decision(s) not bound to the held commits",
+                {**context, "count": result.ignored_mismatches},
+            )
+        verdict = result.verdict
+        if verdict is None:
+            outcome = "timed_out"
+            ctx.log.warn("held push timed out", context)
+            raise PushRefusedError(
+                f"refused: no operator decision within {ctx.config.hold_timeout_seconds:.0f}s "
+                f"(proposal {proposal_id}). Ask the operator to review it with `bb queue`, "
+                "or remove the secrets from these commits, then push again."
+            )
+        if verdict.kind == "rejected":
+            outcome = "rejected"
+            ctx.log.info(
+                "held push rejected by the operator", {**context, "reason": verdict.reason}
+            )
+            raise PushRefusedError(
+                "refused: the operator rejected this push "
+                f"({verdict.reason or 'no reason given'}). "
+                "Remove the secrets from these commits (rewrite them), and push again."
+            )
+        outcome = "approved"
+        ctx.log.info("held push approved by the operator", {**context, "reason": verdict.reason})
+        ctx.say(f"approved by the operator: {verdict.reason or 'no reason given'}")
+    finally:
+        ctx.queue.archive(proposal_id, outcome)
+
+
+def handle_push(ctx: PushContext, updates: list[RefUpdate]) -> str:
+    """Decide and, when allowed, forward ``updates``; return upstream's report.
+
+    Raises `PushRefusedError` (message for the agent) on any refusal, including scan and
+    upstream failures: the gate fails closed.
+    """
+    if not updates:
+        return ""
+    check_updates(ctx.repo, updates)
+    context: dict[str, object] = {"repo": ctx.repo.name, "refs": ",".join(u.ref for u in updates)}
+    try:
+        _check_fast_forward(ctx, updates)
+        commits = git.new_commits(
+            ctx.repo_dir, updates, env=ctx.env, timeout=ctx.config.git_timeout_seconds
+        )
+        findings = scan_commits(
+            ctx.config.gitleaks,
+            ctx.repo_dir,
+            [u.new for u in updates],
+            env=ctx.env,
+            config=ctx.config.gitleaks_config,
+            timeout=ctx.config.git_timeout_seconds,
+        )
+    except (GitError, ScanError) as exc:
+        ctx.log.error("push refused: scan failed", {**context, "error": str(exc)})
+        raise PushRefusedError(f"refused: the gate could not scan this push ({exc})") from exc
+    context["commits"] = len(commits)
+    if findings:
+        _hold(ctx, updates, commits, findings)
+    else:
+        ctx.log.info("push is clean", context)
+    try:
+        report = git.forward(ctx.config, ctx.repo, ctx.repo_dir, updates, env=ctx.env)
+    except GitError as exc:
+        ctx.log.warn("upstream refused the forwarded push", {**context, "error": str(exc)})
+        raise PushRefusedError(f"refused: {exc}") from exc
+    ctx.log.info("push forwarded upstream", context)
+    ctx.say(f"forwarded to upstream ({len(commits)} new commit(s)).")
+    return report

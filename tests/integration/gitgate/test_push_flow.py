@@ -1,0 +1,152 @@
+"""The gate's push flow end to end: real git on both sides, real gitleaks, real processes.
+
+Every network endpoint is on 127.0.0.1 and started by the fixtures.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bb_gitgate.testing import PLANTED_SECRET, Agent, Gate, Upstream, decide, wait_for_proposal
+
+
+def test_clone_through_the_gate_sees_upstream(agent: Agent, upstream: Upstream):
+    """A clone from the gate has upstream's main."""
+    assert agent.git("rev-parse", "HEAD").stdout.strip() == upstream.rev("refs/heads/main")
+
+
+def test_a_clean_push_goes_upstream(agent: Agent, upstream: Upstream):
+    """A push with no findings is forwarded and upstream's ref moves to the pushed commit."""
+    sha = agent.commit_file("src/app.py", "print('hi')\n", "add app")
+    result = agent.git("push", "origin", "HEAD:refs/heads/main", check=False)
+    assert result.returncode == 0, result.stderr
+    assert "forwarded to upstream" in result.stderr
+    assert upstream.rev("refs/heads/main") == sha
+
+
+def test_a_new_allowed_branch_can_be_created(agent: Agent, upstream: Upstream):
+    """Creating a branch matching a push_refs pattern works."""
+    sha = agent.commit_file("notes.txt", "notes\n", "notes")
+    result = agent.git("push", "origin", "HEAD:refs/heads/bb/feature", check=False)
+    assert result.returncode == 0, result.stderr
+    assert upstream.rev("refs/heads/bb/feature") == sha
+
+
+@pytest.mark.parametrize(
+    "ref", ["refs/heads/release", "refs/tags/v1", "refs/heads/bb/a/b", "refs/notes/commits"]
+)
+def test_a_push_to_a_ref_outside_the_manifest_is_refused(agent: Agent, upstream: Upstream, ref):
+    """Only refs matching the config's push_refs may be pushed."""
+    agent.commit_file("x.txt", "x\n", "x")
+    result = agent.git("push", "origin", f"HEAD:{ref}", check=False)
+    assert result.returncode != 0
+    assert upstream.rev(ref) is None
+
+
+def test_a_push_with_a_secret_is_held_then_forwarded_when_approved(
+    agent: Agent, upstream: Upstream, gate: Gate
+):
+    """Findings hold the push; the operator's approval, bound to the commits, releases it."""
+    sha = agent.commit_file("config.py", f'KEY = "{PLANTED_SECRET}"\n', "add config")
+    push = agent.push_async("origin", "HEAD:refs/heads/main")
+    proposal = wait_for_proposal(gate)
+    data = json.loads(proposal.read_text())
+    assert data["kind"] == "gitleaks-allow"
+    assert data["commits"] == [sha]
+    assert data["updates"][0]["ref"] == "refs/heads/main"
+    assert [f["rule_id"] for f in data["findings"]] == ["aws-access-token"]
+    assert data["findings"][0]["file"] == "config.py"
+    assert data["findings"][0]["line"] == 1
+    assert PLANTED_SECRET not in proposal.read_text()
+    assert upstream.rev("refs/heads/main") != sha
+    decide(gate, proposal, "approved", "test fixture, not a real key")
+    output, _ = push.communicate(timeout=60)
+    assert push.returncode == 0, output
+    assert "approved by the operator" in output
+    assert upstream.rev("refs/heads/main") == sha
+    assert not gate.proposals()
+    archived = json.loads((gate.queue / "archive" / proposal.name).read_text())
+    assert archived["outcome"] == "approved"
+
+
+def test_a_push_with_a_secret_is_refused_when_rejected(
+    agent: Agent, upstream: Upstream, gate: Gate
+):
+    """A rejected push never reaches upstream and the agent is told why and what to do."""
+    before = upstream.rev("refs/heads/main")
+    agent.commit_file("config.py", f'KEY = "{PLANTED_SECRET}"\n', "add config")
+    push = agent.push_async("origin", "HEAD:refs/heads/main")
+    proposal = wait_for_proposal(gate)
+    decide(gate, proposal, "rejected", "that is a real key")
+    output, _ = push.communicate(timeout=60)
+    assert push.returncode != 0
+    assert "operator rejected this push (that is a real key)" in output
+    assert "Remove the secrets" in output
+    assert upstream.rev("refs/heads/main") == before
+
+
+def test_a_gitleaks_allow_comment_does_not_hide_a_secret(
+    agent: Agent, upstream: Upstream, gate: Gate
+):
+    """The agent writes the code, so its gitleaks:allow comments are ignored."""
+    before = upstream.rev("refs/heads/main")
+    agent.commit_file("c.py", f'KEY = "{PLANTED_SECRET}"  # gitleaks:allow\n', "sneaky")
+    push = agent.push_async("origin", "HEAD:refs/heads/main")
+    proposal = wait_for_proposal(gate)
+    decide(gate, proposal, "rejected", "no")
+    push.communicate(timeout=60)
+    assert upstream.rev("refs/heads/main") == before
+
+
+def test_a_secret_in_an_earlier_commit_of_the_push_is_found(
+    agent: Agent, upstream: Upstream, gate: Gate
+):
+    """Every new commit is scanned, not only the tip (a later commit deleting it is no help)."""
+    first = agent.commit_file("c.py", f'KEY = "{PLANTED_SECRET}"\n', "add")
+    agent.git("rm", "-q", "c.py")
+    agent.git("commit", "-q", "-m", "remove")
+    push = agent.push_async("origin", "HEAD:refs/heads/main")
+    proposal = wait_for_proposal(gate)
+    data = json.loads(proposal.read_text())
+    assert data["findings"][0]["commit"] == first
+    assert len(data["commits"]) == 2
+    decide(gate, proposal, "rejected", "no")
+    push.communicate(timeout=60)
+
+
+def test_a_decision_bound_to_other_commits_does_not_release_the_push(
+    agent: Agent, upstream: Upstream, gate: Gate
+):
+    """An approval naming a different binding is ignored; a proper rejection still ends it."""
+    before = upstream.rev("refs/heads/main")
+    agent.commit_file("config.py", f'KEY = "{PLANTED_SECRET}"\n', "add config")
+    push = agent.push_async("origin", "HEAD:refs/heads/main")
+    proposal = wait_for_proposal(gate)
+    decisions = gate.queue / "decisions"
+    decisions.mkdir(parents=True, exist_ok=True)
+    (decisions / proposal.name).write_text(
+        json.dumps({"kind": "approved", "reason": "forged", "binding": "0" * 64})
+    )
+    assert push.poll() is None or push.returncode != 0
+    decide(gate, proposal, "rejected", "real decision")
+    output, _ = push.communicate(timeout=60)
+    assert push.returncode != 0, output
+    assert upstream.rev("refs/heads/main") == before
+
+
+def test_a_non_fast_forward_push_is_refused(agent: Agent, upstream: Upstream):
+    """The gate never force-pushes upstream."""
+    before = upstream.rev("refs/heads/main")
+    agent.git("commit", "-q", "--amend", "-m", "rewritten")
+    result = agent.git("push", "-f", "origin", "HEAD:refs/heads/main", check=False)
+    assert result.returncode != 0
+    assert upstream.rev("refs/heads/main") == before
+
+
+def test_deleting_a_branch_is_refused(agent: Agent, upstream: Upstream):
+    """The gate never deletes refs upstream."""
+    result = agent.git("push", "origin", ":refs/heads/main", check=False)
+    assert result.returncode != 0
+    assert upstream.rev("refs/heads/main") is not None
