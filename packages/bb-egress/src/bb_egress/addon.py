@@ -1,0 +1,365 @@
+"""The mitmproxy addon: a thin adapter from hooks to the pure policy and the DLP engine.
+
+Where each rule is enforced (see ``docs/egress.md`` for the why):
+
+* ``http_connect``: CONNECT host and port must match a route; IP literals denied. Runs
+  before any DNS lookup or upstream connection (``connection_strategy=lazy``).
+* ``requestheaders``: Host/``:authority`` and TLS SNI must equal the CONNECT host; the
+  request (scheme, host, port, method, path) must match a route.
+* ``server_connect``: the universal choke point. The host is re-checked, resolved here,
+  every address classified (`bb_egress.destinations`), and the connection pinned to the
+  checked address with SNI set to the host name (defeats DNS rebinding).
+* ``request``: DLP scan of the whole buffered request, on-match policy, credential
+  injection (`bb_egress.outbound`).
+* ``websocket_message``: client messages scanned; findings drop the message. History
+  trimmed. Control frames sanitised by `bb_egress.ws_guard`.
+* ``tcp_start``/``udp_start``: killed; only HTTP leaves.
+
+``configure`` refuses option values that would open a bypass (streaming, raw TCP,
+passthrough hosts, eager connections, insecure upstream TLS, lax header validation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import shutil
+import socket
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Final, Protocol
+
+from mitmproxy import ctx, exceptions, http, tcp, tls, udp
+from mitmproxy.connection import Client
+from mitmproxy.proxy import server_hooks
+
+from bb_egress import ws_guard
+from bb_egress.audit import AuditLog, AuditRecord, safe_path
+from bb_egress.destinations import DestinationPolicy, IPAddress
+from bb_egress.policy import Denied, check_connect, check_request, denial_body
+from bb_egress.reload import RoutesStore
+from bb_protocol.logging import get_logger
+from bb_protocol.routes import Route, normalise_host
+
+__all__ = ["EgressAddon", "RequestScanner", "Resolver", "static_resolver", "system_resolver"]
+
+Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
+"""Turns a host name into the addresses to check and dial."""
+
+
+class RequestScanner(Protocol):
+    """The DLP side of the addon (`bb_egress.outbound.OutboundScanner` in production)."""
+
+    async def process(self, flow: http.HTTPFlow, route: Route, bottle: str) -> str | Denied:
+        """Scan, apply the on-match policy and inject credentials; outcome or denial."""
+        ...
+
+    async def scan_websocket(
+        self, flow: http.HTTPFlow, content: bytes, is_text: bool
+    ) -> Denied | None:
+        """Scan one client websocket message; a denial when it must be dropped."""
+        ...
+
+    def last_detectors(self, flow: http.HTTPFlow) -> tuple[str, ...]:
+        """Detector names of the last scan of ``flow``."""
+        ...
+
+
+WEBSOCKET_HISTORY: Final = 8
+"""Websocket messages kept on a flow after scanning (mitmproxy keeps all otherwise)."""
+
+_log = get_logger("bb-egress.addon")
+
+META_ROUTE: Final = "bb_route"
+META_DENIED: Final = "bb_denied"
+
+
+async def system_resolver(host: str, port: int) -> list[IPAddress]:
+    """Resolve with the system resolver (off the event loop)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+
+
+def static_resolver(table: Mapping[str, str]) -> Resolver:
+    """A resolver answering only from ``table`` (host -> address); for loopback tests."""
+    fixed = {normalise_host(k): ipaddress.ip_address(v) for k, v in table.items()}
+
+    async def resolve(host: str, port: int) -> list[IPAddress]:
+        try:
+            return [fixed[host]]
+        except KeyError:
+            raise OSError(f"{host} is not in the static resolver table") from None
+
+    return resolve
+
+
+_UNSAFE_OPTIONS: Final[tuple[tuple[str, Callable[[object], bool], str], ...]] = (
+    ("stream_large_bodies", lambda v: v is not None, "bodies would reach the server unscanned"),
+    ("rawtcp", lambda v: v is True, "non-HTTP tunnels would pass unscanned"),
+    ("ignore_hosts", lambda v: bool(v), "ignored hosts pass through unscanned"),
+    ("allow_hosts", lambda v: bool(v), "non-matching hosts pass through unscanned"),
+    ("connection_strategy", lambda v: v != "lazy", "eager connects before the policy decides"),
+    ("ssl_insecure", lambda v: v is True, "upstream TLS would not be verified"),
+    ("validate_inbound_headers", lambda v: v is False, "request smuggling would be possible"),
+    ("mode", lambda v: v != ["regular"], "only regular proxy mode is supported"),
+    ("http3", lambda v: v is True, "HTTP/3 is not supported"),
+)
+
+
+class EgressAddon:
+    """Enforces routes, destinations and the DLP on-match policy on every flow."""
+
+    def __init__(
+        self,
+        *,
+        store: RoutesStore,
+        scanner: RequestScanner,
+        audit: AuditLog,
+        bottle: str,
+        destinations: DestinationPolicy,
+        resolver: Resolver = system_resolver,
+        ca_cert_export: Path | None = None,
+    ) -> None:
+        self.store = store
+        self.scanner = scanner
+        self.audit = audit
+        self.bottle = bottle
+        self.destinations = destinations
+        self.resolver = resolver
+        self.ca_cert_export = ca_cert_export
+        self._tunnels: dict[str, tuple[str, int]] = {}
+        ws_guard.install()
+
+    # ------------------------------------------------------------------ options
+
+    def configure(self, updated: set[str]) -> None:
+        """Refuse option values that would open a way around the policy."""
+        for name, unsafe, why in _UNSAFE_OPTIONS:
+            if (
+                name in updated
+                and hasattr(ctx.options, name)
+                and unsafe(getattr(ctx.options, name))
+            ):
+                raise exceptions.OptionsError(  # type: ignore[no-untyped-call]
+                    f"bb-egress refuses {name}={getattr(ctx.options, name)!r}: {why}"
+                )
+
+    def running(self) -> None:
+        """Copy the CA's public certificate (never the key) to where the launcher reads it."""
+        if self.ca_cert_export is None:
+            return
+        source = Path(ctx.options.confdir).expanduser() / "mitmproxy-ca-cert.pem"
+        self.ca_cert_export.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.ca_cert_export.with_name(self.ca_cert_export.name + ".tmp")
+        shutil.copyfile(source, tmp)
+        tmp.chmod(0o644)
+        tmp.replace(self.ca_cert_export)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _record(
+        self,
+        flow: http.HTTPFlow,
+        decision: str,
+        *,
+        reason: str | None = None,
+        route: str | None = None,
+        detectors: tuple[str, ...] = (),
+        tainted: bool = False,
+        host: str | None = None,
+    ) -> None:
+        self.audit.write(
+            AuditRecord(
+                bottle=self.bottle,
+                method=flow.request.method,
+                host=host if host is not None else flow.request.pretty_host,
+                port=flow.request.port,
+                path=""
+                if flow.request.method == "CONNECT"
+                else safe_path(flow.request.path, tainted=tainted),
+                route=route,
+                decision=decision,
+                reason=reason,
+                detectors=detectors,
+            )
+        )
+
+    def deny(self, flow: http.HTTPFlow, denied: Denied, detectors: tuple[str, ...] = ()) -> None:
+        """Answer ``flow`` with a 403 that tells the agent what to do, and audit it."""
+        accept = flow.request.headers.get("accept", "")
+        want_json = "application/json" in accept and "text/plain" not in accept
+        body, content_type = denial_body(denied, want_json=want_json)
+        flow.response = http.Response.make(
+            403,
+            body,
+            {
+                "Content-Type": content_type,
+                "Connection": "close",
+                "X-Bot-Bottle-Denied": denied.reason,
+            },
+        )
+        flow.metadata[META_DENIED] = denied.reason
+        self._record(
+            flow,
+            "deny",
+            reason=denied.reason,
+            detectors=detectors,
+            tainted=bool(detectors),
+            host=denied.host,
+        )
+
+    # ------------------------------------------------------------------ connection hooks
+
+    def http_connect(self, flow: http.HTTPFlow) -> None:
+        """Decide the tunnel before mitmproxy resolves or dials anything."""
+        decision = check_connect(self.store.routes, flow.request.host, flow.request.port)
+        if isinstance(decision, Denied):
+            self.deny(flow, decision)
+            return
+        host = normalise_host(flow.request.host)
+        self._tunnels[flow.client_conn.id] = (host, flow.request.port)
+        self._record(flow, "allow", route=decision.route.label(), host=host)
+
+    def client_disconnected(self, client: Client) -> None:
+        """Forget the tunnel of a closed client connection."""
+        self._tunnels.pop(client.id, None)
+
+    def tls_clienthello(self, data: tls.ClientHelloData) -> None:
+        """Refuse a TLS handshake whose SNI differs from the CONNECT host (domain fronting)."""
+        tunnel = self._tunnels.get(data.context.client.id)
+        sni = data.client_hello.sni
+        if tunnel is None or sni is None:
+            return
+        try:
+            same = normalise_host(sni) == tunnel[0]
+        except ValueError:
+            same = False
+        if not same:
+            data.context.client.error = f"SNI {sni!r} differs from CONNECT host {tunnel[0]!r}"
+            _log.warn(f"TLS server name refused: {data.context.client.error}")
+
+    async def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
+        """Re-check, resolve, classify and pin every upstream connection."""
+        address = data.server.address
+        if address is None:
+            data.server.error = "bb-egress: no destination address"
+            return
+        raw_host, port = str(address[0]), int(address[1])
+        decision = check_connect(self.store.routes, raw_host, port)
+        if isinstance(decision, Denied):
+            data.server.error = f"bb-egress: {decision.reason}: {decision.detail}"
+            return
+        host = normalise_host(raw_host)
+        try:
+            addresses = await self.resolver(host, port)
+        except OSError as exc:
+            data.server.error = f"bb-egress: cannot resolve {host}: {exc}"
+            return
+        why = self.destinations.check_all(addresses) if addresses else "no addresses"
+        if why is not None:
+            data.server.error = f"bb-egress: forbidden-destination: {host} resolves to {why}"
+            _log.warn(data.server.error)
+            return
+        data.server.address = (str(addresses[0]), port)
+        if data.server.sni is None or data.server.sni != host:
+            data.server.sni = host
+
+    def tcp_start(self, flow: tcp.TCPFlow) -> None:
+        """Raw TCP never leaves."""
+        flow.kill()  # type: ignore[no-untyped-call]
+
+    def udp_start(self, flow: udp.UDPFlow) -> None:
+        """UDP never leaves."""
+        flow.kill()  # type: ignore[no-untyped-call]
+
+    # ------------------------------------------------------------------ request hooks
+
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        """Host, SNI and route checks before the body is read or a server dialled."""
+        if flow.response is not None or flow.error is not None:
+            return
+        tunnel = self._tunnels.get(flow.client_conn.id)
+        connect_host, connect_port = tunnel if tunnel is not None else (None, None)
+        sni = flow.client_conn.sni
+        if tunnel is not None and flow.client_conn.tls and sni is not None:
+            try:
+                sni_ok = normalise_host(sni) == tunnel[0]
+            except ValueError:
+                sni_ok = False
+            if not sni_ok:
+                self.deny(
+                    flow,
+                    Denied(
+                        "sni-mismatch",
+                        f"TLS server name {sni!r} differs from CONNECT host {tunnel[0]!r}",
+                        tunnel[0],
+                        tunnel[1],
+                    ),
+                )
+                return
+        if tunnel is not None and flow.request.scheme != (
+            "https" if flow.client_conn.tls else "http"
+        ):
+            flow.request.scheme = "https" if flow.client_conn.tls else "http"
+        decision = check_request(
+            self.store.routes,
+            scheme=flow.request.scheme,
+            raw_host=flow.request.host,
+            port=flow.request.port,
+            method=flow.request.method,
+            target=flow.request.path,
+            connect_host=connect_host,
+            connect_port=connect_port,
+        )
+        if isinstance(decision, Denied):
+            self.deny(flow, decision)
+            return
+        flow.metadata[META_ROUTE] = decision.route
+        flow.request.stream = False
+
+    async def request(self, flow: http.HTTPFlow) -> None:
+        """Scan the buffered request and apply the route's on-match policy and injection."""
+        if flow.response is not None or flow.error is not None:
+            return
+        if META_ROUTE not in flow.metadata:  # requestheaders did not allow it: check again
+            self.requestheaders(flow)
+        decision = flow.metadata.get(META_ROUTE)
+        if not isinstance(decision, Route) or META_DENIED in flow.metadata:
+            return
+        outcome = await self.scanner.process(flow, decision, self.bottle)
+        if isinstance(outcome, Denied):
+            self.deny(flow, outcome, self.scanner.last_detectors(flow))
+            return
+        detectors = self.scanner.last_detectors(flow)
+        self._record(
+            flow,
+            outcome,
+            route=decision.label(),
+            detectors=detectors,
+            tainted=bool(detectors),
+        )
+
+    # ------------------------------------------------------------------ websockets
+
+    async def websocket_message(self, flow: http.HTTPFlow) -> None:
+        """Scan each client message; a finding drops it. Keep only a short history."""
+        assert flow.websocket is not None
+        message = flow.websocket.messages[-1]
+        if message.from_client:
+            denied = await self.scanner.scan_websocket(flow, message.content, message.is_text)
+            if denied is not None:
+                message.drop()  # type: ignore[no-untyped-call]
+                self.audit.write(
+                    AuditRecord(
+                        bottle=self.bottle,
+                        method="WS",
+                        host=flow.request.pretty_host,
+                        port=flow.request.port,
+                        path=safe_path(flow.request.path, tainted=True),
+                        decision="deny",
+                        reason=denied.reason,
+                        detectors=self.scanner.last_detectors(flow),
+                    )
+                )
+        if len(flow.websocket.messages) > WEBSOCKET_HISTORY:
+            del flow.websocket.messages[:-WEBSOCKET_HISTORY]

@@ -1,0 +1,322 @@
+"""Specification of bb_egress.addon, driven through mitmproxy's own test helpers.
+
+The DLP side is the `RequestScanner` seam; these tests use `StandInScanner`, which answers
+from a fixed verdict, because they specify the hooks (routes, fronting, destinations,
+tunnels), not detection. The DLP engine has its own suite.
+"""
+
+import ipaddress
+import json
+from pathlib import Path
+
+import pytest
+from mitmproxy import exceptions, http
+from mitmproxy.addons.proxyserver import Proxyserver
+from mitmproxy.proxy import server_hooks
+from mitmproxy.test import taddons, tflow, tutils
+
+from bb_egress.addon import EgressAddon
+from bb_egress.audit import AuditLog
+from bb_egress.destinations import DestinationPolicy, IPAddress
+from bb_egress.policy import Denied
+from bb_egress.reload import RoutesStore
+from bb_protocol.routes import Route
+
+ROUTES = """
+routes:
+  - host: api.example.com
+  - host: files.example.com
+    methods: [GET]
+"""
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+class StandInScanner:
+    """Answers every request with ``verdict`` (an outcome string or a Denied)."""
+
+    def __init__(self, verdict: str | Denied = "allow") -> None:
+        self.verdict = verdict
+        self.seen: list[str] = []
+
+    async def process(self, flow: http.HTTPFlow, route: Route, bottle: str) -> str | Denied:
+        self.seen.append(flow.request.pretty_host)
+        return self.verdict
+
+    async def scan_websocket(
+        self, flow: http.HTTPFlow, content: bytes, is_text: bool
+    ) -> Denied | None:
+        return self.verdict if isinstance(self.verdict, Denied) else None
+
+    def last_detectors(self, flow: http.HTTPFlow) -> tuple[str, ...]:
+        return ("stand-in",) if isinstance(self.verdict, Denied) else ()
+
+
+class Answers:
+    """A resolver answering from a table and recording every lookup."""
+
+    def __init__(self, table: dict[str, str]) -> None:
+        self.table = table
+        self.lookups: list[str] = []
+
+    async def __call__(self, host: str, port: int) -> list[IPAddress]:
+        self.lookups.append(host)
+        if host not in self.table:
+            raise OSError("no such host")
+        return [ipaddress.ip_address(self.table[host])]
+
+
+def _addon(
+    tmp_path: Path, scanner: StandInScanner | None = None, answers: Answers | None = None
+) -> EgressAddon:
+    routes = tmp_path / "routes.yaml"
+    routes.write_text(ROUTES)
+    return EgressAddon(
+        store=RoutesStore(routes),
+        scanner=scanner or StandInScanner(),
+        audit=AuditLog(tmp_path / "audit.jsonl"),
+        bottle="test-bottle",
+        destinations=DestinationPolicy(),
+        resolver=answers or Answers({"api.example.com": "93.184.215.14"}),
+    )
+
+
+def _audit(tmp_path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+
+
+def _connect(host: str, port: int = 443) -> http.HTTPFlow:
+    return tflow.tflow(
+        req=tutils.treq(method=b"CONNECT", host=host, port=port, path=b"", content=b"")
+    )
+
+
+def _inner(
+    connect: http.HTTPFlow, host: str, sni: str | None = None, method: bytes = b"GET"
+) -> http.HTTPFlow:
+    flow = tflow.tflow(
+        client_conn=connect.client_conn,
+        req=tutils.treq(host=host, port=443, scheme=b"https", method=method, path=b"/v1?q=1"),
+    )
+    flow.client_conn.tls = True
+    flow.client_conn.sni = sni if sni is not None else host
+    return flow
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "reason"),
+    [
+        ("evil.example", 443, "no-route"),
+        ("93.184.215.14", 443, "ip-literal"),
+        ("api.example.com", 22, "no-route"),
+    ],
+)
+def test_a_denied_connect_gets_a_403_naming_the_tool_and_is_audited(
+    tmp_path: Path, host: str, port: int, reason: str
+) -> None:
+    """Unrouted hosts, IP literals and other ports are refused at CONNECT."""
+    addon = _addon(tmp_path)
+    with taddons.context(addon):
+        flow = _connect(host, port)
+        addon.http_connect(flow)
+    assert flow.response is not None
+    assert flow.response.status_code == 403
+    assert b"egress-allow" in (flow.response.content or b"")
+    assert flow.response.headers["X-Bot-Bottle-Denied"] == reason
+    (line,) = _audit(tmp_path)
+    assert line["decision"] == "deny"
+    assert line["reason"] == reason
+
+
+def test_an_allowed_connect_gets_no_response_and_opens_the_tunnel(tmp_path: Path) -> None:
+    """mitmproxy answers 200 itself; the addon only records the tunnel host."""
+    addon = _addon(tmp_path)
+    with taddons.context(addon):
+        flow = _connect("API.Example.com.")
+        addon.http_connect(flow)
+    assert flow.response is None
+    assert _audit(tmp_path)[0]["decision"] == "allow"
+
+
+@pytest.mark.parametrize(
+    ("host", "sni", "reason"),
+    [
+        ("evil.example", "api.example.com", "host-mismatch"),
+        ("api.example.com", "evil.example", "sni-mismatch"),
+    ],
+)
+def test_domain_fronting_inside_a_tunnel_is_denied(
+    tmp_path: Path, host: str, sni: str, reason: str
+) -> None:
+    """Host header and SNI must both equal the CONNECT host."""
+    addon = _addon(tmp_path)
+    with taddons.context(addon):
+        connect = _connect("api.example.com")
+        addon.http_connect(connect)
+        flow = _inner(connect, host, sni)
+        addon.requestheaders(flow)
+    assert flow.response is not None
+    assert flow.response.headers["X-Bot-Bottle-Denied"] == reason
+
+
+@pytest.mark.anyio
+async def test_an_allowed_request_is_scanned_and_audited_without_its_query(tmp_path: Path) -> None:
+    """The scanner sees the request; the audit line has the path but never the query."""
+    scanner = StandInScanner()
+    addon = _addon(tmp_path, scanner)
+    with taddons.context(addon):
+        connect = _connect("api.example.com")
+        addon.http_connect(connect)
+        flow = _inner(connect, "api.example.com")
+        addon.requestheaders(flow)
+        await addon.request(flow)
+    assert flow.response is None
+    assert scanner.seen == ["api.example.com"]
+    line = _audit(tmp_path)[-1]
+    assert (line["decision"], line["path"], line["route"]) == (
+        "allow",
+        "/v1",
+        "https://api.example.com:443",
+    )
+
+
+@pytest.mark.anyio
+async def test_a_scanner_denial_answers_403_and_the_path_is_not_logged(tmp_path: Path) -> None:
+    """DLP denials are 403 with JSON when asked for, and the audit path is redacted."""
+    scanner = StandInScanner(
+        Denied("dlp-block", "found github-pat in body", "api.example.com", 443)
+    )
+    addon = _addon(tmp_path, scanner)
+    with taddons.context(addon):
+        connect = _connect("api.example.com")
+        addon.http_connect(connect)
+        flow = _inner(connect, "api.example.com")
+        flow.request.headers["accept"] = "application/json"
+        addon.requestheaders(flow)
+        await addon.request(flow)
+    assert flow.response is not None
+    assert json.loads(flow.response.content or b"")["reason"] == "dlp-block"
+    line = _audit(tmp_path)[-1]
+    assert (line["path"], line["detectors"]) == ("[redacted]", ["stand-in"])
+
+
+@pytest.mark.anyio
+async def test_a_request_denied_at_headers_is_never_scanned(tmp_path: Path) -> None:
+    """A method outside the route stops at requestheaders; request() leaves it alone."""
+    scanner = StandInScanner()
+    addon = _addon(tmp_path, scanner)
+    with taddons.context(addon):
+        connect = _connect("files.example.com")
+        addon.http_connect(connect)
+        flow = _inner(connect, "files.example.com", method=b"POST")
+        addon.requestheaders(flow)
+        await addon.request(flow)
+    assert flow.response is not None
+    assert scanner.seen == []
+
+
+def _server_data(host: str, port: int = 443) -> server_hooks.ServerConnectionHookData:
+    server = tflow.tserver_conn()
+    server.address = (host, port)
+    server.sni = None
+    return server_hooks.ServerConnectionHookData(server=server, client=tflow.tclient_conn())
+
+
+@pytest.mark.anyio
+async def test_server_connect_pins_the_checked_address_and_sets_sni(tmp_path: Path) -> None:
+    """The dialled address is the one checked; SNI carries the host name."""
+    addon = _addon(tmp_path)
+    data = _server_data("api.example.com")
+    with taddons.context(addon):
+        await addon.server_connect(data)
+    assert data.server.error is None
+    assert data.server.address == ("93.184.215.14", 443)
+    assert data.server.sni == "api.example.com"
+
+
+@pytest.mark.parametrize(
+    "answer", ["127.0.0.1", "10.0.0.7", "169.254.169.254", "100.64.1.1", "::ffff:10.0.0.1"]
+)
+@pytest.mark.anyio
+async def test_server_connect_refuses_names_resolving_to_private_addresses(
+    tmp_path: Path, answer: str
+) -> None:
+    """An allowed name that resolves (or rebinds) to a private address is not dialled."""
+    addon = _addon(tmp_path, answers=Answers({"api.example.com": answer}))
+    data = _server_data("api.example.com")
+    with taddons.context(addon):
+        await addon.server_connect(data)
+    assert data.server.error is not None
+    assert "forbidden-destination" in data.server.error
+
+
+@pytest.mark.anyio
+async def test_server_connect_denies_unrouted_names_before_any_lookup(tmp_path: Path) -> None:
+    """A name no route allows is never resolved (no DNS exfiltration through the proxy)."""
+    answers = Answers({})
+    addon = _addon(tmp_path, answers=answers)
+    data = _server_data("c2VjcmV0.attacker.example")
+    with taddons.context(addon):
+        await addon.server_connect(data)
+    assert data.server.error is not None
+    assert answers.lookups == []
+
+
+def test_raw_tcp_and_udp_flows_are_killed(tmp_path: Path) -> None:
+    """Only HTTP leaves."""
+    addon = _addon(tmp_path)
+    with taddons.context(addon):
+        tcp_flow = tflow.ttcpflow()
+        addon.tcp_start(tcp_flow)
+        udp_flow = tflow.tudpflow()
+        addon.udp_start(udp_flow)
+    assert tcp_flow.error is not None
+    assert udp_flow.error is not None
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("stream_large_bodies", "1m"),
+        ("rawtcp", True),
+        ("ignore_hosts", ["example.com"]),
+        ("allow_hosts", ["example.com"]),
+        ("connection_strategy", "eager"),
+        ("ssl_insecure", True),
+        ("validate_inbound_headers", False),
+        ("mode", ["transparent"]),
+    ],
+)
+def test_unsafe_mitmproxy_options_are_refused(tmp_path: Path, option: str, value: object) -> None:
+    """Options that open a bypass raise OptionsError naming the option."""
+    addon = _addon(tmp_path)
+    with (
+        taddons.context(Proxyserver(), addon) as tctx,
+        pytest.raises(exceptions.OptionsError, match=option),
+    ):
+        tctx.configure(addon, **{option: value})
+
+
+@pytest.mark.anyio
+async def test_websocket_messages_with_findings_are_dropped_and_history_trimmed(
+    tmp_path: Path,
+) -> None:
+    """A client message the scanner refuses is not relayed; old messages are forgotten."""
+    scanner = StandInScanner(Denied("websocket-secret", "found", "api.example.com", 443))
+    addon = _addon(tmp_path, scanner)
+    flow = tflow.twebsocketflow()
+    assert flow.websocket is not None
+    for _ in range(20):
+        flow.websocket.messages.append(flow.websocket.messages[0])
+    from mitmproxy.websocket import WebSocketMessage
+    from wsproto.frame_protocol import Opcode
+
+    message = WebSocketMessage(Opcode.TEXT, True, b"ghp_secret")
+    flow.websocket.messages.append(message)
+    with taddons.context(addon):
+        await addon.websocket_message(flow)
+    assert message.dropped
+    assert len(flow.websocket.messages) <= 8
