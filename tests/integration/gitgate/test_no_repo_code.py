@@ -181,10 +181,18 @@ def test_an_ext_url_rewrite_in_the_mirror_config_is_refused_not_run(
 
 
 def test_the_planted_config_does_run_for_an_unprotected_git(
-    tmp_path: Path, hostile_gate: Gate, evil: Path
+    tmp_path: Path, hostile_gate: Gate, upstream: Upstream, evil: Path
 ):
     """Control: plain git with the planted HOME runs the script, so the markers can fire."""
     env = clean_git_env(tmp_path / "evil-home")
     mirror = hostile_gate.state / "repos" / "app.git"
-    run_git("--git-dir", str(mirror), "update-ref", "refs/heads/control", "HEAD", env=env)
-    assert _markers(evil) != []
+    result = run_git(
+        "--git-dir",
+        str(mirror),
+        "fetch",
+        str(upstream.path),
+        "main:refs/heads/control",
+        env=env,
+        check=False,
+    )
+    assert _markers(evil) != [], result.stderr
