@@ -51,3 +51,14 @@ EGRESS_INTROSPECTION_TOKEN: Final = "BOT_BOTTLE_EGRESS_INTROSPECTION_TOKEN"
 
 EGRESS_CA_CERT_EXPORT: Final = "BOT_BOTTLE_EGRESS_CA_CERT"
 """Where the egress proxy copies its CA's public certificate (never the key) at start."""
+
+EGRESS_ADMIN_URL: Final = "BOT_BOTTLE_EGRESS_ADMIN_URL"
+"""Base URL of the egress introspection endpoint as supervise reaches it (``http://egress:N``);
+when set, ``list-egress-routes`` asks the proxy for the routes in force (with the
+`EGRESS_INTROSPECTION_TOKEN`), else it reads `ROUTES_FILE` (mounted read-only)."""
+
+SUPERVISE_LISTEN: Final = "BOT_BOTTLE_SUPERVISE_LISTEN"
+"""``host:port`` the supervise MCP server binds (default ``0.0.0.0:8765``)."""
+
+SUPERVISE_DECISION_TIMEOUT: Final = "BOT_BOTTLE_SUPERVISE_TIMEOUT_SECONDS"
+"""How long a supervise tool call waits for the operator (default 600 s)."""
