@@ -314,8 +314,33 @@ class EgressAddon:
         if isinstance(decision, Denied):
             self.deny(flow, decision)
             return
+        if tunnel is None and not self._host_header_agrees(flow):
+            self.deny(
+                flow,
+                Denied(
+                    "host-mismatch",
+                    f"Host header {flow.request.host_header!r} differs from the URL host",
+                    flow.request.pretty_host,
+                    flow.request.port,
+                ),
+            )
+            return
         flow.metadata[META_ROUTE] = decision.route
         flow.request.stream = False
+
+    @staticmethod
+    def _host_header_agrees(flow: http.HTTPFlow) -> bool:
+        header = flow.request.host_header
+        if header is None:
+            return True
+        name, _, port = header.rpartition(":") if not header.endswith("]") else (header, "", "")
+        if not name or not port.isdigit():
+            name, port = header, ""
+        try:
+            same_host = normalise_host(name.strip("[]")) == normalise_host(flow.request.host)
+        except ValueError:
+            return False
+        return same_host and (port == "" or int(port) == flow.request.port)
 
     async def request(self, flow: http.HTTPFlow) -> None:
         """Scan the buffered request and apply the route's on-match policy and injection."""

@@ -1,0 +1,186 @@
+"""A real mitmproxy with the egress addon on loopback, and a real origin server beside it.
+
+The proxy runs in-process (DumpMaster on its own event loop in a thread) with the same
+safe options `bb-egress run` sets. Origins live on 127.0.0.1, which the proxy normally
+refuses to dial: the tests map names to loopback with a static resolver and open exactly
+127.0.0.1/32 as a test-only destination, as ``bb-egress run --resolve --allow-destination``
+does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import ipaddress
+import socket
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import mitmproxy.addons  # noqa: F401
+    from mitmproxy import options
+    from mitmproxy.tools.dump import DumpMaster
+
+from bb_egress.addon import EgressAddon, static_resolver
+from bb_egress.audit import AuditLog
+from bb_egress.destinations import DestinationPolicy
+from bb_egress.policy import Denied
+from bb_egress.reload import RoutesStore
+from bb_protocol.routes import Route
+
+SAFE = {
+    "mode": ["regular"],
+    "rawtcp": False,
+    "connection_strategy": "lazy",
+    "stream_large_bodies": None,
+    "validate_inbound_headers": True,
+    "ssl_insecure": False,
+    "http3": False,
+    "onboarding": False,
+    "body_size_limit": "1m",
+}
+
+
+@dataclass
+class Origin:
+    """A loopback HTTP origin recording every request it receives."""
+
+    port: int
+    seen: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def origin() -> Iterator[Origin]:
+    """Answers 200 ``hello``; ``/redirect`` sends a 302 to a host no route allows."""
+    record = Origin(port=0)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _answer(self) -> None:
+            length = int(self.headers.get("content-length", "0") or 0)
+            self.rfile.read(length)
+            record.seen.append((self.command, self.path, dict(self.headers.items())))
+            if self.path.startswith("/redirect"):
+                self.send_response(302)
+                self.send_header("Location", "http://denied.test/")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", "5")
+            self.end_headers()
+            self.wfile.write(b"hello")
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    record.port = int(server.server_address[1])
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield record
+    server.shutdown()
+    server.server_close()
+
+
+class CleanScanner:
+    """Stand-in for the DLP side: every request is clean (these tests specify routing)."""
+
+    async def process(self, flow: object, route: Route, bottle: str) -> str | Denied:
+        return "allow"
+
+    async def scan_websocket(self, flow: object, content: bytes, is_text: bool) -> Denied | None:
+        return None
+
+    def last_detectors(self, flow: object) -> tuple[str, ...]:
+        return ()
+
+
+def _wait_listening(port: int) -> None:
+    """Block until something accepts on ``port`` (bounded: 20 s)."""
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+@dataclass
+class Proxy:
+    """A running egress proxy and where its files are."""
+
+    port: int
+    routes_file: Path
+    audit_file: Path
+    store: RoutesStore
+
+
+@pytest.fixture
+def proxy(tmp_path: Path, origin: Origin) -> Iterator[Proxy]:
+    """The egress proxy on loopback; routes allow http://origin.test:<origin port>/."""
+    routes_file = tmp_path / "routes" / "routes.yaml"
+    routes_file.parent.mkdir()
+    routes_file.write_text(
+        f"routes:\n  - host: origin.test\n    scheme: http\n    port: {origin.port}\n"
+    )
+    audit_file = tmp_path / "audit.jsonl"
+    store = RoutesStore(routes_file)
+    port = _free_port()
+    addon = EgressAddon(
+        store=store,
+        scanner=CleanScanner(),
+        audit=AuditLog(audit_file),
+        bottle="itest",
+        destinations=DestinationPolicy(extra_allowed=(ipaddress.ip_network("127.0.0.1/32"),)),
+        resolver=static_resolver(
+            {"origin.test": "127.0.0.1", "private.test": "10.0.0.1", "denied.test": "127.0.0.1"}
+        ),
+    )
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    holder: dict[str, DumpMaster] = {}
+
+    async def run() -> None:
+        opts = options.Options(listen_host="127.0.0.1", listen_port=port)
+        master = DumpMaster(opts, with_termlog=False, with_dumper=False)
+        master.addons.add(addon)
+        opts.update(confdir=str(tmp_path / "confdir"), **SAFE)
+        holder["master"] = master
+        started.set()
+        await master.run()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(run(),), daemon=True)
+    thread.start()
+    assert started.wait(20), "proxy did not start"
+    _wait_listening(port)
+    yield Proxy(port=port, routes_file=routes_file, audit_file=audit_file, store=store)
+    loop.call_soon_threadsafe(holder["master"].shutdown)
+    thread.join(20)
+    loop.close()
+    addon.audit.close()
+    # mitmproxy's shutdown leaves its listening sockets to the garbage collector; collect
+    # them here, where their ResourceWarning is expected, not in a later test.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
