@@ -86,7 +86,7 @@ def origin() -> Iterator[Origin]:
             self.end_headers()
             self.wfile.write(b"hello")
 
-        do_GET = do_POST = _answer
+        do_GET = do_POST = _answer  # noqa: N815 - http.server dispatches on these names
 
         def log_message(self, format: str, *args: object) -> None:
             pass
