@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bb_gitgate.approvals import GitleaksAllowProposal, Outcome, Verdict, binding_for
+from bb_gitgate.approvals import Outcome, Verdict, binding_for
 from bb_gitgate.hold import wait_for_verdict
 from bb_gitgate.refs import RefUpdate
+from bb_protocol.queue import GitleaksAllowRequest
 
 UPDATE = RefUpdate(old="a" * 40, new="b" * 40, ref="refs/heads/main")
 
@@ -16,14 +17,14 @@ class ScriptedQueue:
         self.verdicts = verdicts
         self.polls = 0
 
-    def submit(self, proposal: GitleaksAllowProposal) -> str:
+    def submit(self, request: GitleaksAllowRequest) -> str:
         return "p1"
 
     def verdict(self, proposal_id: str) -> Verdict | None:
         self.polls += 1
         return self.verdicts.pop(0) if self.verdicts else None
 
-    def archive(self, proposal_id: str, outcome: Outcome) -> None:
+    def archive(self, proposal_id: str, outcome: Outcome, detail: str = "") -> None:
         pass
 
 

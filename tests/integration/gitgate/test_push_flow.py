@@ -9,7 +9,20 @@ import json
 
 import pytest
 
-from bb_gitgate.testing import PLANTED_SECRET, Agent, Gate, Upstream, decide, wait_for_proposal
+from bb_gitgate.testing import (
+    PLANTED_SECRET,
+    Agent,
+    Gate,
+    Upstream,
+    clean_git_env,
+    decide,
+    run_git,
+    start_gate,
+    stop_gate,
+    wait_for_proposal,
+    wait_until,
+)
+from bb_protocol.queue import ApprovalKey, Approve, QueueStore
 
 
 def test_clone_through_the_gate_sees_upstream(agent: Agent, upstream: Upstream):
@@ -52,7 +65,7 @@ def test_a_push_with_a_secret_is_held_then_forwarded_when_approved(
     sha = agent.commit_file("config.py", f'KEY = "{PLANTED_SECRET}"\n', "add config")
     push = agent.push_async("origin", "HEAD:refs/heads/main")
     proposal = wait_for_proposal(gate)
-    data = json.loads(proposal.read_text())
+    data = json.loads(proposal.read_text())["request"]
     assert data["kind"] == "gitleaks-allow"
     assert data["commits"] == [sha]
     assert data["updates"][0]["ref"] == "refs/heads/main"
@@ -67,8 +80,9 @@ def test_a_push_with_a_secret_is_held_then_forwarded_when_approved(
     assert "approved by the operator" in output
     assert upstream.rev("refs/heads/main") == sha
     assert not gate.proposals()
-    archived = json.loads((gate.queue / "archive" / proposal.name).read_text())
+    archived = gate.archived(proposal)
     assert archived["outcome"] == "approved"
+    assert archived["response"]["decision"]["reason"] == "test fixture, not a real key"
 
 
 def test_a_push_with_a_secret_is_refused_when_rejected(
@@ -109,31 +123,49 @@ def test_a_secret_in_an_earlier_commit_of_the_push_is_found(
     agent.git("commit", "-q", "-m", "remove")
     push = agent.push_async("origin", "HEAD:refs/heads/main")
     proposal = wait_for_proposal(gate)
-    data = json.loads(proposal.read_text())
+    data = json.loads(proposal.read_text())["request"]
     assert data["findings"][0]["commit"] == first
     assert len(data["commits"]) == 2
     decide(gate, proposal, "rejected", "no")
     push.communicate(timeout=60)
 
 
-def test_a_decision_bound_to_other_commits_does_not_release_the_push(
-    agent: Agent, upstream: Upstream, gate: Gate
-):
-    """An approval naming a different binding is ignored; a proper rejection still ends it."""
+def test_a_forged_decision_does_not_release_the_push(agent: Agent, upstream: Upstream, gate: Gate):
+    """A response not signed with the bottle's key is quarantined; the push stays held."""
     before = upstream.rev("refs/heads/main")
     agent.commit_file("config.py", f'KEY = "{PLANTED_SECRET}"\n', "add config")
     push = agent.push_async("origin", "HEAD:refs/heads/main")
     proposal = wait_for_proposal(gate)
-    decisions = gate.queue / "decisions"
-    decisions.mkdir(parents=True, exist_ok=True)
-    (decisions / proposal.name).write_text(
-        json.dumps({"kind": "approved", "reason": "forged", "binding": "0" * 64})
+    forged = ApprovalKey.generate()
+    store = QueueStore(gate.queue)
+    pending = store.get(proposal.stem)
+    store.decide(pending.id, Approve(reason="forged"), forged, decided_by="agent")
+    wait_until(
+        lambda: any((gate.queue / "quarantine").iterdir()), "the forged response quarantined"
     )
-    assert push.poll() is None or push.returncode != 0
+    assert push.poll() is None
     decide(gate, proposal, "rejected", "real decision")
     output, _ = push.communicate(timeout=60)
     assert push.returncode != 0, output
+    assert "real decision" in output
     assert upstream.rev("refs/heads/main") == before
+
+
+def test_a_push_held_past_the_timeout_is_refused(tmp_path, upstream: Upstream):
+    """No decision in time: refused, told what to do, archived as timed_out."""
+    gate = start_gate(tmp_path, upstream.url, hold_timeout_seconds=1)
+    try:
+        env = clean_git_env(tmp_path / "agent-home")
+        run_git("clone", "-q", gate.url(), str(tmp_path / "w"), env=env)
+        agent = Agent(tmp_path / "w", env)
+        agent.commit_file("config.py", f'KEY = "{PLANTED_SECRET}"\n', "add config")
+        result = agent.git("push", "origin", "HEAD:refs/heads/main", check=False)
+        assert result.returncode != 0
+        assert "no operator decision within 1s" in result.stderr
+        [record] = list((gate.queue / "processed").glob("*.json"))
+        assert json.loads(record.read_text())["outcome"] == "timed_out"
+    finally:
+        stop_gate(gate)
 
 
 def test_a_non_fast_forward_push_is_refused(agent: Agent, upstream: Upstream):

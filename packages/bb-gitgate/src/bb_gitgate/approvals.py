@@ -1,37 +1,42 @@
 """The gate's side of the approval queue, behind a small interface.
 
-A push with findings becomes a ``gitleaks-allow`` proposal naming the repo, the ref
-updates, the exact commit ids scanned, and each finding (rule id, file:line, redacted
-match). Its ``binding`` is a SHA-256 over the repo, the updates and the commits: an
-operator's decision counts only when it names that same binding, so an approval can
-never be replayed onto different commits. The gate owns its proposals: it submits them,
-polls for the decision, and archives them after acting; it never writes a decision.
+A push with findings becomes a ``gitleaks-allow`` request (`bb_protocol.queue`'s
+`GitleaksAllowRequest`) naming the repo, the ref updates, the exact commit ids scanned,
+and each finding (rule id, file:line, redacted match). Its ``binding`` is a SHA-256 over
+the repo, the updates and the commits; the operator's response is HMAC-bound to the
+proposal's content (binding included), and the gate releases a push only on a verdict
+carrying the binding of the commits it holds, so an approval can never be replayed onto
+different commits. The gate owns its proposals: it submits them, polls for the decision,
+and archives them after acting; it never writes a decision.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from bb_gitgate.refs import RefUpdate
 from bb_gitgate.scan import Finding
+from bb_protocol.queue import GitleaksAllowRequest, GitleaksFinding, GitRefUpdate
 
 __all__ = [
     "ApprovalQueue",
-    "GitleaksAllowProposal",
     "Outcome",
     "Verdict",
     "binding_for",
+    "build_request",
+    "summary",
 ]
 
 Outcome = Literal["approved", "rejected", "timed_out", "failed"]
 """How the gate finished with a proposal (recorded when it archives it)."""
 
 
-def binding_for(repo: str, updates: list[RefUpdate], commits: list[str]) -> str:
+def binding_for(repo: str, updates: Sequence[RefUpdate], commits: Sequence[str]) -> str:
     """SHA-256 (hex) over the canonical JSON of what would be forwarded."""
     payload = {
         "repo": repo,
@@ -42,57 +47,44 @@ def binding_for(repo: str, updates: list[RefUpdate], commits: list[str]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-class GitleaksAllowProposal(BaseModel):
-    """What the operator is asked: may these exact commits go upstream despite findings?"""
+def build_request(
+    repo: str,
+    updates: Sequence[RefUpdate],
+    commits: Sequence[str],
+    findings: Sequence[Finding],
+) -> GitleaksAllowRequest:
+    """The protocol request for a held push, its binding computed from what is held."""
+    return GitleaksAllowRequest(
+        repo=repo,
+        updates=tuple(GitRefUpdate(ref=u.ref, old=u.old, new=u.new) for u in updates),
+        commits=tuple(commits),
+        findings=tuple(
+            GitleaksFinding(
+                rule_id=f.rule_id,
+                commit=f.commit,
+                file=f.file,
+                line=f.line,
+                match=f.match,
+                fingerprint=f.fingerprint,
+            )
+            for f in findings
+        ),
+        binding=binding_for(repo, updates, commits),
+    )
 
-    model_config = ConfigDict(frozen=True)
 
-    kind: Literal["gitleaks-allow"] = "gitleaks-allow"
-    """Discriminator shared with the queue protocol."""
-    bottle: str
-    """Slug of the bottle whose agent pushed."""
-    repo: str
-    """Repo name from the gate's config."""
-    updates: list[RefUpdate]
-    """The ref updates the push asks for."""
-    commits: list[str]
-    """Every new commit the push brings, oldest first: exactly what was scanned."""
-    findings: list[Finding] = Field(min_length=1)
-    """What gitleaks found (secrets redacted)."""
-    binding: str
-    """`binding_for` of repo, updates and commits; a decision must repeat it."""
-
-    @classmethod
-    def build(
-        cls,
-        bottle: str,
-        repo: str,
-        updates: list[RefUpdate],
-        commits: list[str],
-        findings: list[Finding],
-    ) -> GitleaksAllowProposal:
-        """Make a proposal with its binding computed."""
-        return cls(
-            bottle=bottle,
-            repo=repo,
-            updates=updates,
-            commits=commits,
-            findings=findings,
-            binding=binding_for(repo, updates, commits),
-        )
-
-    def summary(self) -> str:
-        """One line for the operator's list."""
-        refs = ", ".join(u.ref for u in self.updates)
-        rules = ", ".join(sorted({f.rule_id for f in self.findings}))
-        return (
-            f"{self.repo}: push to {refs} ({len(self.commits)} commit(s)) has "
-            f"{len(self.findings)} gitleaks finding(s): {rules}"
-        )
+def summary(request: GitleaksAllowRequest) -> str:
+    """One line describing a held push (for logs)."""
+    refs = ", ".join(u.ref for u in request.updates)
+    rules = ", ".join(sorted({f.rule_id for f in request.findings}))
+    return (
+        f"{request.repo}: push to {refs} ({len(request.commits)} commit(s)) has "
+        f"{len(request.findings)} gitleaks finding(s): {rules}"
+    )
 
 
 class Verdict(BaseModel):
-    """The operator's decision on one proposal, as the queue reports it."""
+    """The operator's decision on one proposal, as the gate acts on it."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -101,20 +93,20 @@ class Verdict(BaseModel):
     reason: str = ""
     """The operator's recorded reason."""
     binding: str
-    """The proposal binding the decision was made on."""
+    """The binding of the proposal the (verified) decision was made on."""
 
 
 class ApprovalQueue(Protocol):
-    """Where the gate asks the operator; implemented over ``bb_protocol.queue``."""
+    """Where the gate asks the operator; `bb_gitgate.queue.ProtocolQueue` in production."""
 
-    def submit(self, proposal: GitleaksAllowProposal) -> str:
-        """Write ``proposal`` for the operator; return its id."""
+    def submit(self, request: GitleaksAllowRequest) -> str:
+        """Write a proposal for ``request``; return its id."""
         ...
 
     def verdict(self, proposal_id: str) -> Verdict | None:
-        """The decision on ``proposal_id``, or None while the operator has not decided."""
+        """The verified decision on ``proposal_id``, or None while the operator has not decided."""
         ...
 
-    def archive(self, proposal_id: str, outcome: Outcome) -> None:
-        """Move the proposal out of the pending set, recording how the gate acted."""
+    def archive(self, proposal_id: str, outcome: Outcome, detail: str = "") -> None:
+        """Archive the proposal, recording how the gate acted (exactly once)."""
         ...

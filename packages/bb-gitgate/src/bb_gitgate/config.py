@@ -123,12 +123,14 @@ class GateConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    bottle: Annotated[str, Field(min_length=1, max_length=100)]
+    bottle: Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")]
     """The bottle's slug, named in proposals and log lines."""
     state_dir: Path
     """Gate-owned directory holding the mirrors, the gate's hooks and its git config."""
     queue_dir: Path | None = None
-    """The approval queue volume; without it, pushes with findings are refused outright."""
+    """The bottle's approval queue directory; without it, pushes with findings are refused."""
+    approval_key_file: Path | None = None
+    """The bottle's approval key (verifies the operator's decisions); needed with queue_dir."""
     listen_host: str = "0.0.0.0"  # noqa: S104 - the agent reaches the gate over the internal network
     """Address to bind; the agent's internal network only (never publish this port)."""
     listen_port: Annotated[int, Field(ge=1, le=65535)] = DEFAULT_PORT
@@ -156,6 +158,14 @@ class GateConfig(BaseModel):
         if duplicates:
             raise ValueError(f"repo names must be unique; repeated: {', '.join(duplicates)}")
         return value
+
+    @model_validator(mode="after")
+    def _queue_needs_key(self) -> GateConfig:
+        if self.queue_dir is not None and self.approval_key_file is None:
+            raise ValueError(
+                "queue_dir needs approval_key_file: decisions are verified with the bottle's key"
+            )
+        return self
 
     def repo(self, name: str) -> RepoConfig | None:
         """The repo called ``name``, or None."""

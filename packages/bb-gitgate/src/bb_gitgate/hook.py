@@ -27,6 +27,7 @@ from bb_gitgate.git import mirror_path, repo_env
 from bb_gitgate.receive import PushContext, handle_push
 from bb_gitgate.refs import parse_updates
 from bb_protocol.logging import Logger
+from bb_protocol.queue import QueueError
 
 __all__ = [
     "ENV_CONFIG",
@@ -53,8 +54,12 @@ def open_queue(config: GateConfig) -> ApprovalQueue | None:
     if config.queue_dir is None:
         return None
     from bb_gitgate.queue import ProtocolQueue
+    from bb_protocol.queue import ApprovalKey
 
-    return ProtocolQueue(config.queue_dir, bottle=config.bottle)
+    if config.approval_key_file is None:  # GateConfig refuses this; fail closed regardless
+        return None
+    key = ApprovalKey.load(config.approval_key_file)
+    return ProtocolQueue(config.queue_dir, bottle=config.bottle, key=key)
 
 
 def _log_stream() -> TextIO:
@@ -96,7 +101,7 @@ def main() -> int:
     except PushRefusedError as exc:
         _say(str(exc))
         return 1
-    except (GitGateError, KeyError, ValueError) as exc:
+    except (GitGateError, QueueError, KeyError, ValueError, OSError) as exc:
         log.error("push refused: gate error", {"error": str(exc)})
         _say(f"refused: the gate failed while checking this push ({exc})")
         return 1

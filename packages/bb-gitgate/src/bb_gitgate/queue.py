@@ -1,63 +1,76 @@
-"""The approval queue as the gate uses it (`ApprovalQueue` over files on the queue volume).
+"""`ApprovalQueue` over the real approval queue (`bb_protocol.queue.QueueStore`).
 
-PROVISIONAL layout until ``bb_protocol.queue`` lands (then this module becomes a thin
-adapter over it): ``<queue>/proposals/tmp`` then rename into ``<queue>/proposals/new/<id>.json``
-(Maildir-style atomic write), decisions read from ``<queue>/decisions/<id>.json``, and the
-gate archives its own proposals into ``<queue>/archive/<id>.json`` with its outcome.
+The gate is the owner of ``gitleaks-allow`` proposals: it submits them, claims the
+operator's response (verified against the bottle's approval key; a forged, moved or
+altered response is quarantined by the store and never seen here), and archives each
+proposal exactly once with how it acted. At start the server calls `recover`, archiving
+proposals a previous run left behind as ``interrupted`` (their pushes are gone).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
+import contextlib
 from pathlib import Path
+from typing import Final
 
-from pydantic import ValidationError
+from bb_gitgate.approvals import Outcome, Verdict
+from bb_protocol.queue import (
+    AlreadyArchivedError,
+    ApprovalKey,
+    GitleaksAllowRequest,
+    Proposal,
+    QueueStore,
+    Response,
+)
+from bb_protocol.tools import Component
 
-from bb_gitgate.approvals import GitleaksAllowProposal, Outcome, Verdict
+__all__ = ["OWNER", "ProtocolQueue", "recover"]
 
-__all__ = ["ProtocolQueue"]
+OWNER: Final[Component] = "gitgate"
+"""The component name under which the gate owns its proposals."""
+
+
+def recover(root: Path) -> int:
+    """Archive proposals a previous gate run left unfinished; return how many."""
+    return len(QueueStore(root).ensure().recover(OWNER))
 
 
 class ProtocolQueue:
-    """`ApprovalQueue` over the queue volume at ``root``."""
+    """The gate's `ApprovalQueue` over one bottle's queue directory."""
 
-    def __init__(self, root: Path, *, bottle: str) -> None:
-        self.root = root
+    def __init__(self, root: Path, *, bottle: str, key: ApprovalKey) -> None:
+        self.store = QueueStore(root).ensure()
         self.bottle = bottle
+        self._key = key
+        self._proposals: dict[str, Proposal] = {}
+        self._responses: dict[str, Response] = {}
 
-    def _dir(self, *parts: str) -> Path:
-        path = self.root.joinpath(*parts)
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-
-    def submit(self, proposal: GitleaksAllowProposal) -> str:
-        """Write ``proposal`` atomically into ``proposals/new``; return its id."""
-        proposal_id = f"gitleaks-{secrets.token_hex(8)}"
-        tmp = self._dir("proposals", "tmp") / f"{proposal_id}.json"
-        tmp.write_text(proposal.model_dump_json(), encoding="utf-8")
-        os.replace(tmp, self._dir("proposals", "new") / f"{proposal_id}.json")
-        return proposal_id
+    def submit(self, request: GitleaksAllowRequest) -> str:
+        """Write the proposal atomically into the queue; return its id."""
+        proposal = self.store.submit(self.bottle, request)
+        self._proposals[proposal.id] = proposal
+        return proposal.id
 
     def verdict(self, proposal_id: str) -> Verdict | None:
-        """The decision file for ``proposal_id`` if present and well-formed."""
-        path = self._dir("decisions") / f"{proposal_id}.json"
-        try:
-            return Verdict.model_validate_json(path.read_bytes())
-        except FileNotFoundError:
-            return None
-        except (OSError, ValidationError):
-            return None
+        """Claim the verified response (once) and translate it; None while undecided."""
+        proposal = self._proposals[proposal_id]
+        response = self._responses.get(proposal_id)
+        if response is None:
+            response = self.store.claim(proposal, self._key)
+            if response is None:
+                return None
+            self._responses[proposal_id] = response
+        request = proposal.request
+        assert isinstance(request, GitleaksAllowRequest)
+        decision = response.decision
+        # A verified response is bound to this proposal's content, binding included; the
+        # protocol refuses "modify" for gitleaks-allow, so only approve/reject reach here.
+        kind = "approved" if decision.kind == "approve" else "rejected"
+        return Verdict(kind=kind, reason=decision.reason, binding=request.binding)
 
-    def archive(self, proposal_id: str, outcome: Outcome) -> None:
-        """Move the proposal to ``archive`` with the gate's outcome recorded beside it."""
-        source = self._dir("proposals", "new") / f"{proposal_id}.json"
-        target = self._dir("archive") / f"{proposal_id}.json"
-        try:
-            data = json.loads(source.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return
-        data["outcome"] = outcome
-        target.write_text(json.dumps(data), encoding="utf-8")
-        source.unlink(missing_ok=True)
+    def archive(self, proposal_id: str, outcome: Outcome, detail: str = "") -> None:
+        """Archive exactly once, with the operator's response when there was one."""
+        proposal = self._proposals.pop(proposal_id)
+        response = self._responses.pop(proposal_id, None)
+        with contextlib.suppress(AlreadyArchivedError):
+            self.store.archive(proposal, outcome, by=OWNER, response=response, detail=detail)

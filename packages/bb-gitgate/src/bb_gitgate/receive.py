@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bb_gitgate import git
-from bb_gitgate.approvals import ApprovalQueue, GitleaksAllowProposal, Outcome
+from bb_gitgate.approvals import ApprovalQueue, Outcome, build_request
 from bb_gitgate.config import GateConfig, RepoConfig
 from bb_gitgate.errors import GitError, PushRefusedError, ScanError
 from bb_gitgate.hold import wait_for_verdict
@@ -97,10 +97,8 @@ def _hold(
             + "\n".join(_describe(findings))
             + "\nRemove the secrets from these commits (rewrite them) and push again."
         )
-    proposal = GitleaksAllowProposal.build(
-        ctx.config.bottle, ctx.repo.name, updates, commits, findings
-    )
-    proposal_id = ctx.queue.submit(proposal)
+    request = build_request(ctx.repo.name, updates, commits, findings)
+    proposal_id = ctx.queue.submit(request)
     context["proposal"] = proposal_id
     ctx.log.info("push held for operator approval", context)
     ctx.say(f"gitleaks found {len(findings)} possible secret(s) in this push:")
@@ -111,11 +109,12 @@ def _hold(
         f"{ctx.config.hold_timeout_seconds:.0f}s..."
     )
     outcome: Outcome = "failed"
+    detail = "the gate failed while waiting"
     try:
         result = wait_for_verdict(
             ctx.queue,
             proposal_id,
-            proposal.binding,
+            request.binding,
             timeout=ctx.config.hold_timeout_seconds,
             interval=ctx.config.poll_interval_seconds,
         )
@@ -126,7 +125,7 @@ def _hold(
             )
         verdict = result.verdict
         if verdict is None:
-            outcome = "timed_out"
+            outcome, detail = "timed_out", "no decision in time; push refused"
             ctx.log.warn("held push timed out", context)
             raise PushRefusedError(
                 f"refused: no operator decision within {ctx.config.hold_timeout_seconds:.0f}s "
@@ -134,7 +133,7 @@ def _hold(
                 "or remove the secrets from these commits, then push again."
             )
         if verdict.kind == "rejected":
-            outcome = "rejected"
+            outcome, detail = "rejected", "push refused"
             ctx.log.info(
                 "held push rejected by the operator", {**context, "reason": verdict.reason}
             )
@@ -143,11 +142,11 @@ def _hold(
                 f"({verdict.reason or 'no reason given'}). "
                 "Remove the secrets from these commits (rewrite them), and push again."
             )
-        outcome = "approved"
+        outcome, detail = "approved", "push released for forwarding"
         ctx.log.info("held push approved by the operator", {**context, "reason": verdict.reason})
         ctx.say(f"approved by the operator: {verdict.reason or 'no reason given'}")
     finally:
-        ctx.queue.archive(proposal_id, outcome)
+        ctx.queue.archive(proposal_id, outcome, detail)
 
 
 def handle_push(ctx: PushContext, updates: list[RefUpdate]) -> str:

@@ -30,8 +30,8 @@ __all__ = [
     "scan_commits",
 ]
 
-_CONTROL: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_MAX_FIELD: Final = 300
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_MAX_FIELD: Final = 200
 
 
 def _clean(text: str) -> str:
@@ -81,7 +81,7 @@ def parse_report(text: str) -> list[Finding]:
                 Finding(
                     rule_id=_clean(str(item["RuleID"])),
                     commit=_clean(str(item["Commit"])),
-                    file=_clean(str(item["File"])),
+                    file=_clean(str(item["File"])) or "?",
                     line=int(item["StartLine"]),
                     match=_clean(str(item.get("Match", ""))),
                     fingerprint=_clean(str(item.get("Fingerprint", ""))),

@@ -294,6 +294,12 @@ class _Chunks:
 def make_server(config: GateConfig, config_path: Path) -> GateServer:
     """Prepare the state dir and mirrors and return a bound (not yet serving) server."""
     hooks = git.prepare_state(config, sys.executable)
+    if config.queue_dir is not None:
+        from bb_gitgate.queue import recover
+
+        recovered = recover(config.queue_dir)
+        if recovered:
+            _LOG.warn("archived proposals of an earlier run as interrupted", {"count": recovered})
     for repo in config.repos:
         git.ensure_mirror(config, repo)
     return GateServer(config, config_path, hooks)

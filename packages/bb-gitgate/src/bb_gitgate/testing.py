@@ -23,6 +23,8 @@ from typing import Final
 
 import yaml
 
+from bb_protocol.queue import ApprovalKey, Approve, QueueStore, Reject, content_hash
+
 __all__ = [
     "PLANTED_SECRET",
     "Agent",
@@ -184,8 +186,18 @@ class Gate:
         return f"http://127.0.0.1:{self.port}/{repo}.git"
 
     def proposals(self) -> list[Path]:
-        """Pending gitleaks-allow proposals."""
-        return sorted((self.queue / "proposals" / "new").glob("*.json"))
+        """Pending gitleaks-allow proposal files."""
+        return sorted((self.queue / "new").glob("*.json"))
+
+    def archived(self, proposal: Path) -> dict[str, object]:
+        """The archive record the gate wrote for ``proposal``."""
+        data: dict[str, object] = json.loads((self.queue / "processed" / proposal.name).read_text())
+        return data
+
+    @property
+    def key(self) -> ApprovalKey:
+        """The bottle's approval key (host side)."""
+        return ApprovalKey.load(self.state.parent / "approval.key")
 
     def log_text(self) -> str:
         """Everything the gate has logged so far."""
@@ -202,10 +214,14 @@ def start_gate(
     """Start the gate for one repo ``app`` forwarding to ``upstream_url``; wait for /healthz."""
     port = free_port()
     state, queue = tmp / "gate-state", tmp / "queue"
+    key_file = tmp / "approval.key"
+    if not key_file.exists():
+        ApprovalKey.create_file(key_file)
     config: dict[str, object] = {
         "bottle": "test-bottle",
         "state_dir": str(state),
         "queue_dir": str(queue),
+        "approval_key_file": str(key_file),
         "listen_host": "127.0.0.1",
         "listen_port": port,
         "hold_timeout_seconds": 60,
@@ -293,10 +309,10 @@ def wait_for_proposal(gate: Gate, timeout: float = 60.0) -> Path:
 
 
 def decide(gate: Gate, proposal: Path, kind: str, reason: str) -> None:
-    """Record the operator's decision on ``proposal`` through the queue."""
-    data = json.loads(proposal.read_text())
-    decisions = gate.queue / "decisions"
-    decisions.mkdir(parents=True, exist_ok=True)
-    tmp = decisions / f".{proposal.stem}.tmp"
-    tmp.write_text(json.dumps({"kind": kind, "reason": reason, "binding": data["binding"]}))
-    tmp.rename(decisions / proposal.name)
+    """Record the operator's decision on ``proposal`` through the queue API (as ``bb queue``)."""
+    store = QueueStore(gate.queue)
+    pending = store.get(proposal.stem)
+    decision = Approve(reason=reason) if kind == "approved" else Reject(reason=reason)
+    store.decide(
+        pending.id, decision, gate.key, decided_by="test@host", seen_sha256=content_hash(pending)
+    )
