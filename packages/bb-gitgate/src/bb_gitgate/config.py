@@ -31,7 +31,7 @@ __all__ = [
     "load_config",
 ]
 
-DEFAULT_PORT: Final = 8418
+DEFAULT_PORT: Final = 8070
 """Where the gate listens for git smart HTTP unless the config says otherwise."""
 
 _SCHEMES: Final = ("ssh", "https", "http", "git")
