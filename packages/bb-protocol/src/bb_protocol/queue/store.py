@@ -274,6 +274,8 @@ class QueueStore:
             raise AlreadyArchivedError(f"proposal {proposal.id} is already archived")
         source = self._file(self.responses, proposal.id)
         claim = self._file(self.claims, proposal.id)
+        if claim.exists():
+            raise AlreadyArchivedError(f"proposal {proposal.id} was already claimed")
         try:
             os.link(source, claim)
         except FileNotFoundError:
