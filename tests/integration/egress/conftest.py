@@ -13,6 +13,7 @@ import asyncio
 import gc
 import ipaddress
 import socket
+import ssl
 import threading
 import time
 import warnings
@@ -131,18 +132,79 @@ class Proxy:
     """A running egress proxy and where its files are."""
 
     port: int
+    confdir: Path
     routes_file: Path
     audit_file: Path
     store: RoutesStore
 
 
+@dataclass
+class TlsOrigin:
+    """A loopback HTTPS origin (HTTP/1.1) with a certificate for ``origin.test``."""
+
+    port: int
+    ca_file: Path
+    seen: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+
+
 @pytest.fixture
-def proxy(tmp_path: Path, origin: Origin) -> Iterator[Proxy]:
+def tls_origin(tmp_path: Path) -> Iterator[TlsOrigin]:
+    """Answers 200 ``secure`` over TLS; its CA is trusted by the proxy for upstream TLS."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from mitmproxy.certs import CertStore
+
+    store = CertStore.from_store(tmp_path / "origin-ca", "origin", 2048)
+    entry = store.get_cert("origin.test", [x509.DNSName("origin.test")])
+    cert_file = tmp_path / "origin-cert.pem"
+    cert_file.write_bytes(
+        entry.cert.to_pem()
+        + entry.privatekey.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    record = TlsOrigin(port=0, ca_file=tmp_path / "origin-ca" / "origin-ca-cert.pem")
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _answer(self) -> None:
+            length = int(self.headers.get("content-length", "0") or 0)
+            self.rfile.read(length)
+            record.seen.append((self.command, self.path, dict(self.headers.items())))
+            self.send_response(200)
+            self.send_header("Content-Length", "6")
+            self.end_headers()
+            self.wfile.write(b"secure")
+
+        do_GET = do_POST = _answer  # noqa: N815 - http.server dispatches on these names
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file)
+    context.set_alpn_protocols(["http/1.1"])
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    record.port = int(server.server_address[1])
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield record
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def proxy(tmp_path: Path, origin: Origin, tls_origin: TlsOrigin) -> Iterator[Proxy]:
     """The egress proxy on loopback; routes allow http://origin.test:<origin port>/."""
     routes_file = tmp_path / "routes" / "routes.yaml"
     routes_file.parent.mkdir()
     routes_file.write_text(
         f"routes:\n  - host: origin.test\n    scheme: http\n    port: {origin.port}\n"
+        f"  - host: origin.test\n    port: {tls_origin.port}\n"
     )
     audit_file = tmp_path / "audit.jsonl"
     store = RoutesStore(routes_file)
@@ -165,7 +227,11 @@ def proxy(tmp_path: Path, origin: Origin) -> Iterator[Proxy]:
         opts = options.Options(listen_host="127.0.0.1", listen_port=port)
         master = DumpMaster(opts, with_termlog=False, with_dumper=False)
         master.addons.add(addon)
-        opts.update(confdir=str(tmp_path / "confdir"), **SAFE)
+        opts.update(
+            confdir=str(tmp_path / "confdir"),
+            ssl_verify_upstream_trusted_ca=str(tls_origin.ca_file),
+            **SAFE,
+        )
         holder["master"] = master
         started.set()
         await master.run()
@@ -174,7 +240,13 @@ def proxy(tmp_path: Path, origin: Origin) -> Iterator[Proxy]:
     thread.start()
     assert started.wait(20), "proxy did not start"
     _wait_listening(port)
-    yield Proxy(port=port, routes_file=routes_file, audit_file=audit_file, store=store)
+    yield Proxy(
+        port=port,
+        confdir=tmp_path / "confdir",
+        routes_file=routes_file,
+        audit_file=audit_file,
+        store=store,
+    )
     loop.call_soon_threadsafe(holder["master"].shutdown)
     thread.join(20)
     loop.close()

@@ -314,12 +314,13 @@ class EgressAddon:
         if isinstance(decision, Denied):
             self.deny(flow, decision)
             return
-        if tunnel is None and not self._host_header_agrees(flow):
+        if not self._host_header_agrees(flow):  # inside a tunnel: fronting by Host
             self.deny(
                 flow,
                 Denied(
                     "host-mismatch",
-                    f"Host header {flow.request.host_header!r} differs from the URL host",
+                    f"Host {flow.request.host_header!r} differs from the destination"
+                    f" {flow.request.pretty_host}:{flow.request.port}",
                     flow.request.pretty_host,
                     flow.request.port,
                 ),
@@ -330,6 +331,11 @@ class EgressAddon:
 
     @staticmethod
     def _host_header_agrees(flow: http.HTTPFlow) -> bool:
+        """Host (or ``:authority``) names the destination mitmproxy will dial.
+
+        Inside a tunnel mitmproxy dials the CONNECT host whatever the Host header says, so
+        a foreign Host there is domain fronting; outside, it must match the absolute URL.
+        """
         header = flow.request.host_header
         if header is None:
             return True
