@@ -8,7 +8,6 @@ import ssl
 import h2.connection
 import h2.events
 import pytest
-
 from tests.integration.egress.conftest import Proxy, TlsOrigin
 
 
