@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from bb_cli.commands import images
+from bb_cli.commands import queue as queue_cmd
 
 app = typer.Typer(
     name="bb",
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 
 app.add_typer(images.app, name="images")
+app.add_typer(queue_cmd.app, name="queue")
 
 
 def main() -> None:

@@ -1,0 +1,161 @@
+"""The operator's side of every bottle's queue: list, find, decide (and apply) proposals.
+
+Shared by ``bb queue`` and the ``bb supervise`` TUI so both act identically. Deciding an
+``egress-allow`` / ``egress-block`` approval applies the routes change *before* the
+signed response is written: when the agent hears "approved", the route is live. The
+change is idempotent, so a crash between the two steps is harmless. The operator never
+archives: each proposal's owner does, after acting on the response.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bb_cli.applicator.egress import EgressApplicator
+from bb_cli.applicator.errors import BottleNotFoundError
+from bb_cli.applicator.reload import DockerReloadSignal, ReloadSignal
+from bb_protocol.paths import approval_key_file, bottles_dir, check_slug, routes_file
+from bb_protocol.queue import (
+    AlreadyDecidedError,
+    ApprovalKey,
+    Decision,
+    EgressAllowRequest,
+    EgressBlockRequest,
+    PendingEntry,
+    QueueStore,
+    Response,
+    check_decision,
+    content_hash,
+)
+
+__all__ = ["Bottle", "Item", "Operator", "discover_bottles", "operator_identity"]
+
+
+@dataclass(frozen=True)
+class Bottle:
+    """One bottle's host-side queue, key and routes file."""
+
+    slug: str
+    store: QueueStore
+    key_file: Path
+    routes_file: Path
+
+
+@dataclass(frozen=True)
+class Item:
+    """One pending proposal and the bottle it belongs to."""
+
+    bottle: Bottle
+    entry: PendingEntry
+
+    @property
+    def id(self) -> str:
+        """The proposal id."""
+        return self.entry.proposal.id
+
+    @property
+    def status(self) -> str:
+        """``pending``, ``decided: <kind>`` (waiting for the owner) or ``applying``."""
+        if self.entry.claimed:
+            return "applying"
+        if self.entry.response is not None:
+            return f"decided: {self.entry.response.decision.kind}"
+        return "pending"
+
+
+def discover_bottles(
+    environ: Mapping[str, str] | None = None, *, only: str | None = None
+) -> list[Bottle]:
+    """Every bottle with a queue directory under the state dir (or just ``only``)."""
+    root = bottles_dir(environ)
+    if only is not None:
+        slugs = [check_slug(only)]
+    else:
+        try:
+            slugs = sorted(p.name for p in root.iterdir() if (p / "queue").is_dir())
+        except FileNotFoundError:
+            slugs = []
+    bottles = []
+    for slug in slugs:
+        queue = root / slug / "queue"
+        if not queue.is_dir():
+            raise BottleNotFoundError(f"bottle {slug} has no queue at {queue}")
+        bottles.append(
+            Bottle(
+                slug=slug,
+                store=QueueStore(queue),
+                key_file=approval_key_file(slug, environ),
+                routes_file=routes_file(slug, environ),
+            )
+        )
+    return bottles
+
+
+def operator_identity() -> str:
+    """``user@host`` recorded on every decision."""
+    try:
+        user = getpass.getuser()
+    except OSError:
+        user = str(os.getuid())
+    return f"{user}@{socket.gethostname()}"
+
+
+def _docker_reload(bottle: Bottle) -> ReloadSignal:
+    return DockerReloadSignal(slug=bottle.slug)
+
+
+class Operator:
+    """Lists and decides proposals across bottles."""
+
+    def __init__(
+        self,
+        bottles: Sequence[Bottle],
+        *,
+        reload_for: Callable[[Bottle], ReloadSignal] = _docker_reload,
+        decided_by: str | None = None,
+    ) -> None:
+        self.bottles = list(bottles)
+        self.reload_for = reload_for
+        self.decided_by = decided_by or operator_identity()
+
+    def items(self) -> list[Item]:
+        """Every pending proposal in every bottle, oldest first."""
+        items = [Item(b, e) for b in self.bottles for e in b.store.pending()]
+        items.sort(key=lambda i: (i.entry.proposal.created_at, i.id))
+        return items
+
+    def find(self, proposal_id: str) -> Item:
+        """The pending proposal ``proposal_id``; raise `BottleNotFoundError` if none has it."""
+        for item in self.items():
+            if item.id == proposal_id:
+                return item
+        raise BottleNotFoundError(f"no pending proposal {proposal_id} in any bottle")
+
+    def applicator(self, bottle: Bottle) -> EgressApplicator:
+        """The routes applicator of ``bottle``."""
+        return EgressApplicator(bottle.routes_file, self.reload_for(bottle))
+
+    def decide(
+        self, proposal_id: str, decision: Decision, *, seen_sha256: str | None = None
+    ) -> Response:
+        """Check, apply (routes changes), then write the signed response."""
+        item = self.find(proposal_id)
+        proposal = item.entry.proposal
+        check_decision(proposal, decision)
+        if item.entry.response is not None:
+            raise AlreadyDecidedError(f"proposal {proposal_id} was already decided")
+        digest = content_hash(proposal)
+        seen = digest if seen_sha256 is None else seen_sha256
+        key = ApprovalKey.load(item.bottle.key_file)
+        if decision.kind != "reject" and seen == digest:
+            effective = decision.request if decision.kind == "modify" else proposal.request
+            if isinstance(effective, EgressAllowRequest | EgressBlockRequest):
+                self.applicator(item.bottle).apply(effective)
+        return item.bottle.store.decide(
+            proposal_id, decision, key, decided_by=self.decided_by, seen_sha256=seen
+        )
