@@ -50,19 +50,55 @@ def test_an_unreadable_report_is_a_scan_error(text):
         parse_report(text)
 
 
-def test_the_command_scans_only_new_commits_and_ignores_repo_allowances():
-    """log-opts limit to the pushed tips minus existing refs; gitleaks:allow is ignored."""
+@pytest.mark.parametrize("flavour", ["git", "detect"])
+def test_the_command_scans_only_the_new_commits_without_drivers(flavour):
+    """log-opts limit to the pushed tips minus existing refs, with no ext diff or textconv."""
     argv = gitleaks_command(
         "gitleaks",
         Path("/m.git"),
         ["a" * 40],
+        flavour=flavour,
         report=Path("/r"),
         ignore_dir=Path("/i"),
         config=None,
     )
-    assert argv[argv.index("--log-opts") + 1] == f"-m {'a' * 40} --not --all"
-    assert "--ignore-gitleaks-allow" in argv
+    assert argv[1] == flavour
+    assert argv[argv.index("--log-opts") + 1] == (
+        f"-m --no-ext-diff --no-textconv {'a' * 40} --not --all"
+    )
     assert "--redact" in argv
-    assert argv[argv.index("--gitleaks-ignore-path") + 1] == "/i"
     assert "--config" not in argv
+    assert "/m.git" in argv
+
+
+def test_a_modern_gitleaks_ignores_allow_comments_and_ignore_files():
+    """gitleaks >= 8.19 gets --ignore-gitleaks-allow and an empty ignore path."""
+    argv = gitleaks_command(
+        "gitleaks",
+        Path("/m.git"),
+        ["a" * 40],
+        flavour="git",
+        report=Path("/r"),
+        ignore_dir=Path("/i"),
+        config=Path("/gate/gitleaks.toml"),
+    )
+    assert "--ignore-gitleaks-allow" in argv
+    assert argv[argv.index("--gitleaks-ignore-path") + 1] == "/i"
+    assert argv[argv.index("--config") + 1] == "/gate/gitleaks.toml"
     assert argv[-1] == "/m.git"
+
+
+def test_an_older_gitleaks_gets_only_flags_it_knows():
+    """gitleaks detect (Debian's 8.x) gets --source and no newer flags."""
+    argv = gitleaks_command(
+        "gitleaks",
+        Path("/m.git"),
+        ["a" * 40],
+        flavour="detect",
+        report=Path("/r"),
+        ignore_dir=Path("/i"),
+        config=None,
+    )
+    assert argv[argv.index("--source") + 1] == "/m.git"
+    assert "--ignore-gitleaks-allow" not in argv
+    assert "--gitleaks-ignore-path" not in argv

@@ -109,6 +109,8 @@ def test_a_gitleaks_allow_comment_does_not_hide_a_secret(
     agent.commit_file("c.py", f'KEY = "{PLANTED_SECRET}"  # gitleaks:allow\n', "sneaky")
     push = agent.push_async("origin", "HEAD:refs/heads/main")
     proposal = wait_for_proposal(gate)
+    rules = {f["rule_id"] for f in json.loads(proposal.read_text())["request"]["findings"]}
+    assert rules == {"aws-access-token", "gitleaks-allow-comment"}
     decide(gate, proposal, "rejected", "no")
     push.communicate(timeout=60)
     assert upstream.rev("refs/heads/main") == before

@@ -1,67 +1,47 @@
 """Scan exactly the pushed commits with real gitleaks and read its findings.
 
-The gate runs ``gitleaks git`` on its own bare mirror with ``--log-opts`` limited to the
-new commits (``<tips> --not --all``, evaluated inside receive-pack's quarantine, so
-``--all`` is what upstream already has). gitleaks is told to ignore ``gitleaks:allow``
-comments (the agent writes the code, so it could write those too), reads no
-``.gitleaksignore`` of the repo, redacts secrets in its report, and uses the gate's config
-or its built-in rules, never one from the repository. Any failure is a `ScanError`, and a
-scan error refuses the push.
+The gate runs gitleaks on its own bare mirror with ``--log-opts`` limited to the new
+commits (``<tips> --not --all``, evaluated inside receive-pack's quarantine, so ``--all``
+is what upstream already has). Two command shapes, chosen by asking the binary:
+
+* gitleaks >= 8.19 (``gitleaks git``): also ``--ignore-gitleaks-allow`` and an empty
+  ``--gitleaks-ignore-path``;
+* older 8.x, as packaged by Debian trixie (``gitleaks detect --source``): neither flag
+  exists, so `bb_gitgate.silencing` reports every added ``gitleaks:allow`` comment as a
+  finding of its own (the agent writes the code, so it could write those comments too).
+
+Either way gitleaks redacts secrets in its report, uses the gate's config or its built-in
+rules (the bare mirror has no ``.gitleaks.toml`` or ``.gitleaksignore``: nothing from the
+repository's tree is read as config), and its ``git log`` runs with ``--no-ext-diff
+--no-textconv``. Any failure is a `ScanError`, and a scan error refuses the push.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from bb_gitgate.errors import ScanError
+from bb_gitgate.findings import Finding, clean_text
+from bb_gitgate.silencing import find_allow_comments, log_added_lines
 
 __all__ = [
     "Finding",
+    "Flavour",
     "gitleaks_command",
+    "gitleaks_flavour",
     "parse_report",
     "scan_commits",
 ]
 
-_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_MAX_FIELD: Final = 200
-
-
-def _clean(text: str) -> str:
-    """Strip terminal control characters and bound the length (shown to the operator)."""
-    text = _CONTROL.sub("?", text)
-    return text if len(text) <= _MAX_FIELD else text[: _MAX_FIELD - 3] + "..."
-
-
-class Finding(BaseModel):
-    """One secret gitleaks found in a pushed commit (the secret itself redacted)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    rule_id: str
-    """gitleaks rule that matched, e.g. ``aws-access-token``."""
-    commit: str
-    """Commit that introduced the line."""
-    file: str
-    """Path of the file in that commit."""
-    line: int
-    """1-based line of the match."""
-    match: str
-    """The matching text with the secret replaced by ``REDACTED``."""
-    fingerprint: str
-    """gitleaks' fingerprint ``commit:file:rule:line``, stable across scans."""
-
-    @property
-    def location(self) -> str:
-        """``file:line`` for messages."""
-        return f"{self.file}:{self.line}"
+Flavour = Literal["git", "detect"]
+"""``git``: gitleaks >= 8.19 (``gitleaks git``); ``detect``: older 8.x (``gitleaks detect``)."""
 
 
 def parse_report(text: str) -> list[Finding]:
@@ -79,12 +59,12 @@ def parse_report(text: str) -> list[Finding]:
         try:
             findings.append(
                 Finding(
-                    rule_id=_clean(str(item["RuleID"])),
-                    commit=_clean(str(item["Commit"])),
-                    file=_clean(str(item["File"])) or "?",
+                    rule_id=clean_text(str(item["RuleID"])),
+                    commit=clean_text(str(item["Commit"])),
+                    file=clean_text(str(item["File"])) or "?",
                     line=int(item["StartLine"]),
-                    match=_clean(str(item.get("Match", ""))),
-                    fingerprint=_clean(str(item.get("Fingerprint", ""))),
+                    match=clean_text(str(item.get("Match", ""))),
+                    fingerprint=clean_text(str(item.get("Fingerprint", ""))),
                 )
             )
         except (KeyError, TypeError, ValueError, ValidationError) as exc:
@@ -92,26 +72,40 @@ def parse_report(text: str) -> list[Finding]:
     return findings
 
 
+def gitleaks_flavour(gitleaks: str, *, env: Mapping[str, str]) -> Flavour:
+    """Which command shape this gitleaks understands (`ScanError` if it does not run)."""
+    try:
+        result = subprocess.run(
+            [gitleaks, "git", "--help"],
+            env=dict(env),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ScanError(f"cannot run gitleaks ({gitleaks}): {exc}") from exc
+    return "git" if result.returncode == 0 else "detect"
+
+
 def gitleaks_command(
     gitleaks: str,
     repo_dir: Path,
     tips: Sequence[str],
     *,
+    flavour: Flavour,
     report: Path,
     ignore_dir: Path,
     config: Path | None,
 ) -> list[str]:
     """The argv scanning the commits reachable from ``tips`` and not from any existing ref."""
     # -m: also diff merge commits against each parent, so a secret added while resolving a
-    # merge is seen (plain `git log -p` shows no diff for merges).
-    log_opts = " ".join(["-m", *tips, "--not", "--all"])
-    argv = [
-        gitleaks,
-        "git",
+    # merge is seen (plain `git log -p` shows no diff for merges). No external diff or
+    # textconv driver ever runs, whatever the config says.
+    log_opts = " ".join(["-m", "--no-ext-diff", "--no-textconv", *tips, "--not", "--all"])
+    common = [
         "--no-banner",
-        "--no-color",
         "--redact",
-        "--ignore-gitleaks-allow",
         "--exit-code",
         "0",
         "--log-level",
@@ -120,14 +114,22 @@ def gitleaks_command(
         "json",
         "--report-path",
         str(report),
-        "--gitleaks-ignore-path",
-        str(ignore_dir),
         "--log-opts",
         log_opts,
     ]
     if config is not None:
-        argv += ["--config", str(config)]
-    return [*argv, str(repo_dir)]
+        common += ["--config", str(config)]
+    if flavour == "git":
+        return [
+            gitleaks,
+            "git",
+            *common,
+            "--ignore-gitleaks-allow",
+            "--gitleaks-ignore-path",
+            str(ignore_dir),
+            str(repo_dir),
+        ]
+    return [gitleaks, "detect", "--source", str(repo_dir), *common]
 
 
 def scan_commits(
@@ -150,8 +152,15 @@ def scan_commits(
         report = Path(scratch) / "report.json"
         ignore_dir = Path(scratch) / "ignore"
         ignore_dir.mkdir()
+        flavour = gitleaks_flavour(gitleaks, env=env)
         argv = gitleaks_command(
-            gitleaks, repo_dir, tips, report=report, ignore_dir=ignore_dir, config=config
+            gitleaks,
+            repo_dir,
+            tips,
+            flavour=flavour,
+            report=report,
+            ignore_dir=ignore_dir,
+            config=config,
         )
         try:
             result = subprocess.run(
@@ -176,4 +185,6 @@ def scan_commits(
             text = report.read_text(encoding="utf-8")
         except OSError as exc:
             raise ScanError(f"gitleaks wrote no report: {exc.strerror or exc}") from exc
-    return parse_report(text)
+    return parse_report(text) + find_allow_comments(
+        log_added_lines(repo_dir, tips, env=env, timeout=timeout)
+    )
