@@ -86,7 +86,8 @@ class Bottle:
             "import sys; from pathlib import Path;"
             "from bb_protocol.queue import QueueStore, ApprovalKey, Approve, Reject, content_hash;"
             "s = QueueStore(Path('/queue')); p = s.get(sys.argv[1]);"
-            "d = Approve(reason=sys.argv[3]) if sys.argv[2] == 'approved' else Reject(reason=sys.argv[3]);"
+            "r = sys.argv[3];"
+            "d = Approve(reason=r) if sys.argv[2] == 'approved' else Reject(reason=r);"
             "s.decide(p.id, d, ApprovalKey.load(Path('/key')), decided_by='operator@host',"
             " seen_sha256=content_hash(p))"
         )
@@ -291,7 +292,8 @@ def test_a_held_push_follows_the_operators_decision(bottle: Bottle, kind: str, f
     """A secret holds the push; approval forwards it, rejection refuses it."""
     before = bottle.upstream_rev("refs/heads/main")
     sha = bottle.agent(
-        f"cd $HOME/w && git reset -q --hard origin/main && echo 'KEY=\"{PLANTED_SECRET}\"' > s_{kind}.py"
+        "cd $HOME/w && git reset -q --hard origin/main"
+        f" && echo 'KEY=\"{PLANTED_SECRET}\"' > s_{kind}.py"
         f" && git add s_{kind}.py && git commit -qm secret && git rev-parse HEAD"
     ).stdout.strip()
     push = subprocess.Popen(

@@ -6,6 +6,8 @@ Every network endpoint is on 127.0.0.1 and started by the fixtures.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 
 import pytest
 
@@ -61,7 +63,7 @@ def test_a_push_to_a_ref_outside_the_manifest_is_refused(agent: Agent, upstream:
 def test_a_push_with_a_secret_is_held_then_forwarded_when_approved(
     agent: Agent, upstream: Upstream, gate: Gate
 ):
-    """Findings hold the push; the operator's approval, bound to the commits, releases it."""
+    """Findings hold the push; `bb queue approve`, bound to the commits, releases it."""
     sha = agent.commit_file("config.py", f'KEY = "{PLANTED_SECRET}"\n', "add config")
     push = agent.push_async("origin", "HEAD:refs/heads/main")
     proposal = wait_for_proposal(gate)
@@ -74,7 +76,24 @@ def test_a_push_with_a_secret_is_held_then_forwarded_when_approved(
     assert data["findings"][0]["line"] == 1
     assert PLANTED_SECRET not in proposal.read_text()
     assert upstream.rev("refs/heads/main") != sha
-    decide(gate, proposal, "approved", "test fixture, not a real key")
+    approve = subprocess.run(
+        [
+            "bb",
+            "queue",
+            "approve",
+            proposal.stem,
+            "--reason",
+            "test fixture, not a real key",
+            "--bottle",
+            "test-bottle",
+        ],
+        env={**os.environ, "BOT_BOTTLE_STATE_DIR": str(gate.host_state_dir)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert approve.returncode == 0, approve.stderr
     output, _ = push.communicate(timeout=60)
     assert push.returncode == 0, output
     assert "approved by the operator" in output

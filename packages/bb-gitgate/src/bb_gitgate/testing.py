@@ -197,7 +197,12 @@ class Gate:
     @property
     def key(self) -> ApprovalKey:
         """The bottle's approval key (host side)."""
-        return ApprovalKey.load(self.state.parent / "approval.key")
+        return ApprovalKey.load(self.queue.parent / "approval.key")
+
+    @property
+    def host_state_dir(self) -> Path:
+        """What ``BOT_BOTTLE_STATE_DIR`` must be for ``bb queue`` to see this bottle."""
+        return self.queue.parent.parent.parent
 
     def log_text(self) -> str:
         """Everything the gate has logged so far."""
@@ -213,9 +218,12 @@ def start_gate(
 ) -> Gate:
     """Start the gate for one repo ``app`` forwarding to ``upstream_url``; wait for /healthz."""
     port = free_port()
-    state, queue = tmp / "gate-state", tmp / "queue"
-    key_file = tmp / "approval.key"
+    # The host's layout (bb_protocol.paths), so `bb queue` with BOT_BOTTLE_STATE_DIR=<tmp>/bb
+    # finds this bottle's queue and key.
+    bottle = tmp / "bb" / "bottles" / "test-bottle"
+    state, queue, key_file = tmp / "gate-state", bottle / "queue", bottle / "approval.key"
     if not key_file.exists():
+        bottle.mkdir(parents=True, exist_ok=True)
         ApprovalKey.create_file(key_file)
     config: dict[str, object] = {
         "bottle": "test-bottle",
