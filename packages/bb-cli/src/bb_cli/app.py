@@ -11,6 +11,7 @@ import typer
 
 from bb_cli.commands import images
 from bb_cli.commands import queue as queue_cmd
+from bb_cli.commands import supervise as supervise_cmd
 
 app = typer.Typer(
     name="bb",
@@ -22,6 +23,7 @@ app = typer.Typer(
 
 app.add_typer(images.app, name="images")
 app.add_typer(queue_cmd.app, name="queue")
+app.command("supervise")(supervise_cmd.supervise)
 
 
 def main() -> None:

@@ -1,0 +1,34 @@
+"""``bb supervise``: the operator's TUI across all bottles' queues."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["supervise"]
+
+
+def supervise(
+    bottle: Annotated[
+        str | None, typer.Option("--bottle", help="Only this bottle (slug); default all.")
+    ] = None,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option("--state-dir", help="bot-bottle's state dir (default: the usual one)."),
+    ] = None,
+    poll: Annotated[
+        float, typer.Option("--poll", min=0.1, help="Seconds between looks at the queues.")
+    ] = 1.0,
+) -> None:
+    """Watch every bottle's approval queue and approve, reject or modify proposals."""
+    from bb_cli.applicator import ApplyError
+    from bb_cli.tui.app import make_app
+
+    try:
+        app = make_app(state_dir, only=bottle, poll_interval=poll)
+    except (ApplyError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    app.run()

@@ -1,0 +1,195 @@
+"""`QueueScreen`: every pending proposal across bottles, its full context, and the actions.
+
+The table and the detail pane show only sanitised text (`bb_cli.tui.describe`), never
+Textual markup. A decision is bound to the content hash of what the detail pane shows.
+New proposals appear on the next poll (and ring the bell).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from bb_cli.applicator import ApplyError, Item, Operator
+from bb_cli.tui.describe import details, summary
+from bb_cli.tui.modify_screen import ModifyScreen
+from bb_cli.tui.reason_screen import ReasonScreen
+from bb_protocol.queue import (
+    APPROVE_NEEDS_REASON,
+    MODIFIABLE_KINDS,
+    Approve,
+    Decision,
+    Modify,
+    QueueError,
+    Reject,
+    Request,
+    content_hash,
+)
+from bb_protocol.sanitize import sanitize_line
+
+__all__ = ["QueueScreen"]
+
+
+class QueueScreen(Screen[None]):
+    """The main screen: table of pending proposals above the selected one's details."""
+
+    DEFAULT_CSS = """
+    QueueScreen DataTable { height: 45%; }
+    QueueScreen #details-scroll { height: 1fr; border-top: solid $accent; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "approve", "Approve"),
+        Binding("r", "reject", "Reject"),
+        Binding("m", "modify", "Modify"),
+        Binding("g", "refresh", "Refresh"),
+    ]
+
+    def __init__(self, operator: Operator, *, poll_interval: float) -> None:
+        super().__init__()
+        self.operator = operator
+        self.poll_interval = poll_interval
+        self.items: dict[str, Item] = {}
+        self.shown_sha256: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        """Header, table, details, footer."""
+        yield Header()
+        table: DataTable[Text] = DataTable(cursor_type="row", id="proposals")
+        table.add_columns("id", "bottle", "kind", "status", "summary")
+        yield table
+        with VerticalScroll(id="details-scroll"):
+            yield Static("no pending proposals", id="details", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """First load, then poll."""
+        self.action_refresh()
+        self.set_interval(self.poll_interval, self.action_refresh)
+
+    def action_refresh(self) -> None:
+        """Reload the pending proposals (in a worker)."""
+        self._load()
+
+    @work(exclusive=True, group="load")
+    async def _load(self) -> None:
+        items = await asyncio.to_thread(self.operator.items)
+        if self.is_attached:
+            self._show(items)
+
+    def _show(self, items: list[Item]) -> None:
+        table = self.query_one("#proposals", DataTable)
+        new_ids = {i.id for i in items} - set(self.items)
+        selected = self.selected_id()
+        self.items = {i.id: i for i in items}
+        table.clear()
+        for item in items:
+            table.add_row(
+                Text(item.id),
+                Text(sanitize_line(item.bottle.slug)),
+                Text(item.entry.proposal.kind),
+                Text(item.status),
+                Text(summary(item.entry.proposal.request)),
+                key=item.id,
+            )
+        if selected in self.items:
+            table.move_cursor(row=table.get_row_index(selected))
+        if new_ids and self.is_mounted:
+            self.app.bell()
+        self._show_details()
+
+    def selected_id(self) -> str | None:
+        """The id of the highlighted proposal, if any."""
+        table = self.query_one("#proposals", DataTable)
+        if table.row_count == 0:
+            return None
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return None if row_key.value is None else str(row_key.value)
+
+    def _show_details(self) -> None:
+        pane = self.query_one("#details", Static)
+        proposal_id = self.selected_id()
+        item = self.items.get(proposal_id) if proposal_id else None
+        if item is None:
+            pane.update("no pending proposals")
+            return
+        self.shown_sha256[item.id] = content_hash(item.entry.proposal)
+        pane.update(Text(details(item.entry.proposal, item.entry.response)))
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self) -> None:
+        self._show_details()
+
+    def _selected_item(self) -> Item | None:
+        proposal_id = self.selected_id()
+        item = self.items.get(proposal_id) if proposal_id else None
+        if item is None:
+            self.notify("nothing selected", severity="warning")
+        elif item.entry.response is not None:
+            self.notify("already decided; waiting for its owner", severity="warning")
+            return None
+        return item
+
+    def action_approve(self) -> None:
+        """Approve the selected proposal (asks for a reason; required for some kinds)."""
+        item = self._selected_item()
+        if item is None:
+            return
+        required = item.entry.proposal.kind in APPROVE_NEEDS_REASON
+        title = f"approve: {summary(item.entry.proposal.request)}"
+
+        def done(reason: str | None) -> None:
+            if reason is not None:
+                self._decide(item.id, Approve(reason=reason))
+
+        self.app.push_screen(ReasonScreen(title, required=required), done)
+
+    def action_reject(self) -> None:
+        """Reject the selected proposal (the reason goes back to the agent)."""
+        item = self._selected_item()
+        if item is None:
+            return
+
+        def done(reason: str | None) -> None:
+            if reason is not None:
+                self._decide(item.id, Reject(reason=reason))
+
+        title = f"reject: {summary(item.entry.proposal.request)}"
+        self.app.push_screen(ReasonScreen(title, required=False), done)
+
+    def action_modify(self) -> None:
+        """Edit and approve the selected proposal, where modifying makes sense."""
+        item = self._selected_item()
+        if item is None:
+            return
+        if item.entry.proposal.kind not in MODIFIABLE_KINDS:
+            self.notify(
+                f"a {item.entry.proposal.kind} proposal can only be approved or rejected",
+                severity="warning",
+            )
+            return
+
+        def done(result: tuple[Request, str] | None) -> None:
+            if result is not None:
+                request, reason = result
+                self._decide(item.id, Modify(request=request, reason=reason))
+
+        self.app.push_screen(ModifyScreen(item.entry.proposal.request), done)
+
+    @work(exclusive=True, group="decide")
+    async def _decide(self, proposal_id: str, decision: Decision) -> None:
+        seen = self.shown_sha256.get(proposal_id)
+        try:
+            await asyncio.to_thread(self.operator.decide, proposal_id, decision, seen_sha256=seen)
+        except (ApplyError, QueueError) as exc:
+            self.notify(sanitize_line(str(exc)), severity="error", timeout=10, markup=False)
+        else:
+            self.notify(f"{decision.kind}: {proposal_id}", markup=False)
+        self.action_refresh()
