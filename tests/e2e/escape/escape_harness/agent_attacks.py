@@ -122,11 +122,13 @@ def tunnel(
     sni: str | None = None,
     cafile: str = MITM_CA,
     alpn: list[str] | None = None,
+    timeout: float = TIMEOUT,
+    then: bytes = b"",
 ) -> dict[str, Any]:
     """CONNECT through the proxy, optionally TLS (SNI ``sni``), send ``payload``, read back."""
     out: dict[str, Any] = {}
     try:
-        s = socket.create_connection(PROXY, timeout=TIMEOUT)
+        s = socket.create_connection(PROXY, timeout=timeout)
         s.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
         head = _read_head(s)
         out["connect"] = short(head.split(b"\r\n", 1)[0], 200)
@@ -143,6 +145,9 @@ def tunnel(
             out["tls"] = "ok"
         body = payload() if callable(payload) else payload
         s.sendall(body)
+        if then:  # a second act once the first answer's head is in (websocket frames)
+            out["head"] = short(_read_head(s), 300)
+            s.sendall(then)
         out["response"] = short(_read_rest(s), 800)
         s.close()
     except (OSError, ValueError) as exc:
@@ -527,8 +532,11 @@ def secret(case_id: str) -> str:
     return str(PLAN["secrets"][case_id])
 
 
-def https_post(path: str, body: bytes, headers: str = "") -> dict[str, Any]:
-    return tunnel("allowed.test", 443, http_req("POST", path, "allowed.test", headers, body))
+def https_post(
+    path: str, body: bytes, headers: str = "", timeout: float = TIMEOUT
+) -> dict[str, Any]:
+    request = http_req("POST", path, "allowed.test", headers, body)
+    return tunnel("allowed.test", 443, request, timeout=timeout)
 
 
 @case("D36")
@@ -599,15 +607,45 @@ def large_body(m: str) -> dict[str, Any]:
         )
 
     return {
-        "content_length": https_post("/big-cl", big),
-        "chunked": tunnel("allowed.test", 443, chunked),
+        "content_length": https_post("/big-cl", big, timeout=60),
+        "chunked": tunnel("allowed.test", 443, chunked, timeout=60),
     }
 
 
 @case("D40")
 def bomb(m: str) -> dict[str, Any]:
     body = base64.b64decode(PLAN["bomb"])
-    return {"gzip_bomb": https_post("/bomb", body, "Content-Encoding: gzip\r\n")}
+    return {"gzip_bomb": https_post("/bomb", body, "Content-Encoding: gzip\r\n", timeout=60)}
+
+
+def ws_frame(opcode: int, payload: bytes, fin: bool = True) -> bytes:
+    """A masked client frame (RFC 6455 5.2); payloads here stay under 126 bytes."""
+    mask = os.urandom(4)
+    head = bytes([(0x80 if fin else 0) | opcode, 0x80 | len(payload)])
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+@case("D41")
+def websocket(m: str) -> dict[str, Any]:
+    s = secret("D41").encode()
+    half = len(s) // 2
+    upgrade = (
+        "GET /ws HTTP/1.1\r\nHost: allowed.test\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+        f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n\r\n"
+    ).encode()
+    frames = {
+        "text": ws_frame(0x1, b"t:" + s),
+        "binary": ws_frame(0x2, b"b:" + s),
+        "fragmented": ws_frame(0x1, b"f:" + s[:half], fin=False) + ws_frame(0x0, s[half:]),
+        "ping": ws_frame(0x9, b"p:" + s),
+        "pong": ws_frame(0xA, b"q:" + s),
+        "close_reason": ws_frame(0x8, b"\x03\xe8" + s),
+    }
+    return {
+        name: tunnel("allowed.test", 443, upgrade, then=frame + ws_frame(0x8, b"\x03\xe8"))
+        for name, frame in frames.items()
+    }
 
 
 @case("D42")

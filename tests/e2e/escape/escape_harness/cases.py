@@ -179,7 +179,8 @@ def _no_secrets_visible(ev: Evidence) -> str | None:
 
 
 def _no_queue(ev: Evidence) -> str | None:
-    mounts = _out(ev, "mounts").lower().replace("/dev/mqueue", "").replace(" mqueue ", " ")
+    lines = _out(ev, "mounts").lower().splitlines()
+    mounts = "\n".join(line for line in lines if " - mqueue " not in line)  # POSIX mqueue fs
     return "an approval/queue mount is visible" if "queue" in mounts or "approv" in mounts else None
 
 
@@ -440,10 +441,11 @@ CASES: tuple[Case, ...] = (
     Case(
         "D41",
         "41",
-        "WebSocket frames, ping payload, close reason",
-        "websocket_message",
-        "skip",
-        skip="the sink has no WebSocket endpoint yet",
+        "WebSocket text/binary/fragmented frames, ping/pong payload, close reason",
+        "websocket_message, ws_guard",
+        secret=True,
+        judged="secret absent from every frame the sink received (text, binary, fragments, "
+        "ping, pong, close reason)",
     ),
     Case(
         "D42",

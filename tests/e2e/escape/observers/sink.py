@@ -16,8 +16,10 @@ egress proxy lets out lands here. The sink:
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import datetime
+import hashlib
 import json
 import socket
 import ssl
@@ -283,6 +285,44 @@ def respond(sock: socket.socket, request: dict[str, object]) -> None:
     )
 
 
+def websocket(log: JsonLog, sock: socket.socket, conn: Conn, request: dict[str, object]) -> None:
+    """Accept a WebSocket upgrade and log every frame's opcode and unmasked payload."""
+    headers = {k.lower(): v for k, v in request.get("headers", [])}  # type: ignore[attr-defined]
+    accept = base64.b64encode(
+        hashlib.sha1(
+            (headers.get("sec-websocket-key", "") + "258EAFA5-E914-47DA-95CA-C5AB0DC11B65").encode()
+        ).digest()
+    ).decode()
+    sock.sendall(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        + f"Sec-WebSocket-Accept: {accept}\r\n\r\n".encode()
+    )
+    message = b""
+    while True:
+        head = conn.read_exact(2)
+        if len(head) < 2:
+            return
+        fin, opcode = head[0] >> 7, head[0] & 0x0F
+        masked, length = head[1] >> 7, head[1] & 0x7F
+        if length == 126:
+            length = int.from_bytes(conn.read_exact(2), "big")
+        elif length == 127:
+            length = int.from_bytes(conn.read_exact(8), "big")
+        mask = conn.read_exact(4) if masked else b"\0\0\0\0"
+        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(conn.read_exact(length)))
+        log.write("ws", opcode=opcode, fin=fin, payload=text(payload))
+        if opcode < 0x8:  # data frames: log the reassembled message too (split secrets)
+            message += payload
+            if fin:
+                log.write("ws-message", payload=text(message))
+                message = b""
+        if opcode == 0x8:
+            sock.sendall(b"\x88\x00")
+            return
+        if opcode == 0x9:
+            sock.sendall(bytes([0x8A, len(payload)]) + payload)
+
+
 def handle(log: JsonLog, ca: TestCA, raw: socket.socket, peer: str, port: int, tls: bool) -> None:
     sock: socket.socket = raw
     sni: list[str] = []
@@ -300,6 +340,9 @@ def handle(log: JsonLog, ca: TestCA, raw: socket.socket, peer: str, port: int, t
                 break
             log.write("http", port=port, tls=sock is not raw, sni=sni[:1], peer=peer, **request)
             if "incomplete" in request:
+                break
+            if "websocket" in str(request.get("headers", "")).lower():
+                websocket(log, sock, conn, request)
                 break
             respond(sock, request)
     except Exception as exc:
