@@ -12,6 +12,7 @@ from bb_protocol.queue import Approve, Modify, QueueStore, Reject
 from bb_protocol.queue.auth import ApprovalKey
 from bb_protocol.queue.models import EgressAllowRequest
 from bb_protocol.routes import Route
+from bb_protocol.testing import sample_request
 from bb_protocol.tools import AGENT_CALLABLE_TOOLS
 from bb_supervise.config import SuperviseConfig
 from bb_supervise.server import make_server
@@ -195,3 +196,30 @@ async def test_a_forged_response_is_not_returned_as_approval(config, store, key,
             await _decide_when_pending(store, forger, Approve(reason="forged"))
     assert result.structured_content["decision"] == "timed_out"
     assert list(store.quarantine.iterdir())
+
+
+async def test_a_call_the_agent_abandons_is_archived_as_interrupted(config, store):
+    """Cancelling the call archives its proposal; nothing stays pending, nothing applies."""
+    async with Client(make_server(config)) as client:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(client.call_tool, "capability-block", {"capability": "x"})
+            with anyio.fail_after(5):
+                while not store.pending():
+                    await anyio.sleep(0.01)
+            tg.cancel_scope.cancel()
+        with anyio.fail_after(5):
+            while not store.archived():
+                await anyio.sleep(0.01)
+    [record] = store.archived()
+    assert record.outcome == "interrupted"
+    assert store.pending() == []
+
+
+async def test_proposals_left_by_a_previous_run_are_archived_at_start(config, store):
+    """On start the server archives its own unfinished proposals as interrupted."""
+    leftover = store.submit("demo", sample_request("egress-allow"))
+    theirs = store.submit("demo", sample_request("gitleaks-allow"))
+    async with Client(make_server(config)) as client:
+        await client.list_tools()
+    assert store.archive_record(leftover.id).outcome == "interrupted"
+    assert [e.proposal.id for e in store.pending()] == [theirs.id]

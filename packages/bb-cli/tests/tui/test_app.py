@@ -6,6 +6,7 @@ import anyio
 import pytest
 from textual.widgets import DataTable, Input, Label, Static, TextArea
 
+from bb_cli.applicator import Operator, ReloadError, discover_bottles
 from bb_cli.tui.app import make_app
 from bb_cli.tui.modify_screen import ModifyScreen
 from bb_cli.tui.reason_screen import ReasonScreen
@@ -152,3 +153,27 @@ async def test_everything_shown_is_sanitised(operator, store):
         assert raw not in shown
     assert "⟨U+202E⟩" in shown
     assert "⟨U+200B⟩" in shown
+
+
+class FailingReload:
+    """A ReloadSignal whose proxy cannot be reached."""
+
+    def reload(self) -> None:
+        raise ReloadError("egress container not running")
+
+
+async def test_when_the_routes_cannot_be_applied_nothing_is_approved(env, store, key):
+    """The error is shown; no response is written and the old routes stay."""
+    operator = Operator(discover_bottles(env), reload_for=lambda _b: FailingReload())
+    store.submit("demo", sample_request("egress-allow"))
+    before = routes_file("demo", env).read_text(encoding="utf-8")
+    app = make_app(operator=operator, poll_interval=0.05)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await until(pilot, lambda: _table(app).row_count == 1)
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(app.screen, ReasonScreen))
+        await pilot.press("enter")
+        await until(pilot, lambda: not isinstance(app.screen, ReasonScreen))
+        await app.workers.wait_for_complete()
+    assert store.pending()[0].response is None
+    assert routes_file("demo", env).read_text(encoding="utf-8") == before

@@ -7,13 +7,22 @@ agent hung up), in which case it is archived as ``interrupted`` and nothing is a
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Literal
 
 import anyio
 from pydantic import BaseModel, ConfigDict
 
 from bb_protocol.logging import get_logger
-from bb_protocol.queue import ApprovalKey, Outcome, Proposal, QueueStore, Request, Response
+from bb_protocol.queue import (
+    AlreadyArchivedError,
+    ApprovalKey,
+    Outcome,
+    Proposal,
+    QueueStore,
+    Request,
+    Response,
+)
 
 __all__ = ["DecisionResult", "await_decision"]
 
@@ -88,7 +97,7 @@ async def await_decision(
         return result
     finally:
         if not archived:
-            with anyio.CancelScope(shield=True):
+            with anyio.CancelScope(shield=True), contextlib.suppress(AlreadyArchivedError):
                 store.archive(
                     proposal,
                     "interrupted",
