@@ -15,13 +15,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from bb_gitgate.findings import Finding
 from bb_gitgate.refs import RefUpdate
-from bb_gitgate.scan import Finding
-from bb_protocol.queue import GitleaksAllowRequest, GitleaksFinding, GitRefUpdate
+
+if TYPE_CHECKING:  # the queue models load only when a push is held (hook start-up time)
+    from bb_protocol.queue import GitleaksAllowRequest
 
 __all__ = [
     "ApprovalQueue",
@@ -54,6 +56,8 @@ def build_request(
     findings: Sequence[Finding],
 ) -> GitleaksAllowRequest:
     """The protocol request for a held push, its binding computed from what is held."""
+    from bb_protocol.queue import GitleaksAllowRequest, GitleaksFinding, GitRefUpdate
+
     return GitleaksAllowRequest(
         repo=repo,
         updates=tuple(GitRefUpdate(ref=u.ref, old=u.old, new=u.new) for u in updates),

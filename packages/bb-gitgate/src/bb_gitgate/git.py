@@ -139,8 +139,20 @@ def fetch_upstream(config: GateConfig, repo: RepoConfig) -> None:
 
 
 def _follow_upstream_head(config: GateConfig, repo: RepoConfig, path: Path) -> None:
-    """Point the mirror's HEAD where upstream's points, so clones check out its default branch."""
+    """Point the mirror's HEAD where upstream's points, so clones check out its default branch.
+
+    Asked of upstream only while the mirror's HEAD names no existing branch (a fresh
+    mirror), which saves a round trip on every later sync.
+    """
     env = repo_env(config, repo)
+    head = run_git(
+        ["--git-dir", str(path), "rev-parse", "--verify", "-q", "HEAD"],
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    if head.returncode == 0:
+        return
     result = run_git(
         ["ls-remote", "--symref", "--", repo.upstream, "HEAD"],
         env=env,

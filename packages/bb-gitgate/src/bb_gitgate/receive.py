@@ -15,6 +15,7 @@ upstream accepts does receive-pack update the gate's mirror.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,6 +160,7 @@ def handle_push(ctx: PushContext, updates: list[RefUpdate]) -> str:
         return ""
     check_updates(ctx.repo, updates)
     context: dict[str, object] = {"repo": ctx.repo.name, "refs": ",".join(u.ref for u in updates)}
+    started = time.perf_counter()
     try:
         _check_fast_forward(ctx, updates)
         commits = git.new_commits(
@@ -176,15 +178,18 @@ def handle_push(ctx: PushContext, updates: list[RefUpdate]) -> str:
         ctx.log.error("push refused: scan failed", {**context, "error": str(exc)})
         raise PushRefusedError(f"refused: the gate could not scan this push ({exc})") from exc
     context["commits"] = len(commits)
+    context["scan_ms"] = round((time.perf_counter() - started) * 1000)
     if findings:
         _hold(ctx, updates, commits, findings)
     else:
         ctx.log.info("push is clean", context)
+    forward_started = time.perf_counter()
     try:
         report = git.forward(ctx.config, ctx.repo, ctx.repo_dir, updates, env=ctx.env)
     except GitError as exc:
         ctx.log.warn("upstream refused the forwarded push", {**context, "error": str(exc)})
         raise PushRefusedError(f"refused: {exc}") from exc
+    context["forward_ms"] = round((time.perf_counter() - forward_started) * 1000)
     ctx.log.info("push forwarded upstream", context)
     ctx.say(f"forwarded to upstream ({len(commits)} new commit(s)).")
     return report

@@ -1,0 +1,101 @@
+"""Git gate overhead: a push and a clone through the gate vs straight to upstream, same run.
+
+Upstream is a bare repo served by ``git daemon`` on loopback; the gate is ``bb-gitgate
+serve`` in its own process forwarding to it (``bb_gitgate.testing`` starts both). Each round
+makes one small clean commit in two working copies and pushes one straight to upstream
+(the anchor) and one through the gate (refs check, quarantine, ``git rev-list``, a real
+gitleaks scan of the new commit, a ``gitleaks:allow`` check, and the leased forward).
+Rounds alternate so both share the machine's noise. Clones are measured the same way
+(the gate fetches upstream into its mirror before advertising refs).
+
+Reported: median and p90 seconds per operation for each path, and the median added by the
+gate. Options: ``--rounds=N`` (default 10).
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bb_gitgate.testing import (
+    Agent,
+    clean_git_env,
+    run_git,
+    serve_upstream,
+    start_gate,
+    stop_gate,
+)
+
+
+def _option(args: list[str], name: str, default: int) -> int:
+    for arg in args:
+        if arg.startswith(f"--{name}="):
+            return int(arg.split("=", 1)[1])
+    return default
+
+
+def _stats(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "median_s": round(statistics.median(ordered), 4),
+        "p90_s": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.9))], 4),
+        "n": len(ordered),
+    }
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def run(args: list[str]) -> dict[str, object]:
+    rounds = _option(args, "rounds", 10)
+    if shutil.which("gitleaks") is None:
+        return {"skipped": "gitleaks is not installed"}
+    with tempfile.TemporaryDirectory(prefix="bench-gitgate-") as scratch:
+        tmp = Path(scratch)
+        with serve_upstream(tmp) as upstream:
+            gate = start_gate(tmp, upstream.url)
+            try:
+                env = clean_git_env(tmp / "home")
+                run_git("clone", "-q", upstream.url, str(tmp / "direct"), env=env)
+                run_git("clone", "-q", gate.url(), str(tmp / "gated"), env=env)
+                direct, gated = Agent(tmp / "direct", env), Agent(tmp / "gated", env)
+                push = {"direct": [], "gate": []}
+                clone = {"direct": [], "gate": []}
+                for i in range(rounds):
+                    for name, agent, ref in (
+                        ("direct", direct, "refs/heads/direct"),
+                        ("gate", gated, "refs/heads/bb/gate"),
+                    ):
+                        agent.commit_file(f"f{i}.txt", f"round {i}\n", f"round {i}")
+                        push[name].append(
+                            _timed(
+                                lambda a=agent, r=ref: a.git("push", "-q", "origin", f"HEAD:{r}")
+                            )
+                        )
+                    for name, url in (("direct", upstream.url), ("gate", gate.url())):
+                        target = tmp / f"clone-{name}-{i}"
+                        clone[name].append(
+                            _timed(
+                                lambda u=url, t=target: run_git("clone", "-q", u, str(t), env=env)
+                            )
+                        )
+                        shutil.rmtree(target)
+            finally:
+                stop_gate(gate)
+    result: dict[str, object] = {
+        "push": {name: _stats(samples) for name, samples in push.items()},
+        "clone": {name: _stats(samples) for name, samples in clone.items()},
+    }
+    result["push_added_median_s"] = round(
+        statistics.median(push["gate"]) - statistics.median(push["direct"]), 4
+    )
+    result["clone_added_median_s"] = round(
+        statistics.median(clone["gate"]) - statistics.median(clone["direct"]), 4
+    )
+    return result
