@@ -101,6 +101,7 @@ def _inner(
         client_conn=connect.client_conn,
         req=tutils.treq(host=host, port=443, scheme=b"https", method=method, path=b"/v1?q=1"),
     )
+    flow.request.headers["Host"] = host
     flow.client_conn.tls = True
     flow.client_conn.sni = sni if sni is not None else host
     return flow
@@ -148,7 +149,8 @@ def test_an_allowed_connect_gets_no_response_and_opens_the_tunnel(tmp_path: Path
         ("api.example.com", "evil.example", "sni-mismatch"),
     ],
 )
-def test_domain_fronting_inside_a_tunnel_is_denied(
+@pytest.mark.anyio
+async def test_domain_fronting_inside_a_tunnel_is_denied(
     tmp_path: Path, host: str, sni: str, reason: str
 ) -> None:
     """Host header and SNI must both equal the CONNECT host."""
@@ -157,7 +159,7 @@ def test_domain_fronting_inside_a_tunnel_is_denied(
         connect = _connect("api.example.com")
         addon.http_connect(connect)
         flow = _inner(connect, host, sni)
-        addon.requestheaders(flow)
+        await addon.requestheaders(flow)
     assert flow.response is not None
     assert flow.response.headers["X-Bot-Bottle-Denied"] == reason
 
@@ -171,7 +173,7 @@ async def test_an_allowed_request_is_scanned_and_audited_without_its_query(tmp_p
         connect = _connect("api.example.com")
         addon.http_connect(connect)
         flow = _inner(connect, "api.example.com")
-        addon.requestheaders(flow)
+        await addon.requestheaders(flow)
         await addon.request(flow)
     assert flow.response is None
     assert scanner.seen == ["api.example.com"]
@@ -195,7 +197,7 @@ async def test_a_scanner_denial_answers_403_and_the_path_is_not_logged(tmp_path:
         addon.http_connect(connect)
         flow = _inner(connect, "api.example.com")
         flow.request.headers["accept"] = "application/json"
-        addon.requestheaders(flow)
+        await addon.requestheaders(flow)
         await addon.request(flow)
     assert flow.response is not None
     assert json.loads(flow.response.content or b"")["reason"] == "dlp-block"
@@ -212,7 +214,7 @@ async def test_a_request_denied_at_headers_is_never_scanned(tmp_path: Path) -> N
         connect = _connect("files.example.com")
         addon.http_connect(connect)
         flow = _inner(connect, "files.example.com", method=b"POST")
-        addon.requestheaders(flow)
+        await addon.requestheaders(flow)
         await addon.request(flow)
     assert flow.response is not None
     assert scanner.seen == []
@@ -223,6 +225,46 @@ def _server_data(host: str, port: int = 443) -> server_hooks.ServerConnectionHoo
     server.address = (host, port)
     server.sni = None
     return server_hooks.ServerConnectionHookData(server=server, client=tflow.tclient_conn())
+
+
+@pytest.mark.anyio
+async def test_a_request_to_a_name_resolving_privately_is_denied_before_any_dial(
+    tmp_path: Path,
+) -> None:
+    """requestheaders resolves and checks; a private answer is a 403, not a connection."""
+    addon = _addon(tmp_path, answers=Answers({"api.example.com": "10.1.2.3"}))
+    with taddons.context(addon):
+        connect = _connect("api.example.com")
+        addon.http_connect(connect)
+        flow = _inner(connect, "api.example.com")
+        await addon.requestheaders(flow)
+    assert flow.response is not None
+    assert flow.response.headers["X-Bot-Bottle-Denied"] == "forbidden-destination"
+
+
+@pytest.mark.anyio
+async def test_server_connect_dials_a_vetted_address_with_the_host_as_sni(tmp_path: Path) -> None:
+    """An address vetted by requestheaders is dialled with SNI set to the host name."""
+    addon = _addon(tmp_path)
+    with taddons.context(addon):
+        connect = _connect("api.example.com")
+        addon.http_connect(connect)
+        await addon.requestheaders(_inner(connect, "api.example.com"))
+        data = _server_data("93.184.215.14")
+        await addon.server_connect(data)
+    assert data.server.error is None
+    assert data.server.sni == "api.example.com"
+
+
+@pytest.mark.anyio
+async def test_server_connect_refuses_an_address_nobody_vetted(tmp_path: Path) -> None:
+    """A bare IP that no allowed request resolved to is never dialled."""
+    addon = _addon(tmp_path)
+    data = _server_data("93.184.215.14")
+    with taddons.context(addon):
+        await addon.server_connect(data)
+    assert data.server.error is not None
+    assert "ip-literal" in data.server.error
 
 
 @pytest.mark.anyio

@@ -115,7 +115,7 @@ def test_a_name_resolving_to_a_private_address_is_never_dialled(
     )
     assert proxy.store.reload()
     answer = _get(proxy, "http://private.test/")
-    assert answer.startswith(b"HTTP/1.1 502")
+    assert answer.startswith(b"HTTP/1.1 403")
     assert b"forbidden-destination" in answer
 
 
@@ -127,3 +127,19 @@ def test_a_live_reload_opens_and_closes_routes(proxy: Proxy, origin: Origin) -> 
     tmp.replace(proxy.routes_file)
     assert proxy.store.reload()
     assert _get(proxy, f"http://origin.test:{origin.port}/").startswith(b"HTTP/1.1 403")
+
+
+def test_many_keep_alive_requests_reuse_the_pinned_upstream_connection(
+    proxy: Proxy, origin: Origin
+) -> None:
+    """Pinning the address must not defeat reuse (mitmproxy caps connections per address)."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
+    for _ in range(12):
+        conn.request("POST", f"http://origin.test:{origin.port}/x", body=b"a" * 100)
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200
+    conn.close()
+    assert len(origin.seen) == 12

@@ -25,6 +25,7 @@ import asyncio
 import ipaddress
 import shutil
 import socket
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Final, Protocol
@@ -69,6 +70,11 @@ WEBSOCKET_HISTORY: Final = 8
 """Websocket messages kept on a flow after scanning (mitmproxy keeps all otherwise)."""
 
 _log = get_logger("bb-egress.addon")
+
+RESOLVE_TTL: Final = 30.0
+"""Seconds a checked DNS answer is reused (connections to it stay pinned regardless)."""
+
+_CACHE_MAX: Final = 4096
 
 META_ROUTE: Final = "bb_route"
 META_DENIED: Final = "bb_denied"
@@ -128,6 +134,8 @@ class EgressAddon:
         self.resolver = resolver
         self.ca_cert_export = ca_cert_export
         self._tunnels: dict[str, tuple[str, int]] = {}
+        self._resolved: dict[tuple[str, int], tuple[float, str]] = {}
+        self._vetted: dict[tuple[str, int], str] = {}
         ws_guard.install()
 
     # ------------------------------------------------------------------ options
@@ -238,31 +246,59 @@ class EgressAddon:
             data.context.client.error = f"SNI {sni!r} differs from CONNECT host {tunnel[0]!r}"
             _log.warn(f"TLS server name refused: {data.context.client.error}")
 
+    async def _vet(self, raw_host: str, port: int) -> tuple[str, str] | Denied:
+        """Resolve an allowed name and check every address; ``(host, ip)`` or a denial.
+
+        Answers are cached for `RESOLVE_TTL` seconds; a cached answer was checked when it
+        was stored, so a rebinding during the TTL changes nothing.
+        """
+        host = normalise_host(raw_host)
+        now = time.monotonic()
+        cached = self._resolved.get((host, port))
+        if cached is not None and cached[0] > now:
+            return host, cached[1]
+        try:
+            addresses = await self.resolver(host, port)
+        except OSError as exc:
+            return Denied("resolution-failed", f"cannot resolve {host}: {exc}", host, port)
+        why = self.destinations.check_all(addresses) if addresses else "no addresses"
+        if why is not None:
+            _log.warn("destination refused", {"host": host, "why": why})
+            return Denied("forbidden-destination", f"{host} resolves to {why}", host, port)
+        ip = str(addresses[0])
+        if len(self._resolved) >= _CACHE_MAX:
+            self._resolved.clear()
+            self._vetted.clear()
+        self._resolved[(host, port)] = (now + RESOLVE_TTL, ip)
+        self._vetted[(ip, port)] = host
+        return host, ip
+
     async def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
-        """Re-check, resolve, classify and pin every upstream connection."""
+        """The choke point: only vetted addresses are dialled, SNI is the host name.
+
+        Requests arrive here already pinned by `requestheaders` to an address `_vet`
+        checked. Anything else (a name, e.g. from a code path that skipped requestheaders)
+        is re-checked and vetted here; an unvetted IP is refused.
+        """
         address = data.server.address
         if address is None:
             data.server.error = "bb-egress: no destination address"
             return
         raw_host, port = str(address[0]), int(address[1])
-        decision = check_connect(self.store.routes, raw_host, port)
-        if isinstance(decision, Denied):
-            data.server.error = f"bb-egress: {decision.reason}: {decision.detail}"
-            return
-        host = normalise_host(raw_host)
-        try:
-            addresses = await self.resolver(host, port)
-        except OSError as exc:
-            data.server.error = f"bb-egress: cannot resolve {host}: {exc}"
-            return
-        why = self.destinations.check_all(addresses) if addresses else "no addresses"
-        if why is not None:
-            data.server.error = f"bb-egress: forbidden-destination: {host} resolves to {why}"
-            _log.warn(data.server.error)
-            return
-        data.server.address = (str(addresses[0]), port)
-        if data.server.sni is None or data.server.sni != host:
-            data.server.sni = host
+        vetted_host = self._vetted.get((raw_host, port))
+        if vetted_host is None:
+            decision = check_connect(self.store.routes, raw_host, port)
+            if isinstance(decision, Denied):
+                data.server.error = f"bb-egress: {decision.reason}: {decision.detail}"
+                return
+            vetted = await self._vet(raw_host, port)
+            if isinstance(vetted, Denied):
+                data.server.error = f"bb-egress: {vetted.reason}: {vetted.detail}"
+                return
+            vetted_host, ip = vetted
+            data.server.address = (ip, port)
+        if data.server.sni is None or data.server.sni != vetted_host:
+            data.server.sni = vetted_host
 
     def tcp_start(self, flow: tcp.TCPFlow) -> None:
         """Raw TCP never leaves."""
@@ -274,8 +310,8 @@ class EgressAddon:
 
     # ------------------------------------------------------------------ request hooks
 
-    def requestheaders(self, flow: http.HTTPFlow) -> None:
-        """Host, SNI and route checks before the body is read or a server dialled."""
+    async def requestheaders(self, flow: http.HTTPFlow) -> None:
+        """Host, SNI and route checks, then pin to a vetted address; before any dial."""
         if flow.response is not None or flow.error is not None:
             return
         tunnel = self._tunnels.get(flow.client_conn.id)
@@ -326,6 +362,11 @@ class EgressAddon:
                 ),
             )
             return
+        vetted = await self._vet(flow.request.host, flow.request.port)
+        if isinstance(vetted, Denied):
+            self.deny(flow, vetted)
+            return
+        flow.request.data.host = vetted[1]  # dial the checked address; Host header unchanged
         flow.metadata[META_ROUTE] = decision.route
         flow.request.stream = False
 
@@ -353,7 +394,7 @@ class EgressAddon:
         if flow.response is not None or flow.error is not None:
             return
         if META_ROUTE not in flow.metadata:  # requestheaders did not allow it: check again
-            self.requestheaders(flow)
+            await self.requestheaders(flow)
         decision = flow.metadata.get(META_ROUTE)
         if not isinstance(decision, Route) or META_DENIED in flow.metadata:
             return

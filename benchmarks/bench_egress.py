@@ -1,0 +1,173 @@
+"""Egress proxy overhead: our addon vs plain mitmproxy, same options, same run.
+
+Each proxy, and the origin, runs in its own process on loopback. The load is 20 KB POSTs
+(plain HTTP, absolute-form, keep-alive) with no secrets in them, so every request passes
+the full scan and is forwarded. Rounds alternate plain / addon to share the machine's noise.
+
+Reported per proxy: requests/s at ``--concurrency`` connections, and median/p90 latency at
+concurrency 1. ``added_median_ms`` = addon median minus plain median. Targets (issue 4):
+throughput ratio >= 0.80 and added median < 2 ms.
+
+Options: ``--requests=N`` (per throughput round, default 600), ``--latency-requests=N``
+(default 300), ``--concurrency=N`` (default 4), ``--rounds=N`` (default 2).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+BODY = (b"The quick brown fox jumps over the lazy dog. " * 460)[:20_000]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_port(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _spawn(*args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "benchmarks._egress_servers", *args],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=None if os.environ.get("BB_BENCH_DEBUG") else subprocess.DEVNULL,
+    )
+
+
+def _one(conn: http.client.HTTPConnection, url: str) -> float:
+    start = time.perf_counter()
+    conn.request("POST", url, body=BODY, headers={"Content-Type": "text/plain"})
+    response = conn.getresponse()
+    response.read()
+    if response.status != 200:
+        raise RuntimeError(f"unexpected status {response.status} for {url}")
+    return time.perf_counter() - start
+
+
+def _connection(port: int) -> http.client.HTTPConnection:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.connect()
+    assert conn.sock is not None
+    conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return conn
+
+
+def _latency(port: int, url: str, n: int) -> list[float]:
+    conn = _connection(port)
+    for _ in range(20):
+        _one(conn, url)  # warm-up
+    samples = [_one(conn, url) for _ in range(n)]
+    conn.close()
+    return samples
+
+
+def _throughput(port: int, url: str, n: int, concurrency: int) -> float:
+    per = n // concurrency
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        conn = _connection(port)
+        try:
+            for _ in range(per):
+                _one(conn, url)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise errors[0]
+    return per * concurrency / elapsed
+
+
+def _options(args: list[str]) -> dict[str, int]:
+    opts = {"requests": 600, "latency-requests": 300, "concurrency": 4, "rounds": 2}
+    for arg in args:
+        name, _, value = arg.lstrip("-").partition("=")
+        if name in opts:
+            opts[name] = int(value)
+    return opts
+
+
+def run(args: list[str]) -> dict[str, object]:
+    opts = _options(args)
+    origin_port = _free_port()
+    procs = [_spawn("origin", str(origin_port))]
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            plain_port, addon_port = _free_port(), _free_port()
+            procs.append(_spawn("plain", str(plain_port), os.path.join(tmp, "plain")))
+            addon = _spawn(
+                "addon", str(addon_port), os.path.join(tmp, "addon"), str(origin_port), tmp
+            )
+            procs.append(addon)
+            for port in (origin_port, plain_port, addon_port):
+                _wait_port(port)
+            scanner = (Path(tmp) / "scanner.txt").read_text()
+            targets = {
+                "plain": (plain_port, f"http://127.0.0.1:{origin_port}/upload"),
+                "addon": (addon_port, f"http://origin.test:{origin_port}/upload"),
+            }
+            rps: dict[str, list[float]] = {"plain": [], "addon": []}
+            lat: dict[str, list[float]] = {"plain": [], "addon": []}
+            for _ in range(opts["rounds"]):
+                for name, (port, url) in targets.items():
+                    lat[name].extend(_latency(port, url, opts["latency-requests"]))
+                    rps[name].append(_throughput(port, url, opts["requests"], opts["concurrency"]))
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(10)
+
+    def summary(name: str) -> dict[str, float]:
+        ordered = sorted(lat[name])
+        return {
+            "requests_per_s": round(statistics.median(rps[name]), 1),
+            "requests_per_s_rounds": [round(x, 1) for x in rps[name]],
+            "median_ms": round(statistics.median(ordered) * 1000, 3),
+            "p90_ms": round(ordered[int(len(ordered) * 0.9)] * 1000, 3),
+        }
+
+    plain, ours = summary("plain"), summary("addon")
+    ratio = ours["requests_per_s"] / plain["requests_per_s"]
+    added = ours["median_ms"] - plain["median_ms"]
+    return {
+        "body_bytes": len(BODY),
+        "options": opts,
+        "scanner": scanner,
+        "plain_mitmproxy": plain,
+        "with_addon": ours,
+        "throughput_ratio": round(ratio, 3),
+        "added_median_ms": round(added, 3),
+        "meets_targets": ratio >= 0.8 and added < 2.0,
+    }
