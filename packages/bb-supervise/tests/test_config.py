@@ -15,9 +15,9 @@ BASE = {
 
 
 def test_a_complete_environment_gives_a_config_with_defaults():
-    """Slug, queue and key are enough; listen defaults to 0.0.0.0:8765 and 600 s."""
+    """Slug, queue and key are enough; listen defaults to 0.0.0.0:8090 (as exposed) and 600 s."""
     config = SuperviseConfig.from_env(BASE)
-    assert (config.bottle, config.port, config.decision_timeout) == ("demo", 8765, 600.0)
+    assert (config.bottle, config.port, config.decision_timeout) == ("demo", 8090, 600.0)
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,8 @@ when set, ``list-egress-routes`` asks the proxy for the routes in force (with th
 `EGRESS_INTROSPECTION_TOKEN`), else it reads `ROUTES_FILE` (mounted read-only)."""
 
 SUPERVISE_LISTEN: Final = "BOT_BOTTLE_SUPERVISE_LISTEN"
-"""``host:port`` the supervise MCP server binds (default ``0.0.0.0:8765``)."""
+"""``host:port`` the supervise MCP server binds
+(default ``0.0.0.0:8090``, the port the image exposes)."""
 
 SUPERVISE_DECISION_TIMEOUT: Final = "BOT_BOTTLE_SUPERVISE_TIMEOUT_SECONDS"
 """How long a supervise tool call waits for the operator (default 600 s)."""

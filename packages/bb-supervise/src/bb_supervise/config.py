@@ -18,7 +18,7 @@ from bb_supervise.errors import ConfigError
 
 __all__ = ["DEFAULT_LISTEN", "DEFAULT_TIMEOUT", "SuperviseConfig"]
 
-DEFAULT_LISTEN = "0.0.0.0:8765"
+DEFAULT_LISTEN = "0.0.0.0:8090"
 """Where the MCP endpoint listens unless `SUPERVISE_LISTEN` says otherwise."""
 
 DEFAULT_TIMEOUT = 600.0
@@ -44,7 +44,7 @@ class SuperviseConfig(BaseModel):
     """Bearer token for the introspection endpoint."""
     host: str = "0.0.0.0"  # noqa: S104
     """Listen address."""
-    port: int = Field(default=8765, ge=1, le=65535)
+    port: int = Field(default=8090, ge=1, le=65535)
     """Listen port."""
     decision_timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0)
     """Seconds a call waits for the operator before it is archived as timed out."""
