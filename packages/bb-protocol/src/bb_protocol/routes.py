@@ -34,6 +34,7 @@ not ``/reposx``; a prefix ending in ``/`` matches anything below it.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -112,6 +113,7 @@ class RoutesError(ValueError):
 # --------------------------------------------------------------------------- hosts
 
 
+@functools.lru_cache(maxsize=4096)
 def is_ip_literal(host: str) -> bool:
     """True when ``host`` is an IPv4 or IPv6 address (optionally bracketed) rather than a name.
 
@@ -133,6 +135,7 @@ def is_ip_literal(host: str) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_host(host: str) -> str:
     """Return ``host`` in canonical form, or raise `ValueError` saying what is wrong.
 
