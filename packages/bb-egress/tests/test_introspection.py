@@ -1,9 +1,12 @@
 """Specification of bb_egress.introspection: routes listed only with the host-only token."""
 
+import asyncio
 import json
 from pathlib import Path
 
-from bb_egress.introspection import respond
+import pytest
+
+from bb_egress.introspection import IntrospectionServer, respond
 from bb_egress.reload import RoutesStore
 from bb_protocol.routes import parse_routes
 
@@ -56,3 +59,23 @@ def test_other_methods_and_paths_are_refused(tmp_path: Path) -> None:
     )
     assert _split(respond(store, "t", b"GET /x HTTP/1.1"))[0].endswith("404 Not Found")
     assert _split(respond(store, "t", b"garbage"))[0].endswith("400 Bad Request")
+
+
+@pytest.mark.anyio
+async def test_the_server_answers_over_a_real_socket(tmp_path: Path) -> None:
+    """Bound on loopback, /routes with the token returns the routes YAML."""
+    server = IntrospectionServer(_store(tmp_path), "t0k", "127.0.0.1", 0)
+    await server.start()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"GET /routes HTTP/1.1\r\nAuthorization: Bearer t0k\r\n\r\n")
+        await writer.drain()
+        async with asyncio.timeout(10):
+            raw = await reader.read()
+        writer.close()
+        await writer.wait_closed()
+    finally:
+        await server.close()
+    status, body = _split(raw)
+    assert status.endswith("200 OK")
+    assert "api.github.com" in body.decode()

@@ -143,3 +143,35 @@ def test_many_keep_alive_requests_reuse_the_pinned_upstream_connection(
         assert response.status == 200
     conn.close()
     assert len(origin.seen) == 12
+
+
+def test_a_body_over_the_size_limit_is_refused_not_streamed(proxy: Proxy, origin: Origin) -> None:
+    """body_size_limit (1m here) answers 413 and the origin sees nothing."""
+    body = b"a" * (2 * 1024 * 1024)
+    head = (
+        f"POST http://origin.test:{origin.port}/big HTTP/1.1\r\nHost: origin.test:{origin.port}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    answer = _raw(proxy, head + body)
+    assert answer.startswith(b"HTTP/1.1 413")
+    assert origin.seen == []
+
+
+def test_non_http_bytes_inside_an_allowed_tunnel_never_reach_the_origin(
+    proxy: Proxy, origin: Origin
+) -> None:
+    """rawtcp is off: an SSH banner in a CONNECT tunnel is not relayed as raw TCP."""
+    target = f"origin.test:{origin.port}"
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=10) as s:
+        s.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += s.recv(4096)
+        assert head.startswith(b"HTTP/1.1 200")
+        s.sendall(b"SSH-2.0-OpenSSH_9.6\r\n" + b"\x00" * 64)
+        try:
+            reply = s.recv(4096)
+        except TimeoutError:
+            reply = b""
+    assert not reply.startswith(b"SSH-")
+    assert origin.seen == []
