@@ -214,3 +214,11 @@ def test_when_no_egress_container_runs_the_approval_is_refused_and_routes_stay(e
     assert "cannot find the running egress container" in result.output
     assert routes_file("nobody-runs-this", env).read_text(encoding="utf-8") == ROUTES
     assert store.claim(proposal, key) is None
+
+
+def test_a_proposal_naming_another_bottle_is_not_listed_or_decidable(env):
+    """It would be decided with the wrong bottle's key and routes, so it is ignored."""
+    store, _ = _bottle(env, "one")
+    stray = store.submit("other", sample_request("capability-block"))
+    assert bb(env, "list").stdout.strip() == "no pending proposals"
+    assert bb(env, "approve", stray.id).exit_code == 2

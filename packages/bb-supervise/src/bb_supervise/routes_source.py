@@ -65,6 +65,11 @@ class AdminEndpointRoutes:
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 body = response.read(_MAX_BYTES + 1)
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            raise RoutesUnavailableError(
+                f"egress proxy answered {exc.code} {exc.reason} for {self.url}"
+            ) from None
         except (OSError, urllib.error.URLError) as exc:
             raise RoutesUnavailableError(f"egress proxy did not answer {self.url}: {exc}") from exc
         if len(body) > _MAX_BYTES:

@@ -19,6 +19,7 @@ from pathlib import Path
 from bb_cli.applicator.egress import EgressApplicator
 from bb_cli.applicator.errors import BottleNotFoundError
 from bb_cli.applicator.reload import DockerReloadSignal, ReloadSignal
+from bb_protocol.logging import get_logger
 from bb_protocol.paths import approval_key_file, bottles_dir, check_slug, routes_file
 from bb_protocol.queue import (
     AlreadyDecidedError,
@@ -34,6 +35,8 @@ from bb_protocol.queue import (
 )
 
 __all__ = ["Bottle", "Item", "Operator", "discover_bottles", "operator_identity"]
+
+_log = get_logger("bb.operator")
 
 
 @dataclass(frozen=True)
@@ -124,8 +127,21 @@ class Operator:
         self.decided_by = decided_by or operator_identity()
 
     def items(self) -> list[Item]:
-        """Every pending proposal in every bottle, oldest first."""
-        items = [Item(b, e) for b in self.bottles for e in b.store.pending()]
+        """Every pending proposal in every bottle, oldest first.
+
+        A proposal naming another bottle than the queue it sits in is skipped with a
+        warning: it would be decided with this bottle's key and routes.
+        """
+        items = []
+        for bottle in self.bottles:
+            for entry in bottle.store.pending():
+                if entry.proposal.bottle != bottle.slug:
+                    _log.warn(
+                        "ignoring proposal naming another bottle",
+                        {"id": entry.proposal.id, "queue": bottle.slug},
+                    )
+                    continue
+                items.append(Item(bottle, entry))
         items.sort(key=lambda i: (i.entry.proposal.created_at, i.id))
         return items
 
