@@ -122,3 +122,17 @@ def test_http2_from_the_agent_is_checked_and_forwarded(proxy: Proxy, tls_origin:
             tls.sendall(conn.data_to_send())
     assert statuses == {1: "200", 3: "403"}
     assert [s[1] for s in tls_origin.seen] == ["/h2"]
+
+
+def test_an_absolute_form_target_for_another_host_inside_the_tunnel_is_refused(
+    proxy: Proxy, tls_origin: TlsOrigin
+) -> None:
+    """Origins honour the absolute-form authority over Host (RFC 9112 3.2.2): fronting."""
+    sock, _ = _connect(proxy, f"origin.test:{tls_origin.port}")
+    with _tls(proxy, sock, "origin.test", ["http/1.1"]) as tls:
+        tls.sendall(
+            f"GET https://evil.test/ HTTP/1.1\r\nHost: origin.test:{tls_origin.port}\r\n\r\n".encode()
+        )
+        response = _read_all(tls)
+    assert not response.startswith(b"HTTP/1.1 200")
+    assert tls_origin.seen == []

@@ -367,27 +367,32 @@ class EgressAddon:
             self.deny(flow, vetted)
             return
         flow.request.data.host = vetted[1]  # dial the checked address; Host header unchanged
+        if flow.request.http_version.startswith("HTTP/1"):
+            flow.request.authority = ""  # origin-form upstream: the authority was checked
         flow.metadata[META_ROUTE] = decision.route
         flow.request.stream = False
 
     @staticmethod
-    def _host_header_agrees(flow: http.HTTPFlow) -> bool:
-        """Host (or ``:authority``) names the destination mitmproxy will dial.
-
-        Inside a tunnel mitmproxy dials the CONNECT host whatever the Host header says, so
-        a foreign Host there is domain fronting; outside, it must match the absolute URL.
-        """
-        header = flow.request.host_header
-        if header is None:
-            return True
-        name, _, port = header.rpartition(":") if not header.endswith("]") else (header, "", "")
+    def _names_destination(value: str, flow: http.HTTPFlow) -> bool:
+        name, _, port = value.rpartition(":") if not value.endswith("]") else (value, "", "")
         if not name or not port.isdigit():
-            name, port = header, ""
+            name, port = value, ""
         try:
             same_host = normalise_host(name.strip("[]")) == normalise_host(flow.request.host)
         except ValueError:
             return False
         return same_host and (port == "" or int(port) == flow.request.port)
+
+    @classmethod
+    def _host_header_agrees(cls, flow: http.HTTPFlow) -> bool:
+        """Host, ``:authority`` and an absolute-form target all name the destination.
+
+        Inside a tunnel mitmproxy dials the CONNECT host whatever the request says, while
+        origins route by the absolute-form authority first, then Host (RFC 9112 3.2.2): any
+        disagreement there is domain fronting. Outside a tunnel they must match the URL.
+        """
+        values = [flow.request.authority, flow.request.headers.get("host", "")]
+        return all(cls._names_destination(v, flow) for v in values if v)
 
     async def request(self, flow: http.HTTPFlow) -> None:
         """Scan the buffered request and apply the route's on-match policy and injection."""
