@@ -130,9 +130,8 @@ def test_an_absolute_form_target_for_another_host_inside_the_tunnel_is_refused(
     """Origins honour the absolute-form authority over Host (RFC 9112 3.2.2): fronting."""
     sock, _ = _connect(proxy, f"origin.test:{tls_origin.port}")
     with _tls(proxy, sock, "origin.test", ["http/1.1"]) as tls:
-        tls.sendall(
-            f"GET https://evil.test/ HTTP/1.1\r\nHost: origin.test:{tls_origin.port}\r\n\r\n".encode()
-        )
+        host = f"origin.test:{tls_origin.port}"
+        tls.sendall(f"GET https://evil.test/ HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
         response = _read_all(tls)
     assert not response.startswith(b"HTTP/1.1 200")
     assert tls_origin.seen == []
