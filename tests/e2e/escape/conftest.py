@@ -23,10 +23,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from escape_harness.bottle import Bottle, BottleError, build_observer_image
 from escape_harness.cases import CASES, Case, basic_auth_needle
 from escape_harness.judge import Evidence, Logs, Verdict
+from escape_harness.reload_phase import run_reload_phase
 
 ROOT = Path(__file__).resolve().parents[3]
 REPORT = ROOT / "reports" / "escape-suite.json"
 ATTACKER = Path(__file__).resolve().parent / "escape_harness" / "agent_attacks.py"
+RELOAD_CASE = "C33"
 _VERDICTS: dict[str, Verdict] = {}
 _META: dict[str, Any] = {}
 
@@ -95,7 +97,17 @@ def verdicts(bottle: Bottle) -> dict[str, Verdict]:
     _META.update(peers=context["peers"], internal_gateway=plan["internal_gateway"])
     _META.update(sink_lines=len(logs.sink), dns_lines=len(logs.dns), audit_lines=len(logs.audit))
     for case in CASES:
-        _VERDICTS[case.id] = judge(case, markers, plan, client, logs, context)
+        if case.id != RELOAD_CASE:
+            _VERDICTS[case.id] = judge(case, markers, plan, client, logs, context)
+    # C33 rewrites the live allowlist, so it runs after every other attack has been judged.
+    client[RELOAD_CASE] = run_reload_phase(bottle, markers[RELOAD_CASE])
+    logs = Logs.parse(
+        bottle.read("sink", "/log/sink.jsonl"),
+        bottle.read("resolver", "/log/dns.jsonl"),
+        bottle.read("egress", "/var/log/bot-bottle/audit.jsonl"),
+    )
+    reload_case = next(c for c in CASES if c.id == RELOAD_CASE)
+    _VERDICTS[RELOAD_CASE] = judge(reload_case, markers, plan, client, logs, context)
     return _VERDICTS
 
 

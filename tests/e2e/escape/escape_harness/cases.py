@@ -122,6 +122,11 @@ def _gateways_silent(ev: Evidence) -> str | None:
     return f"a gateway answered: {answered}" if answered else None
 
 
+def _reloads_seen(ev: Evidence) -> str | None:
+    missed = [k for k, v in ev.client.items() if not v.get("reload_logged")]
+    return f"the proxy never logged a reload after: {missed}" if missed else None
+
+
 def _arrived(ev: Evidence) -> str | None:
     if not ev.sink_hits:
         return "the legit request never reached the sink"
@@ -387,11 +392,11 @@ CASES: tuple[Case, ...] = (
     Case(
         "C33",
         "33",
-        "empty or malformed allowlist",
-        "proxy start-up",
-        "skip",
-        skip="needs a second egress instance per bad routes file; covered by bb-egress "
-        "reload unit tests (deny-all on invalid file), not yet end to end",
+        "empty, malformed, missing and allow-everything allowlists (live reload)",
+        "proxy routes reload",
+        check=_reloads_seen,
+        judged="marker never reaches the sink for the allowed host, a plain-HTTP host or a "
+        "never-allowed host; every rewrite logged by the proxy",
     ),
     Case(
         "C34",
