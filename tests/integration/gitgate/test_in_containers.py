@@ -56,6 +56,7 @@ class Bottle:
     gate_image: str
     queue: Path
     key_file: Path
+    config_dir: Path
 
     def agent(self, script: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run a shell script in the agent container (as its non-root user)."""
@@ -248,7 +249,7 @@ def bottle(images: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) ->
             gate_image,
             "3600",
         )
-        bottle = Bottle(tag, gate_image, queue, key_file)
+        bottle = Bottle(tag, gate_image, queue, key_file, config_dir)
         _wait(
             lambda: (
                 bottle.agent(
@@ -339,3 +340,67 @@ def test_the_agent_cannot_reach_the_forge_directly(bottle: Bottle):
         check=False,
     )
     assert by_ip.returncode != 0
+
+
+def test_a_forge_whose_host_key_is_not_pinned_gets_nothing(bottle: Bottle, tmp_path: Path):
+    """Strict host key checking: with another key in known_hosts the forward is refused."""
+    config_dir = tmp_path / "config"
+    shutil.copytree(bottle.config_dir, config_dir)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")], check=True
+    )
+    other = (tmp_path / "other.pub").read_text().split()
+    (config_dir / "known_hosts").write_text(f"forge {other[0]} {other[1]}\n")
+    queue = tmp_path / "queue"
+    queue.mkdir()
+    for path in [config_dir, queue, *config_dir.iterdir()]:
+        os.chown(path, GATE_UID, GATE_UID)
+    name = f"{bottle.tag}-gate-unpinned"
+    docker(
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--network",
+        f"{bottle.tag}-forge",
+        "--cap-drop",
+        "ALL",
+        "-v",
+        f"{config_dir}:/etc/bb-gitgate:ro",
+        "-v",
+        f"{queue}:/queue",
+        bottle.gate_image,
+        "serve",
+        "--config",
+        "/etc/bb-gitgate/gate.yaml",
+    )
+    try:
+        _wait(
+            lambda: (
+                docker(
+                    "exec",
+                    name,
+                    "python3",
+                    "-c",
+                    "import urllib.request as u;"
+                    "u.urlopen('http://127.0.0.1:8070/healthz', timeout=2)",
+                    check=False,
+                ).returncode
+                == 0
+            ),
+            "the unpinned gate's /healthz",
+        )
+        result = docker(
+            "exec",
+            name,
+            "sh",
+            "-c",
+            "git clone -q http://127.0.0.1:8070/app.git /tmp/w 2>&1",
+            check=False,
+        )
+        assert result.returncode != 0
+        assert "502" in result.stdout
+        logs = docker("logs", name).stderr
+        assert "Host key verification failed" in logs, logs
+    finally:
+        docker("rm", "-f", name, check=False)

@@ -57,16 +57,41 @@ def run_git(
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
-        raise GitError(f"git {args[0]} timed out after {timeout:.0f}s") from exc
+        raise GitError(f"git {_subcommand(args)} timed out after {timeout:.0f}s") from exc
     except OSError as exc:
         raise GitError(f"cannot run git: {exc.strerror or exc}") from exc
     if check and result.returncode != 0:
-        detail = result.stderr.strip().splitlines()
         raise GitError(
-            f"git {args[0]} failed (exit {result.returncode}): "
-            + (detail[-1] if detail else "no message")
+            f"git {_subcommand(args)} failed (exit {result.returncode}): " + _explain(result.stderr)
         )
     return result
+
+
+def _subcommand(args: Sequence[str]) -> str:
+    """The git subcommand in ``args`` (skipping ``--git-dir <path>`` and other options)."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "--git-dir":
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return args[0] if args else "?"
+
+
+def _explain(stderr: str) -> str:
+    """The lines of git's stderr that say what went wrong (at most three)."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    telling = [
+        line
+        for line in lines
+        if line.startswith(("fatal:", "error:", "remote: error", " !", "!"))
+        or "Host key verification failed" in line
+        or "Permission denied" in line
+    ]
+    chosen = (telling or lines)[-3:]
+    return " | ".join(chosen) if chosen else "no message"
 
 
 def prepare_state(config: GateConfig, python: str) -> Path:

@@ -226,7 +226,11 @@ class _Handler(BaseHTTPRequestHandler):
         headers: list[tuple[str, str]] = []
         while True:
             line = out.readline()
-            if not line or line in (b"\r\n", b"\n"):
+            if not line:
+                _LOG.error("git http-backend ended without a response")
+                self._plain(HTTPStatus.BAD_GATEWAY, "the gate's git backend failed\n")
+                return
+            if line in (b"\r\n", b"\n"):
                 break
             name, _, value = line.decode("latin-1").partition(":")
             value = value.strip()
