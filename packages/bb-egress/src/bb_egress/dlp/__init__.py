@@ -1,0 +1,45 @@
+"""The outbound DLP engine: does one request or websocket message carry a secret?
+
+Pure logic (no mitmproxy): the proxy addon, ``bb-egress dlp scan`` and the benchmark all call
+the same functions. Build a `DlpConfig` once (it compiles the matchers), then call
+`scan_outbound` / `scan_websocket_message` per request from any thread.
+"""
+
+from __future__ import annotations
+
+from bb_egress.dlp.config import (
+    ALL_DETECTOR_NAMES,
+    CANARY_VAR,
+    OUTBOUND_DETECTOR_NAMES,
+    DlpConfig,
+)
+from bb_egress.dlp.engine import scan_outbound, scan_websocket_message
+from bb_egress.dlp.models import (
+    DlpConfigError,
+    DlpError,
+    Finding,
+    OutboundRequest,
+    ScanResult,
+    WebSocketMessage,
+)
+from bb_egress.dlp.redact import REDACTED, redact_tokens, strip_crlf
+from bb_egress.dlp.secrets import PARTIAL_MATCH_MIN_LEN
+
+__all__ = [
+    "ALL_DETECTOR_NAMES",
+    "CANARY_VAR",
+    "OUTBOUND_DETECTOR_NAMES",
+    "PARTIAL_MATCH_MIN_LEN",
+    "REDACTED",
+    "DlpConfig",
+    "DlpConfigError",
+    "DlpError",
+    "Finding",
+    "OutboundRequest",
+    "ScanResult",
+    "WebSocketMessage",
+    "redact_tokens",
+    "scan_outbound",
+    "scan_websocket_message",
+    "strip_crlf",
+]

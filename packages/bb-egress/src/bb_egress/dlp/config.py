@@ -1,0 +1,191 @@
+"""What one bottle's scanner looks for, built once at proxy start and shared read-only.
+
+`DlpConfig.from_environ` collects the known secrets (env vars with a sensitive prefix), picks
+the detectors, and compiles the multi-pattern databases the engine scans with. Values that
+cannot be matched safely are reported in ``warnings``: never silently dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from bb_egress.dlp.models import DlpConfigError
+from bb_egress.dlp.multimatch import LiteralSet, RuleSet
+from bb_egress.dlp.rules import RULES, TokenRule
+from bb_egress.dlp.secrets import MIN_SECRET_LEN, PARTIAL_MATCH_MIN_LEN, KnownSecret
+
+__all__ = [
+    "ALL_DETECTOR_NAMES",
+    "CANARY_VAR",
+    "DEFAULT_MAX_DECODED_BYTES",
+    "DEFAULT_SENSITIVE_PREFIX",
+    "OUTBOUND_DETECTOR_NAMES",
+    "SENSITIVE_PREFIXES_VAR",
+    "DlpConfig",
+    "Matchers",
+]
+
+OUTBOUND_DETECTOR_NAMES: Final[tuple[str, ...]] = (
+    "known_secrets",
+    "canary",
+    "token_patterns",
+    "crlf",
+    "unicode_evasion",
+)
+"""The default ("all") detector set. ``entropy`` is opt-in and deliberately not here."""
+
+ALL_DETECTOR_NAMES: Final[tuple[str, ...]] = (*OUTBOUND_DETECTOR_NAMES, "entropy")
+
+DEFAULT_SENSITIVE_PREFIX: Final = "EGRESS_TOKEN_"
+SENSITIVE_PREFIXES_VAR: Final = "BOT_BOTTLE_SENSITIVE_PREFIXES"
+CANARY_VAR: Final = "EGRESS_TOKEN_CANARY"
+
+DEFAULT_MAX_DECODED_BYTES: Final = 64 * 1024 * 1024
+"""Decompressed bodies larger than this are a finding (a decompression bomb, or hiding)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Matchers:
+    """Compiled databases: pass 1 renderings, pass 2/3 projections, provider rules.
+
+    ``exact_owner[i]`` / ``projection_owner[i]`` give the secret index each literal belongs
+    to; ``projection_is_window[i]`` says whether a projection literal is a pass-3 window.
+    """
+
+    exact: LiteralSet
+    exact_owner: tuple[int, ...]
+    exact_kind: tuple[str, ...]
+    projection: LiteralSet
+    projection_owner: tuple[int, ...]
+    projection_is_window: tuple[bool, ...]
+    rules: RuleSet
+    rule_list: tuple[TokenRule, ...]
+    needs_json_view: bool
+
+
+def _parse_detectors(detectors: Iterable[str] | None) -> frozenset[str]:
+    if detectors is None:
+        return frozenset(OUTBOUND_DETECTOR_NAMES)
+    chosen: set[str] = set()
+    for raw in detectors:
+        name = raw.strip()
+        if not name:
+            continue
+        if name == "all":
+            chosen |= set(OUTBOUND_DETECTOR_NAMES)
+        elif name in ALL_DETECTOR_NAMES:
+            chosen.add(name)
+        else:
+            known = ", ".join(("all", *ALL_DETECTOR_NAMES))
+            raise DlpConfigError(f"unknown DLP detector {name!r} (known: {known})")
+    if not chosen:
+        raise DlpConfigError("no DLP detector selected")
+    return frozenset(chosen)
+
+
+def _prefixes(environ: Mapping[str, str]) -> tuple[str, ...]:
+    extra = [p.strip() for p in environ.get(SENSITIVE_PREFIXES_VAR, "").split(",") if p.strip()]
+    return (DEFAULT_SENSITIVE_PREFIX, *extra)
+
+
+def _build(secrets: tuple[KnownSecret, ...], detectors: frozenset[str]) -> Matchers:
+    exact: dict[bytes, tuple[int, str]] = {}
+    proj: dict[bytes, tuple[int, bool]] = {}
+    for idx, secret in enumerate(secrets):
+        for rendering, kind in secret.exact_renderings().items():
+            exact.setdefault(rendering, (idx, kind))
+        if secret.projection_usable:
+            proj[secret.projection] = (idx, False)
+            for window in secret.windows():
+                proj.setdefault(window, (idx, True))
+    rule_list = RULES if "token_patterns" in detectors else ()
+    needs_json = any(any(c in s.value for c in '"\\/') or not s.value.isascii() for s in secrets)
+    return Matchers(
+        exact=LiteralSet(list(exact)),
+        exact_owner=tuple(v[0] for v in exact.values()),
+        exact_kind=tuple(v[1] for v in exact.values()),
+        projection=LiteralSet(list(proj)),
+        projection_owner=tuple(v[0] for v in proj.values()),
+        projection_is_window=tuple(v[1] for v in proj.values()),
+        rules=RuleSet([r.hyperscan_pattern for r in rule_list]),
+        rule_list=rule_list,
+        needs_json_view=needs_json,
+    )
+
+
+@dataclass(frozen=True)
+class DlpConfig:
+    """Detectors, known secrets and compiled matchers; immutable, safe to share across threads."""
+
+    detectors: frozenset[str]
+    secrets: tuple[KnownSecret, ...]
+    warnings: list[str] = field(default_factory=list)
+    max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES
+    matchers: Matchers = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "matchers", _build(self.secrets, self.detectors))
+
+    @classmethod
+    def from_secrets(
+        cls,
+        secrets: Mapping[str, str],
+        detectors: Iterable[str] | None = None,
+        *,
+        canary_name: str = CANARY_VAR,
+        max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES,
+    ) -> DlpConfig:
+        """A config for the given ``name -> value`` secrets (every one treated as sensitive)."""
+        chosen = _parse_detectors(detectors)
+        warnings: list[str] = []
+        kept: list[KnownSecret] = []
+        for name in sorted(secrets):
+            value = secrets[name]
+            is_canary = name == canary_name
+            if not value:
+                warnings.append(f"{name} is empty: nothing to match")
+                continue
+            if len(value) < MIN_SECRET_LEN:
+                warnings.append(
+                    f"{name} is {len(value)} characters, shorter than {MIN_SECRET_LEN}: too "
+                    "short to match without false positives, so it is NOT protected"
+                )
+                continue
+            if is_canary and "canary" not in chosen:
+                continue
+            if not is_canary and "known_secrets" not in chosen:
+                continue
+            secret = KnownSecret(name=name, value=value, is_canary=is_canary)
+            if not secret.projection_usable:
+                warnings.append(
+                    f"{name}: too short or too regular for separator-tolerant matching; "
+                    "only exact and encoded forms are matched"
+                )
+            elif not secret.windows() and len(secret.projection) > PARTIAL_MATCH_MIN_LEN:
+                warnings.append(f"{name}: no high-entropy fragment; partial matches are off")
+            kept.append(secret)
+        return cls(
+            detectors=chosen,
+            secrets=tuple(kept),
+            warnings=warnings,
+            max_decoded_bytes=max_decoded_bytes,
+        )
+
+    @classmethod
+    def from_environ(
+        cls, environ: Mapping[str, str], detectors: Iterable[str] | None = None
+    ) -> DlpConfig:
+        """Secrets are the env vars whose names start with a sensitive prefix.
+
+        ``EGRESS_TOKEN_`` always counts; ``BOT_BOTTLE_SENSITIVE_PREFIXES`` (comma-separated)
+        adds more. ``EGRESS_TOKEN_CANARY`` is the canary.
+        """
+        prefixes = _prefixes(environ)
+        secrets = {
+            k: v
+            for k, v in environ.items()
+            if k != SENSITIVE_PREFIXES_VAR and any(k.startswith(p) for p in prefixes)
+        }
+        return cls.from_secrets(secrets, detectors)

@@ -1,0 +1,367 @@
+"""The scan: one outbound request or websocket message in, findings out.
+
+Work is organised as *blobs* (the request line and headers joined into one buffer, the body,
+a websocket message), each scanned through a few *views* (raw, percent-decoded, JSON-unescaped,
+Unicode-folded, multipart transfer-decoded). Every view is matched against all known-secret
+renderings and all provider rules in one Hyperscan pass each; the alphanumeric projection of
+each view is matched against pass-2 projections and pass-3 windows. Hits found in a decoded
+view are located back in the bytes as sent when possible, so they can be redacted.
+
+No state outlives a call; the config is read-only, so scans may run in worker threads.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Final
+
+from bb_egress.dlp.bodies import decode_body, multipart_parts
+from bb_egress.dlp.config import DlpConfig
+from bb_egress.dlp.entropy import shannon_entropy
+from bb_egress.dlp.models import Finding, OutboundRequest, ScanResult, WebSocketMessage
+from bb_egress.dlp.secrets import project, tolerant_pattern
+from bb_egress.dlp.views import fold_unicode, json_unescape, percent_decode
+
+__all__ = ["ENTROPY_THRESHOLD", "scan_outbound", "scan_websocket_message"]
+
+ENTROPY_THRESHOLD: Final = 5.5
+"""Bits/char for the opt-in ``entropy`` detector (a random base64 run is ~5.9-6.0)."""
+
+_ENTROPY_RUN: Final = re.compile(rb"[A-Za-z0-9+/_=-]{64,}")
+_CRLF: Final = re.compile(r"[\r\n]|%0[dDaA]")
+_ALNUM: Final = re.compile(rb"[A-Za-z0-9]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    surface: str
+    start: int
+    end: int
+    editable_from: int  # absolute offset where redactable text begins (-1: never)
+
+
+@dataclass(slots=True)
+class _Blob:
+    data: bytes
+    segments: list[_Segment]
+    text_codec: str
+    views: list[tuple[str, bytes]] = field(default_factory=list)
+    exact_found: set[int] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class _State:
+    config: DlpConfig
+    safe: frozenset[str]
+    findings: list[Finding] = field(default_factory=list)
+    approved: set[int] = field(default_factory=set)
+    seen: set[tuple[str, str, str]] = field(default_factory=set)
+
+
+def _mask(value: str) -> str:
+    keep = min(4, len(value) // 5)
+    return f"{value[:keep]}…[{len(value)} chars]"
+
+
+def _segment_at(blob: _Blob, start: int, end: int) -> tuple[_Segment, bool]:
+    for seg in blob.segments:
+        if seg.start <= start < max(seg.end, seg.start + 1):
+            editable = seg.editable_from >= 0 and start >= seg.editable_from and end <= seg.end
+            return seg, editable
+    return blob.segments[-1], False
+
+
+def _emit(
+    state: _State,
+    blob: _Blob,
+    *,
+    detector: str,
+    severity: str,
+    preview: str,
+    view: str,
+    span: tuple[int, int],
+    found: bytes,
+    secret_name: str | None,
+    key: str,
+) -> bool:
+    """Record one hit; False when it was an approved (safe) value."""
+    start, end = span
+    located: tuple[int, int] | None = (start, end) if view == "raw" else None
+    if located is None:
+        m = tolerant_pattern(found).search(blob.data)
+        if m is not None:
+            located = (m.start(), m.end())
+    if located is not None:
+        seg, editable = _segment_at(blob, *located)
+        raw = blob.data[located[0] : located[1]].decode(blob.text_codec, "surrogateescape")
+        rel = (located[0] - seg.start, located[1] - seg.start)
+    else:
+        seg, editable = blob.segments[0], False
+        raw = found.decode(blob.text_codec, "surrogateescape")
+        rel = span
+    if raw in state.safe:
+        return False
+    dedupe = (detector + key, seg.surface, raw)
+    if dedupe in state.seen:
+        return True
+    state.seen.add(dedupe)
+    state.findings.append(
+        Finding(
+            detector=detector,
+            surface=seg.surface,
+            span=rel,
+            severity=severity,
+            preview=preview,
+            matched=raw,
+            secret_name=secret_name,
+            redactable=editable,
+        )
+    )
+    return True
+
+
+def _detector_for(state: _State, secret_idx: int, view: str) -> tuple[str, str]:
+    secret = state.config.secrets[secret_idx]
+    if secret.is_canary:
+        return "canary", "critical"
+    if view.startswith("unicode") and "unicode_evasion" in state.config.detectors:
+        return "unicode_evasion", "high"
+    return "known_secrets", "high"
+
+
+def _prepare_views(state: _State, blob: _Blob, extra: list[bytes]) -> None:
+    cfg = state.config
+    raw = blob.data
+    views: list[tuple[str, bytes]] = [("raw", raw)]
+    pct = percent_decode(raw)
+    if pct is not None:
+        views.append(("percent", pct))
+    js = json_unescape(raw) if (cfg.matchers.needs_json_view or b"\\u" in raw) else None
+    if js is not None:
+        views.append(("json", js))
+    views.extend(("multipart", part) for part in extra)
+    if "unicode_evasion" in cfg.detectors:
+        for name, data in list(views):
+            folded = fold_unicode(data)
+            if folded is not None:
+                views.append((f"unicode:{name}", folded))
+    blob.views = views
+
+
+def _exact_and_rules(state: _State, blob: _Blob) -> None:
+    m = state.config.matchers
+    for view, data in blob.views:
+        for lit, start, end in m.exact.find(data):
+            idx = m.exact_owner[lit]
+            secret = state.config.secrets[idx]
+            detector, severity = _detector_for(state, idx, view)
+            kind = m.exact_kind[lit] if view == "raw" else f"{m.exact_kind[lit]}, {view}"
+            emitted = _emit(
+                state,
+                blob,
+                detector=detector,
+                severity=severity,
+                preview=f"{secret.name} ({kind})",
+                view=view,
+                span=(start, end),
+                found=data[start:end],
+                secret_name=secret.name,
+                key=secret.name,
+            )
+            if emitted:
+                blob.exact_found.add(idx)
+            else:
+                state.approved.add(idx)
+        for rule_idx in sorted(m.rules.which(data)):
+            rule = m.rule_list[rule_idx]
+            for hit in rule.regex.finditer(data):
+                group = "secret" if "secret" in rule.regex.groupindex else 0
+                s, e = hit.span(group)
+                token = data[s:e]
+                if shannon_entropy(token) < rule.min_entropy:
+                    continue
+                _emit(
+                    state,
+                    blob,
+                    detector="token_patterns",
+                    severity=rule.severity,
+                    preview=f"{rule.id}: {_mask(token.decode('latin-1'))}",
+                    view=view,
+                    span=(s, e),
+                    found=token,
+                    secret_name=None,
+                    key=rule.id,
+                )
+
+
+def _merged(spans: list[tuple[int, int, bool]]) -> list[tuple[int, int, bool]]:
+    """Overlapping window hits of one secret merged into intervals (flag: any full match)."""
+    out: list[tuple[int, int, bool]] = []
+    for start, end, full in sorted(spans):
+        if out and start <= out[-1][1]:
+            s0, e0, f0 = out[-1]
+            out[-1] = (s0, max(e0, end), f0 or full)
+        else:
+            out.append((start, end, full))
+    return out
+
+
+def _projection(state: _State, blob: _Blob) -> None:
+    m = state.config.matchers
+    for view, data in blob.views:
+        proj = project(data)
+        hits = m.projection.find(proj)
+        if not hits:
+            continue
+        per_secret: dict[int, list[tuple[int, int, bool]]] = {}
+        for lit, start, end in hits:
+            idx = m.projection_owner[lit]
+            if idx not in state.approved and idx not in blob.exact_found:
+                full = not m.projection_is_window[lit]
+                per_secret.setdefault(idx, []).append((start, end, full))
+        if not per_secret:
+            continue
+        index = [mm.start() for mm in _ALNUM.finditer(data)]
+        for idx, spans in sorted(per_secret.items()):
+            secret = state.config.secrets[idx]
+            detector, severity = _detector_for(state, idx, view)
+            for start, end, full in _merged(spans):
+                how = "separators" if full else "fragment"
+                span = (index[start], index[end - 1] + 1)
+                _emit(
+                    state,
+                    blob,
+                    detector=detector,
+                    severity=severity,
+                    preview=f"{secret.name} ({how}, {view})",
+                    view=view,
+                    span=span,
+                    found=data[span[0] : span[1]],
+                    secret_name=secret.name,
+                    key=secret.name,
+                )
+
+
+def _entropy(state: _State, blob: _Blob) -> None:
+    for hit in _ENTROPY_RUN.finditer(blob.data):
+        run = hit.group()
+        if shannon_entropy(run[:4096]) >= ENTROPY_THRESHOLD:
+            seg, _ = _segment_at(blob, hit.start(), hit.end())
+            state.findings.append(
+                Finding(
+                    detector="entropy",
+                    surface=seg.surface,
+                    span=(hit.start() - seg.start, hit.end() - seg.start),
+                    severity="info",
+                    preview=f"high-entropy run {_mask(run.decode('latin-1'))}",
+                    matched=run.decode(blob.text_codec, "surrogateescape"),
+                    secret_name=None,
+                    redactable=False,
+                )
+            )
+
+
+def _problem(state: _State, surface: str, message: str) -> None:
+    state.findings.append(
+        Finding(
+            detector="encoding",
+            surface=surface,
+            span=(0, 0),
+            severity="high",
+            preview=message,
+            matched="",
+            secret_name=None,
+            redactable=False,
+        )
+    )
+
+
+def _scan_blobs(state: _State, blobs: list[tuple[_Blob, list[bytes]]]) -> ScanResult:
+    for blob, extra in blobs:
+        _prepare_views(state, blob, extra)
+        _exact_and_rules(state, blob)
+    for blob, _extra in blobs:
+        _projection(state, blob)
+        if "entropy" in state.config.detectors:
+            _entropy(state, blob)
+        blob.views = []
+    return ScanResult(tuple(state.findings))
+
+
+def _enc(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _meta_blob(request: OutboundRequest) -> _Blob:
+    parts: list[bytes] = []
+    segments: list[_Segment] = []
+    pos = 0
+
+    def add(surface: str, text: bytes, editable_at: int | None) -> None:
+        nonlocal pos
+        parts.append(text)
+        editable = -1 if editable_at is None else pos + editable_at
+        segments.append(_Segment(surface, pos, pos + len(text), editable))
+        pos += len(text) + 1
+
+    add("url", _enc(request.path), 0)
+    add("host", _enc(request.host), None)
+    for name, value in request.headers:
+        head = _enc(name) + b": "
+        editable = None if name.lower() in ("host", ":authority") else len(head)
+        add(f"header:{name.lower()}", head + _enc(value), editable)
+    return _Blob(b"\n".join(parts), segments, "utf-8")
+
+
+def _crlf(state: _State, request: OutboundRequest) -> None:
+    checks = [("url", request.method + " " + request.path)]
+    checks += [(f"header:{n.lower()}", f"{n}: {v}") for n, v in request.headers]
+    for surface, text in checks:
+        for hit in _CRLF.finditer(text):
+            state.findings.append(
+                Finding(
+                    detector="crlf",
+                    surface=surface,
+                    span=hit.span(),
+                    severity="high",
+                    preview=f"{hit.group()!r} in {surface}",
+                    matched=hit.group(),
+                    secret_name=None,
+                    redactable=True,
+                )
+            )
+
+
+def scan_outbound(
+    request: OutboundRequest, config: DlpConfig, safe_tokens: frozenset[str] = frozenset()
+) -> ScanResult:
+    """Every finding in ``request``: URL, host, every header, the decoded body.
+
+    ``safe_tokens`` are values the operator approved: they are skipped and scanning goes on.
+    """
+    state = _State(config, safe_tokens)
+    if "crlf" in config.detectors:
+        _crlf(state, request)
+    blobs: list[tuple[_Blob, list[bytes]]] = [(_meta_blob(request), [])]
+    if request.body:
+        decoded = decode_body(request.body, request.headers, config.max_decoded_bytes)
+        if decoded.problem is not None:
+            _problem(state, "body", decoded.problem)
+        parts = multipart_parts(decoded.data, request.headers)
+        if isinstance(parts, str):
+            _problem(state, "body", parts)
+            parts = []
+        segment = _Segment("body", 0, len(decoded.data), 0)
+        blobs.append((_Blob(decoded.data, [segment], "latin-1"), parts or []))
+    return _scan_blobs(state, blobs)
+
+
+def scan_websocket_message(
+    message: WebSocketMessage, config: DlpConfig, safe_tokens: frozenset[str] = frozenset()
+) -> ScanResult:
+    """Every finding in one client websocket message (text or binary)."""
+    state = _State(config, safe_tokens)
+    codec = "utf-8" if message.is_text else "latin-1"
+    segment = _Segment("websocket", 0, len(message.content), -1)
+    return _scan_blobs(state, [(_Blob(message.content, [segment], codec), [])])
