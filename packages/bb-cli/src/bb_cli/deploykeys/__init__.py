@@ -19,6 +19,7 @@ from bb_cli.deploykeys.base import (
 )
 from bb_cli.deploykeys.gitea import GiteaDeployKeys
 from bb_cli.deploykeys.github import GitHubDeployKeys
+from bb_cli.deploykeys.lifecycle import deprovision, discard_keypair, provision
 
 __all__ = [
     "DeployKey",
@@ -30,6 +31,9 @@ __all__ = [
     "GiteaDeployKeys",
     "KeyPair",
     "RepoRef",
+    "deprovision",
+    "discard_keypair",
     "generate_keypair",
     "key_title",
+    "provision",
 ]
