@@ -44,6 +44,7 @@ _PATH: Final = re.compile(
     r"/(?P<endpoint>info/refs|git-upload-pack|git-receive-pack)"
 )
 _SERVICES: Final = ("git-upload-pack", "git-receive-pack")
+_GIT_PROTOCOL: Final = re.compile(r"version=[012]")
 _CHUNK: Final = 64 * 1024
 
 
@@ -140,11 +141,13 @@ class _Handler(BaseHTTPRequestHandler):
             _LOG.error("cannot sync from upstream", {**context, "error": str(exc)})
             self._plain(HTTPStatus.BAD_GATEWAY, f"the gate cannot reach upstream: {exc}\n")
             return
+        # Only what the route validated reaches the CGI: never the agent's raw query string.
+        query = f"service={service}" if method == "GET" else ""
         if method == "POST" and service == "git-receive-pack":
             with self.server.locks[repo.name]:
-                self._backend(repo, parts.path, parts.query, method)
+                self._backend(repo, parts.path, query, method)
         else:
-            self._backend(repo, parts.path, parts.query, method)
+            self._backend(repo, parts.path, query, method)
 
     def _cgi_env(self, repo: RepoConfig, path: str, query: str, method: str) -> dict[str, str]:
         config = self.server.config
@@ -167,9 +170,12 @@ class _Handler(BaseHTTPRequestHandler):
         encoding = self.headers.get("Content-Encoding")
         if encoding:
             extra["HTTP_CONTENT_ENCODING"] = encoding
-        protocol = self.headers.get("Git-Protocol")
-        if protocol:
+        protocol = self.headers.get("Git-Protocol", "")
+        if _GIT_PROTOCOL.fullmatch(protocol):
             extra["GIT_PROTOCOL"] = protocol
+        encoding = extra.get("HTTP_CONTENT_ENCODING", "")
+        if encoding and encoding not in ("gzip", "x-gzip"):
+            del extra["HTTP_CONTENT_ENCODING"]
         return git_env(config.state_dir, hooks_path=self.server.hooks, extra=extra)
 
     def _backend(self, repo: RepoConfig, path: str, query: str, method: str) -> None:
