@@ -5,6 +5,7 @@ Every network endpoint is on 127.0.0.1 and started by the fixtures.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import subprocess
@@ -203,3 +204,35 @@ def test_deleting_a_branch_is_refused(agent: Agent, upstream: Upstream):
     result = agent.git("push", "origin", ":refs/heads/main", check=False)
     assert result.returncode != 0
     assert upstream.rev("refs/heads/main") is not None
+
+
+def test_a_push_larger_than_gits_post_buffer_goes_through_chunked(agent: Agent, upstream: Upstream):
+    """Pushes over 1 MiB arrive with Transfer-Encoding: chunked and are decoded."""
+    (agent.work / "blob.bin").write_bytes(os.urandom(3 * 1024 * 1024))
+    agent.git("add", "blob.bin")
+    agent.git("commit", "-q", "-m", "big")
+    sha = agent.git("rev-parse", "HEAD").stdout.strip()
+    result = agent.git("push", "origin", "HEAD:refs/heads/main", check=False)
+    assert result.returncode == 0, result.stderr
+    assert upstream.rev("refs/heads/main") == sha
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "statuses"),
+    [
+        ("CONNECT", "evil.test:443", {501}),
+        ("GET", "http://evil.test/", {404}),
+        ("GET", "/app.git/config", {404}),
+        ("GET", "/app.git/HEAD", {404}),
+        ("GET", "/other.git/info/refs?service=git-upload-pack", {404}),
+        ("POST", "/app.git/git-upload-archive", {404}),
+    ],
+)
+def test_the_gate_is_no_proxy_and_serves_nothing_but_smart_git(
+    gate: Gate, method, target, statuses
+):
+    """CONNECT, absolute-form requests, dumb-HTTP paths and unknown repos get nothing."""
+    connection = http.client.HTTPConnection("127.0.0.1", gate.port, timeout=10)
+    connection.request(method, target)
+    assert connection.getresponse().status in statuses
+    connection.close()
