@@ -236,3 +236,35 @@ def test_the_gate_is_no_proxy_and_serves_nothing_but_smart_git(
     connection.request(method, target)
     assert connection.getresponse().status in statuses
     connection.close()
+
+
+def test_an_approved_push_is_refused_when_upstream_moved_meanwhile(
+    tmp_path, agent: Agent, upstream: Upstream, gate: Gate
+):
+    """The forward is leased on the old value: a ref moved while held is not overwritten."""
+    agent.commit_file("config.py", f'KEY = "{PLANTED_SECRET}"\n', "add config")
+    push = agent.push_async("origin", "HEAD:refs/heads/main")
+    proposal = wait_for_proposal(gate)
+    other = tmp_path / "other"
+    run_git("clone", "-q", upstream.url, str(other), env=upstream.env)
+    (other / "other.txt").write_text("someone else\n")
+    run_git("add", "other.txt", cwd=other, env=upstream.env)
+    run_git(
+        "-c",
+        "user.name=o",
+        "-c",
+        "user.email=o@x.invalid",
+        "commit",
+        "-q",
+        "-m",
+        "other",
+        cwd=other,
+        env=upstream.env,
+    )
+    run_git("push", "-q", "origin", "HEAD:refs/heads/main", cwd=other, env=upstream.env)
+    moved = upstream.rev("refs/heads/main")
+    decide(gate, proposal, "approved", "fixture")
+    output, _ = push.communicate(timeout=60)
+    assert push.returncode != 0, output
+    assert "upstream refused" in output
+    assert upstream.rev("refs/heads/main") == moved
