@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from bb_cli.commands import images
+from bb_cli.commands import bottles, doctor, images
 from bb_cli.commands import queue as queue_cmd
 from bb_cli.commands import supervise as supervise_cmd
 
@@ -21,6 +21,8 @@ app = typer.Typer(
     add_completion=False,
 )
 
+bottles.register(app)
+app.command("doctor")(doctor.doctor)
 app.add_typer(images.app, name="images")
 app.add_typer(queue_cmd.app, name="queue")
 app.command("supervise")(supervise_cmd.supervise)

@@ -1,0 +1,195 @@
+"""`ComposeBackend`: one Docker Compose project per bottle, asserted after start.
+
+``start`` runs named steps; each failure becomes a `StartError` naming the step and the
+fix. Bring-up order makes the launcher assertions count: egress (and supervise) first,
+then the internal network is checked, then the agent is *created* and its configuration
+checked before it ever starts, then started and checked again. Any failed assertion tears
+the whole project down (containers, networks, volumes) before raising.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import yaml
+
+from bb_cli.backends.base import BottleBackend, BottleStatus, Progress
+from bb_cli.backends.compose.checks import check_agent, check_engine_version, check_network
+from bb_cli.backends.compose.docker import Docker, DockerCommandError
+from bb_cli.backends.compose.render import (
+    AGENT_SERVICE,
+    SUPERVISE_URL,
+    compose_environment,
+    project_name,
+    render_project,
+)
+from bb_cli.errors import BackendError, LauncherAssertionError, StartError
+from bb_cli.plan import BottlePlan
+from bb_protocol.paths import bottle_dir
+from bb_protocol.queue import ApprovalKey, QueueStore
+from bb_protocol.routes import dump_routes
+
+__all__ = ["ComposeBackend", "prepare_state_dir"]
+
+COMPOSE_FILE = "compose.yaml"
+
+
+def prepare_state_dir(plan: BottlePlan) -> Path:
+    """Create the bottle's host directory: routes, queue, key, CA and MCP dirs, compose file."""
+    root = plan.state_dir
+    for sub in ("routes", "ca", "mcp", "logs"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    (root / "ca").chmod(0o755)
+    (root / "mcp").chmod(0o755)
+    QueueStore(root / "queue")
+    ApprovalKey.load_or_create(root / "approval.key")
+    routes = root / "routes" / "routes.yaml"
+    tmp = routes.with_suffix(".tmp")
+    tmp.write_text(dump_routes(plan.egress.routes), encoding="utf-8")
+    os.replace(tmp, routes)
+    mcp = {"mcpServers": {"bot-bottle": {"type": "http", "url": SUPERVISE_URL}}}
+    (root / "mcp" / "mcp.json").write_text(json.dumps(mcp, indent=2) + "\n", encoding="utf-8")
+    (root / "mcp" / "mcp.json").chmod(0o644)
+    compose = root / COMPOSE_FILE
+    compose.write_text(yaml.safe_dump(render_project(plan), sort_keys=False), encoding="utf-8")
+    return compose
+
+
+class ComposeBackend(BottleBackend):
+    """Runs bottles with ``docker compose``."""
+
+    name = "compose"
+
+    def __init__(self, docker: Docker | None = None) -> None:
+        self.docker = docker or Docker()
+
+    # ------------------------------------------------------------------ start
+
+    @contextmanager
+    def _step(self, progress: Progress, step: str, fix: str) -> Iterator[None]:
+        progress(step, "start")
+        try:
+            yield
+        except DockerCommandError as exc:
+            raise StartError(step, str(exc), fix) from None
+        except OSError as exc:
+            raise StartError(step, str(exc), fix) from None
+        progress(step, "done")
+
+    def start(self, plan: BottlePlan, progress: Progress) -> None:
+        """Render, bring up, assert; tear down and raise on any failure after creation."""
+        project = project_name(plan.slug)
+        with self._step(progress, "check engine", "install Docker Engine >= 28 (`bb doctor`)"):
+            problems = check_engine_version(self.docker.server_version())
+            if problems:
+                raise StartError("check engine", "; ".join(problems), "upgrade Docker Engine")
+        with self._step(progress, "write bottle state", f"check permissions of {plan.state_dir}"):
+            compose = prepare_state_dir(plan)
+        env = compose_environment(plan)
+        try:
+            sidecars = ["egress"] + (["supervise"] if plan.manifest.bottle.supervise else [])
+            with self._step(
+                progress, "start sidecars", f"see `bb logs {plan.slug} --component egress`"
+            ):
+                self.docker.compose(project, compose, "up", "-d", "--wait", "--wait-timeout",
+                                    "120", *sidecars, env=env)  # fmt: skip
+            with self._step(progress, "assert network", "use Docker Engine >= 28 on Linux"):
+                self._assert(check_network(self.docker.inspect("network", f"{project}_internal")),
+                             "assert network")  # fmt: skip
+            with self._step(progress, "create agent", "check the agent image (`bb doctor`)"):
+                self.docker.compose(project, compose, "create", "--no-recreate", AGENT_SERVICE,
+                                    env=env)  # fmt: skip
+                self._assert_agent(plan, "assert agent (created)")
+            with self._step(progress, "start agent", f"see `bb logs {plan.slug}`"):
+                self.docker.compose(project, compose, "up", "-d", "--wait", "--wait-timeout",
+                                    "60", AGENT_SERVICE, env=env)  # fmt: skip
+                self._assert_agent(plan, "assert agent (running)")
+        except StartError:
+            self._down(project, compose)
+            raise
+
+    def _assert(self, problems: list[str], step: str) -> None:
+        if problems:
+            raise LauncherAssertionError(
+                step,
+                "the bottle is not as hardened as rendered (" + "; ".join(problems) + "); "
+                "it has been torn down",
+                "run `bb doctor`; report this if the engine is supported",
+            )
+
+    def _assert_agent(self, plan: BottlePlan, step: str) -> None:
+        info = self.docker.inspect("container", plan.agent_container)
+        self._assert(check_agent(info, f"{project_name(plan.slug)}_internal"), step)
+
+    def _down(self, project: str, compose: Path) -> None:
+        with contextlib.suppress(DockerCommandError):
+            self.docker.compose(project, compose, "down", "--volumes", "--remove-orphans",
+                                "--timeout", "5", timeout=180)  # fmt: skip
+
+    # ------------------------------------------------------------------ others
+
+    def _compose_file(self, slug: str) -> Path:
+        path = bottle_dir(slug) / COMPOSE_FILE
+        if not path.is_file():
+            raise BackendError(f"bottle {slug} has no {COMPOSE_FILE} at {path}")
+        return path
+
+    def status(self, slug: str) -> BottleStatus:
+        """Container states by service, from the compose labels."""
+        out = self.docker.run(
+            "ps", "-a", "--filter", f"label=com.docker.compose.project={project_name(slug)}",
+            "--format", "{{json .}}", timeout=30,
+        ).stdout  # fmt: skip
+        containers: dict[str, str] = {}
+        for line in out.splitlines():
+            row = json.loads(line)
+            labels = dict(
+                item.split("=", 1) for item in str(row.get("Labels", "")).split(",") if "=" in item
+            )
+            containers[labels.get("com.docker.compose.service", row["Names"])] = str(row["State"])
+        if not containers:
+            state = "absent"
+        elif all(s == "running" for s in containers.values()):
+            state = "running"
+        elif any(s == "running" for s in containers.values()):
+            state = "partial"
+        else:
+            state = "stopped"
+        return BottleStatus(slug=slug, state=state, containers=containers)
+
+    def exec(self, slug: str, argv: Sequence[str], *, tty: bool) -> int:
+        """``docker exec`` into ``bot-bottle-<slug>``."""
+        flags = ["-it"] if tty else ["-i"]
+        return self.docker.interactive("exec", *flags, f"bot-bottle-{slug}", *argv)
+
+    def attach(self, slug: str) -> int:
+        """A login shell in the agent container."""
+        return self.exec(slug, ["bash", "-l"], tty=True)
+
+    def logs(self, slug: str, component: str, *, follow: bool) -> int:
+        """``docker compose logs`` of one service."""
+        compose = self._compose_file(slug)
+        args = ["compose", "-p", project_name(slug), "-f", str(compose), "logs", "--no-color"]
+        return self.docker.interactive(*args, *(["-f"] if follow else []), component)
+
+    def stop(self, slug: str) -> None:
+        """Stop every container of the bottle."""
+        try:
+            self.docker.compose(project_name(slug), self._compose_file(slug), "stop",
+                                "--timeout", "10")  # fmt: skip
+        except DockerCommandError as exc:
+            raise BackendError(str(exc)) from None
+
+    def remove(self, slug: str) -> None:
+        """Remove containers, networks and the bottle's own volumes."""
+        try:
+            self.docker.compose(project_name(slug), self._compose_file(slug), "down",
+                                "--volumes", "--remove-orphans", "--timeout", "10",
+                                timeout=180)  # fmt: skip
+        except DockerCommandError as exc:
+            raise BackendError(str(exc)) from None

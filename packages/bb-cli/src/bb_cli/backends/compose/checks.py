@@ -1,0 +1,93 @@
+"""Launcher assertions: judge ``docker inspect`` output against the hardened bottle.
+
+Pure functions over the inspect JSON, each returning the list of problems found (empty
+when all is well), so they are tested with tables of inspect documents and the backend only
+fetches and reacts. The backend tears the bottle down if any list is non-empty: a bottle
+that does not look exactly as rendered never runs an agent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+__all__ = ["MIN_ENGINE", "check_agent", "check_engine_version", "check_network"]
+
+MIN_ENGINE: Final = (28, 0)
+"""Isolated gateway modes (28.0) and the embedded-DNS fix (26.0)."""
+
+_GATEWAY_OPTS: Final = (
+    "com.docker.network.bridge.gateway_mode_ipv4",
+    "com.docker.network.bridge.gateway_mode_ipv6",
+)
+
+
+def check_engine_version(version: str) -> list[str]:
+    """Problems with the engine's ``Server.Version`` (too old, unparsable)."""
+    try:
+        found = tuple(int(part) for part in version.split("-")[0].split(".")[:2])
+    except ValueError:
+        return [f"cannot parse Docker Engine version {version!r}"]
+    if found < MIN_ENGINE:
+        return [f"Docker Engine {version} < 28.0: no isolated gateway mode for internal networks"]
+    return []
+
+
+def check_network(info: Mapping[str, Any]) -> list[str]:
+    """The agent's network: internal, IPv6 off, both gateway modes isolated."""
+    options = info.get("Options") or {}
+    problems = []
+    if info.get("Internal") is not True:
+        problems.append(f"network {info.get('Name')} is not internal")
+    if info.get("EnableIPv6") is not False:
+        problems.append(f"network {info.get('Name')} has IPv6 enabled")
+    problems += [
+        f"network {info.get('Name')}: {opt.rsplit('.', 1)[1]} is not isolated"
+        for opt in _GATEWAY_OPTS
+        if options.get(opt) != "isolated"
+    ]
+    return problems
+
+
+def check_agent(info: Mapping[str, Any], internal_network: str) -> list[str]:
+    """The agent container: one internal network and nothing that opens a way out."""
+    host = info.get("HostConfig") or {}
+    config = info.get("Config") or {}
+    networks = sorted((info.get("NetworkSettings") or {}).get("Networks") or {})
+    options = host.get("SecurityOpt") or []
+    mounts = info.get("Mounts") or []
+    sysctls = host.get("Sysctls") or {}
+    bad_mounts = [
+        str(m.get("Source"))
+        for m in mounts
+        if "docker.sock" in str(m.get("Source") or "")
+        or "mitmproxy" in str(m.get("Source") or "")
+        or str(m.get("Destination") or "") in ("/var/run/docker.sock", "/run/docker.sock")
+    ]
+    checks = [
+        (networks == [internal_network], f"networks are {networks}, not only {internal_network}"),
+        (not host.get("CapAdd"), f"CapAdd is {host.get('CapAdd')}"),
+        ([c.upper() for c in host.get("CapDrop") or []] == ["ALL"], "CapDrop is not [ALL]"),
+        (host.get("Privileged") is False, "container is privileged"),
+        (not host.get("Dns"), f"dns is set: {host.get('Dns')}"),
+        (not host.get("DnsSearch") and not host.get("DnsOptions"), "dns search/options are set"),
+        (not host.get("PortBindings"), "ports are published"),
+        (not host.get("PublishAllPorts"), "PublishAllPorts is set"),
+        (not host.get("ExtraHosts"), f"extra hosts are set: {host.get('ExtraHosts')}"),
+        (host.get("ReadonlyRootfs") is True, "root filesystem is writable"),
+        (
+            all(
+                host.get(k, "") != "host" for k in ("PidMode", "IpcMode", "NetworkMode", "UTSMode")
+            ),
+            "a namespace is shared with the host",
+        ),
+        (not host.get("Devices"), "devices are passed through"),
+        (any(o.startswith("no-new-privileges") for o in options), "no-new-privileges is missing"),
+        (not any("unconfined" in o for o in options), "seccomp or apparmor is unconfined"),
+        (not bad_mounts, f"mounts expose the Docker socket or the proxy confdir: {bad_mounts}"),
+        (config.get("User") not in ("", "0", "root", "0:0", None), "runs as root"),
+        (str(sysctls.get("net.ipv6.conf.all.disable_ipv6")) == "1", "IPv6 is not disabled"),
+        (int(host.get("PidsLimit") or 0) > 0, "no pids limit"),
+        (int(host.get("Memory") or 0) > 0, "no memory limit"),
+    ]
+    return [problem for ok, problem in checks if not ok]

@@ -1,0 +1,94 @@
+"""The one module that talks to Docker: ``docker`` and ``docker compose`` as subprocesses.
+
+Shelling out keeps ``bb --help`` fast and the behaviour identical to what a user types.
+Every call has a timeout; failures become `DockerCommandError` carrying stderr's tail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Docker", "DockerCommandError"]
+
+
+class DockerCommandError(RuntimeError):
+    """A docker command failed; the message has the command and the end of its stderr."""
+
+    def __init__(self, args: Sequence[str], code: int, stderr: str) -> None:
+        super().__init__(f"`{' '.join(args[:5])}` exited {code}: {stderr.strip()[-1500:]}")
+        self.stderr = stderr
+
+
+class Docker:
+    """Runs docker commands; ``extra_env`` reaches only ``docker compose`` invocations."""
+
+    def __init__(self, binary: str = "docker") -> None:
+        self.binary = binary
+
+    def run(
+        self,
+        *args: str,
+        timeout: float = 120,
+        env: Mapping[str, str] | None = None,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``docker ARGS``; raise `DockerCommandError` on failure when ``check``."""
+        argv = [self.binary, *args]
+        full_env = {**os.environ, **env} if env else None
+        try:
+            done = subprocess.run(
+                argv, capture_output=True, text=True, timeout=timeout, env=full_env, check=False
+            )
+        except FileNotFoundError:
+            raise DockerCommandError(argv, 127, "docker is not installed or not on PATH") from None
+        except subprocess.TimeoutExpired:
+            raise DockerCommandError(argv, -1, f"timed out after {timeout:.0f}s") from None
+        if check and done.returncode != 0:
+            raise DockerCommandError(argv, done.returncode, done.stderr)
+        return done
+
+    def compose(
+        self,
+        project: str,
+        file: Path,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 300,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess[str]:
+        """``docker compose -p PROJECT -f FILE ARGS``."""
+        return self.run(
+            "compose", "-p", project, "-f", str(file), *args, env=env, timeout=timeout, check=check
+        )
+
+    def inspect(self, kind: str, name: str) -> dict[str, Any]:
+        """``docker KIND inspect NAME`` as a dict (kind: container, network, volume)."""
+        out = self.run(kind, "inspect", name).stdout
+        data = json.loads(out)
+        if not isinstance(data, list) or not data or not isinstance(data[0], dict):
+            raise DockerCommandError([kind, "inspect", name], 0, f"unexpected output: {out[:200]}")
+        return data[0]
+
+    def server_version(self) -> str:
+        """The engine's version string."""
+        return self.run("version", "--format", "{{.Server.Version}}", timeout=30).stdout.strip()
+
+    def names(self, kind: str, label: str) -> list[str]:
+        """Names of containers/networks/volumes carrying ``label`` (``k=v``)."""
+        if kind == "container":
+            args = ["ps", "-a", "--filter", f"label={label}", "--format", "{{.Names}}"]
+        else:
+            args = [kind, "ls", "--filter", f"label={label}", "--format", "{{.Name}}"]
+        return self.run(*args, timeout=30).stdout.split()
+
+    def interactive(self, *args: str) -> int:
+        """Run with the terminal attached (exec -it, attach, logs -f); its exit code."""
+        try:
+            return subprocess.call([self.binary, *args])
+        except FileNotFoundError:
+            raise DockerCommandError([self.binary], 127, "docker is not on PATH") from None

@@ -1,0 +1,235 @@
+"""Render one bottle as a Docker Compose project (a Python dict; YAML is only ever dumped).
+
+Pure: a `BottlePlan` in, a dict out. Topology and agent hardening follow
+``security.md`` section 1.6:
+
+* ``internal``: ``internal: true``, IPv6 off, both gateway modes ``isolated``; the agent is
+  on this network and nothing else;
+* ``egress``: an ordinary bridge for the proxy only;
+* the agent: uid 1000, ``cap_drop: ALL``, no-new-privileges, read-only root with volumes for
+  home and workspace and an exec-able ``/tmp`` tmpfs, IPv6 off, pids and memory limits, no
+  ports, no ``dns``, no ``extra_hosts``, no Docker socket; its proxy and CA variables point
+  at the egress sidecar, whose public CA certificate is its only trust anchor;
+* sidecars: ``cap_drop: ALL``, no-new-privileges, running as the host user (queue files are
+  0600 and shared with the operator's ``bb queue``); the proxy's CA key lives in a tmpfs
+  mounted nowhere else.
+
+Secrets and the canary never appear in the rendered file: their entries carry no value, so
+``docker compose`` takes them from its own environment (`compose_environment`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from bb_cli.plan import BottlePlan
+from bb_protocol import envvars
+
+__all__ = [
+    "AGENT_CA",
+    "AGENT_SERVICE",
+    "EGRESS_SERVICE",
+    "INTERNAL_NETWORK",
+    "PROXY_URL",
+    "SUPERVISE_URL",
+    "compose_environment",
+    "project_name",
+    "render_project",
+]
+
+AGENT_SERVICE: Final = "agent"
+EGRESS_SERVICE: Final = "egress"
+SUPERVISE_SERVICE: Final = "supervise"
+INTERNAL_NETWORK: Final = "internal"
+PROXY_URL: Final = "http://egress:8080"
+SUPERVISE_URL: Final = "http://supervise:8090/mcp"
+AGENT_CA: Final = "/etc/bot-bottle/ca/ca.pem"
+MCP_CONFIG: Final = "/etc/bot-bottle/mcp/mcp.json"
+_ROUTES_IN: Final = "/etc/bot-bottle/routes"
+_QUEUE_IN: Final = "/var/lib/bot-bottle/queue"
+_KEY_IN: Final = "/etc/bot-bottle/approval/approval.key"
+_CONFDIR: Final = "/var/lib/bot-bottle/mitmproxy"
+_CA_VARS: Final = (
+    "SSL_CERT_FILE",
+    "CURL_CA_BUNDLE",
+    "NODE_EXTRA_CA_CERTS",
+    "REQUESTS_CA_BUNDLE",
+    "GIT_SSL_CAINFO",
+)
+_HARDENING: Final[dict[str, Any]] = {
+    "cap_drop": ["ALL"],
+    "security_opt": ["no-new-privileges:true"],
+}
+
+
+def project_name(slug: str) -> str:
+    """The compose project of bottle ``slug`` (what ``bb queue``'s reload looks for)."""
+    return f"bb-{slug}"
+
+
+def compose_environment(plan: BottlePlan) -> dict[str, str]:
+    """Values for the valueless entries of the rendered file: pass to ``docker compose``."""
+    return {**plan.egress.egress_env, **plan.egress.agent_env}
+
+
+def _agent_environment(plan: BottlePlan) -> dict[str, str | None]:
+    sidecars = ["localhost", "127.0.0.1", SUPERVISE_SERVICE]
+    env: dict[str, str | None] = dict(plan.manifest.bottle.env)
+    env.update(dict.fromkeys(("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"), PROXY_URL))
+    env.update(dict.fromkeys(("NO_PROXY", "no_proxy"), ",".join(sidecars)))
+    env.update(dict.fromkeys(_CA_VARS, AGENT_CA))
+    env["BOT_BOTTLE_MCP_CONFIG"] = MCP_CONFIG
+    env["BOT_BOTTLE_SUPERVISE_URL"] = SUPERVISE_URL if plan.manifest.bottle.supervise else None
+    env[envvars.BOTTLE_SLUG] = plan.slug
+    user = plan.manifest.bottle.git_user
+    if user is not None:
+        for role in ("AUTHOR", "COMMITTER"):
+            env[f"GIT_{role}_NAME"] = user.name
+            env[f"GIT_{role}_EMAIL"] = user.email
+    for name in plan.egress.agent_env:
+        env[name] = None  # value from compose's environment, never written to disk
+    return {k: v for k, v in env.items() if not (v is None and k == "BOT_BOTTLE_SUPERVISE_URL")}
+
+
+def _agent(plan: BottlePlan) -> dict[str, Any]:
+    bottle = plan.manifest.bottle
+    state = plan.state_dir
+    volumes: list[Any] = [
+        "home:/home/agent",
+        "workspace:/workspace",
+        f"{state / 'ca'}:/etc/bot-bottle/ca:ro",
+        f"{state / 'mcp'}:/etc/bot-bottle/mcp:ro",
+    ]
+    for mount in bottle.mounts:
+        volumes.append(
+            {"type": "bind", "source": mount.source, "target": mount.target,
+             "read_only": mount.read_only}
+        )  # fmt: skip
+    service: dict[str, Any] = {
+        "image": plan.images["agent"],
+        "container_name": plan.agent_container,
+        "hostname": "bottle",
+        "networks": [INTERNAL_NETWORK],
+        "user": "1000:1000",
+        **_HARDENING,
+        "read_only": True,
+        "tmpfs": ["/tmp:rw,nosuid,nodev,size=4g"],  # noqa: S108 - the agent's own tmpfs
+        "sysctls": {"net.ipv6.conf.all.disable_ipv6": "1"},
+        "pids_limit": bottle.resources.pids or 4096,
+        "mem_limit": bottle.resources.memory or "8g",
+        "init": False,
+        "environment": _agent_environment(plan),
+        "volumes": volumes,
+        "labels": {"org.bot-bottle.slug": plan.slug, "org.bot-bottle.role": "agent"},
+        "depends_on": {EGRESS_SERVICE: {"condition": "service_healthy"}},
+    }
+    if bottle.resources.cpus:
+        service["cpus"] = bottle.resources.cpus
+    runtime = plan.manifest.agent
+    if runtime.runtime == "command" and runtime.command:
+        service["command"] = list(runtime.command)
+    return service
+
+
+def _egress(plan: BottlePlan) -> dict[str, Any]:
+    state = plan.state_dir
+    ids = f"uid={plan.host.uid},gid={plan.host.gid}"
+    env: dict[str, str | None] = {
+        envvars.ROUTES_FILE: f"{_ROUTES_IN}/routes.yaml",
+        envvars.AUDIT_LOG: "/var/log/bot-bottle/egress-audit.jsonl",
+        envvars.EGRESS_CA_CERT_EXPORT: AGENT_CA,
+        envvars.BOTTLE_SLUG: plan.slug,
+        envvars.SUPERVISE_ENABLED: "1" if plan.manifest.bottle.supervise else "0",
+        envvars.QUEUE_DIR: _QUEUE_IN,
+        envvars.APPROVAL_KEY_FILE: _KEY_IN,
+    }
+    for name in plan.egress.egress_env:
+        env[name] = None  # value from compose's environment, never written to disk
+    command = ["run"]
+    if plan.test_egress_subnet:
+        command += ["--allow-destination", plan.test_egress_subnet]
+    return {
+        "image": plan.images["egress"],
+        "command": command,
+        "networks": [INTERNAL_NETWORK, "egress"],
+        "user": f"{plan.host.uid}:{plan.host.gid}",
+        **_HARDENING,
+        "sysctls": {"net.ipv4.ip_forward": "0"},
+        "tmpfs": [f"{_CONFDIR}:rw,nosuid,nodev,noexec,size=8m,mode=0700,{ids}"],
+        "environment": env,
+        "volumes": [
+            f"{state / 'routes'}:{_ROUTES_IN}:ro",
+            f"{state / 'queue'}:{_QUEUE_IN}",
+            f"{state / 'approval.key'}:{_KEY_IN}:ro",
+            f"{state / 'ca'}:/etc/bot-bottle/ca",
+            f"{state / 'logs'}:/var/log/bot-bottle",
+        ],
+        "labels": {"org.bot-bottle.slug": plan.slug, "org.bot-bottle.role": "egress"},
+        "healthcheck": {
+            "test": ["CMD", "test", "-s", AGENT_CA],
+            "interval": "1s",
+            "timeout": "3s",
+            "retries": 60,
+            "start_period": "30s",
+            "start_interval": "1s",
+        },
+    }
+
+
+def _supervise(plan: BottlePlan) -> dict[str, Any]:
+    state = plan.state_dir
+    return {
+        "image": plan.images["supervise"],
+        "command": ["serve"],
+        "networks": [INTERNAL_NETWORK],
+        "user": f"{plan.host.uid}:{plan.host.gid}",
+        **_HARDENING,
+        "environment": {
+            envvars.BOTTLE_SLUG: plan.slug,
+            envvars.QUEUE_DIR: _QUEUE_IN,
+            envvars.APPROVAL_KEY_FILE: _KEY_IN,
+            envvars.ROUTES_FILE: f"{_ROUTES_IN}/routes.yaml",
+            envvars.SUPERVISE_LISTEN: "0.0.0.0:8090",
+        },
+        "volumes": [
+            f"{state / 'routes'}:{_ROUTES_IN}:ro",
+            f"{state / 'queue'}:{_QUEUE_IN}",
+            f"{state / 'approval.key'}:{_KEY_IN}:ro",
+        ],
+        "labels": {"org.bot-bottle.slug": plan.slug, "org.bot-bottle.role": "supervise"},
+    }
+
+
+def render_project(plan: BottlePlan) -> dict[str, Any]:
+    """The whole compose project for ``plan``."""
+    name = project_name(plan.slug)
+    services: dict[str, Any] = {EGRESS_SERVICE: _egress(plan), AGENT_SERVICE: _agent(plan)}
+    if plan.manifest.bottle.supervise:
+        services[SUPERVISE_SERVICE] = _supervise(plan)
+    return {
+        "name": name,
+        "networks": {
+            INTERNAL_NETWORK: {
+                "name": f"{name}_internal",
+                "driver": "bridge",
+                "internal": True,
+                "enable_ipv6": False,
+                "driver_opts": {
+                    "com.docker.network.bridge.gateway_mode_ipv4": "isolated",
+                    "com.docker.network.bridge.gateway_mode_ipv6": "isolated",
+                },
+            },
+            "egress": {
+                "name": f"{name}_egress",
+                "driver": "bridge",
+                "enable_ipv6": False,
+                **(
+                    {"ipam": {"config": [{"subnet": plan.test_egress_subnet}]}}
+                    if plan.test_egress_subnet
+                    else {}
+                ),
+            },
+        },
+        "volumes": {"home": {}, "workspace": {}},
+        "services": services,
+    }

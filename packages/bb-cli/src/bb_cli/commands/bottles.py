@@ -1,0 +1,282 @@
+"""Bottle lifecycle commands: start, resume, list, info, exec, attach, logs, stop, rm.
+
+Each is a thin adapter: parse arguments, build a `BottleSpec`/look up a record, call the
+backend, print (rich for people, ``--json`` for scripts). Heavy imports stay inside.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from bb_cli.commands._common import fail, handle_errors
+
+__all__ = ["register"]
+
+COMPONENTS = ("agent", "egress", "supervise", "gitgate")
+
+
+def _plan(agent: str, slug: str | None, test_subnet: str | None) -> object:
+    from bb_cli.egress_plan import SecretMissingError
+    from bb_cli.errors import StartError
+    from bb_cli.images import ImageError, resolve_image
+    from bb_cli.manifests import ManifestIndex
+    from bb_cli.plan import BottlePlan, BottleSpec, HostIdentity
+    from bb_protocol.paths import bottle_dir
+    from bb_protocol.routes import RoutesError
+
+    spec = BottleSpec(agent=agent, index=ManifestIndex.default(), slug=slug,
+                      test_egress_subnet=test_subnet)  # fmt: skip
+    try:
+        return BottlePlan.resolve(
+            spec,
+            environ=os.environ,
+            image_for=resolve_image,  # type: ignore[arg-type]
+            state_dir=bottle_dir,
+            host=HostIdentity(os.getuid(), os.getgid()),
+        )
+    except ImageError as exc:
+        raise StartError("resolve images", str(exc), "run `bb images build`") from None
+    except (SecretMissingError, RoutesError) as exc:
+        raise StartError("prepare egress", str(exc)) from None
+
+
+def _pick_agent() -> str:
+    from rich.console import Console
+    from rich.prompt import Prompt
+
+    from bb_cli.manifests import ManifestIndex
+
+    names = sorted(ManifestIndex.default().agents())
+    if not names:
+        raise fail("no agent manifests found; see `bb start --help`", 2)
+    if not sys.stdin.isatty():
+        raise fail(f"name an agent: bb start AGENT (one of: {', '.join(names)})", 2)
+    return Prompt.ask("agent", choices=names, default=names[0], console=Console(stderr=True))
+
+
+def _launch(agent: str, slug: str | None, as_json: bool, test_subnet: str | None) -> None:
+    from rich.console import Console
+
+    from bb_cli.backends import get_bottle_backend
+    from bb_cli.backends.compose import project_name
+    from bb_cli.images import ensure_images
+    from bb_cli.images.console import RichReporter
+    from bb_cli.plan import BottlePlan
+    from bb_cli.state import BottleRecord, save_record
+
+    console = Console(stderr=True)
+    with RichReporter(console) as reporter:
+        try:
+            ensure_images(reporter)
+        except Exception as exc:
+            from bb_cli.errors import StartError
+
+            raise StartError("build images", str(exc), "run `bb images build`") from None
+    plan = _plan(agent, slug, test_subnet)
+    assert isinstance(plan, BottlePlan)
+    save_record(
+        BottleRecord(
+            slug=plan.slug,
+            agent=agent,
+            bottle=plan.manifest.bottle.name,
+            runtime=plan.manifest.agent.runtime,
+            backend=plan.backend,
+            project=project_name(plan.slug),
+            agent_container=plan.agent_container,
+            sources=plan.manifest.sources,
+        )
+    )
+
+    def progress(step: str, state: str) -> None:
+        if state == "start":
+            console.print(f"[cyan]…[/] {step}")
+        else:
+            console.print(f"[green]✓[/] {step}")
+
+    get_bottle_backend(plan.backend).start(plan, progress)
+    if as_json:
+        typer.echo(json.dumps({"slug": plan.slug, "agent_container": plan.agent_container}))
+    else:
+        console.print(f"[bold green]bottle {plan.slug} is running[/]: "
+                      f"`bb attach {plan.slug}`, `bb exec {plan.slug} -- CMD`")  # fmt: skip
+
+
+@handle_errors
+def start(
+    agent: Annotated[
+        str | None, typer.Argument(help="Agent manifest name (picker if omitted).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print slug and container as JSON.")
+    ] = False,
+    test_egress_subnet: Annotated[
+        str | None, typer.Option("--test-egress-subnet", hidden=True, help="Tests only.")
+    ] = None,
+) -> None:
+    """Start a bottle for AGENT (builds images on first use)."""
+    _launch(agent or _pick_agent(), None, as_json, test_egress_subnet)
+
+
+@handle_errors
+def resume(
+    slug: Annotated[str | None, typer.Argument(help="Bottle slug (the newest if omitted).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Start an existing bottle again: same slug and volumes, fresh canary."""
+    from bb_cli.state import find_record, list_records
+
+    if slug is None:
+        records = list_records()
+        if not records:
+            raise fail("no bottles to resume; start one with `bb start`", 3)
+        slug = records[-1].slug
+    record = find_record(slug)
+    _launch(record.agent, record.slug, as_json, None)
+
+
+@handle_errors
+def list_bottles(
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """List bottles on this host and their state."""
+    from bb_cli.backends import get_bottle_backend
+    from bb_cli.state import list_records
+
+    rows = []
+    for record in list_records():
+        status = get_bottle_backend(record.backend).status(record.slug)
+        rows.append({**json.loads(record.model_dump_json()), "state": status.state,
+                     "containers": status.containers})  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("slug", "agent", "bottle", "runtime", "state", "created")
+    for row in rows:
+        table.add_row(row["slug"], row["agent"], row["bottle"], row["runtime"], row["state"],
+                      str(row["created_at"])[:19])  # fmt: skip
+    Console().print(table)
+
+
+@handle_errors
+def info(
+    name: Annotated[str, typer.Argument(help="A bottle slug or an agent name.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show a bottle (by slug) or what an agent would run (by agent name)."""
+    from bb_cli.errors import BottleNotFoundError
+    from bb_cli.manifests import ManifestIndex
+    from bb_cli.state import find_record
+
+    try:
+        record = find_record(name)
+    except BottleNotFoundError:
+        record = None
+    if record is not None:
+        from bb_cli.backends import get_bottle_backend
+
+        status = get_bottle_backend(record.backend).status(record.slug)
+        data = {**json.loads(record.model_dump_json()), "state": status.state,
+                "containers": status.containers}  # fmt: skip
+    else:
+        loaded = ManifestIndex.default().load_for_agent(name)
+        data = json.loads(loaded.model_dump_json(exclude={"agent": {"instructions"}}))
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+    else:
+        from rich.console import Console
+        from rich.pretty import Pretty
+
+        Console().print(Pretty(data))
+
+
+@handle_errors
+def exec_(
+    slug: Annotated[str, typer.Argument(help="Bottle slug.")],
+    command: Annotated[list[str], typer.Argument(help="Command to run (after --).")],
+    tty: Annotated[bool, typer.Option("--tty/--no-tty", "-t", help="Allocate a terminal.")] = False,
+) -> None:
+    """Run a command inside the agent container: bb exec SLUG -- CMD..."""
+    from bb_cli.backends import get_bottle_backend
+    from bb_cli.state import find_record
+
+    record = find_record(slug)
+    raise typer.Exit(get_bottle_backend(record.backend).exec(slug, command, tty=tty))
+
+
+@handle_errors
+def attach(slug: Annotated[str, typer.Argument(help="Bottle slug.")]) -> None:
+    """Open an interactive shell in the agent container."""
+    from bb_cli.backends import get_bottle_backend
+    from bb_cli.state import find_record
+
+    raise typer.Exit(get_bottle_backend(find_record(slug).backend).attach(slug))
+
+
+@handle_errors
+def logs(
+    slug: Annotated[str, typer.Argument(help="Bottle slug.")],
+    component: Annotated[
+        str, typer.Option("--component", "-c", help="agent|egress|supervise|gitgate")
+    ] = "agent",
+    follow: Annotated[bool, typer.Option("--follow", "-f")] = False,
+) -> None:
+    """Print the logs of one component of a bottle."""
+    from bb_cli.backends import get_bottle_backend
+    from bb_cli.state import find_record
+
+    if component not in COMPONENTS:
+        raise fail(f"unknown component {component!r}; choose from {', '.join(COMPONENTS)}", 2)
+    record = find_record(slug)
+    raise typer.Exit(get_bottle_backend(record.backend).logs(slug, component, follow=follow))
+
+
+@handle_errors
+def stop(slug: Annotated[str, typer.Argument(help="Bottle slug.")]) -> None:
+    """Stop a bottle's containers (keep them and its volumes; `bb resume` restarts)."""
+    from bb_cli.backends import get_bottle_backend
+    from bb_cli.state import find_record
+
+    get_bottle_backend(find_record(slug).backend).stop(slug)
+    print(f"stopped {slug}", file=sys.stderr)
+
+
+@handle_errors
+def rm(slug: Annotated[str, typer.Argument(help="Bottle slug.")]) -> None:
+    """Remove a bottle's containers, networks and volumes; keep its audit trail on the host.
+
+    The host state (audit log, approval archive, routes) moves to ``<state>/removed/`` so a
+    removed bottle's history is never lost.
+    """
+    import shutil
+    import time
+
+    from bb_cli.backends import get_bottle_backend
+    from bb_cli.state import find_record
+    from bb_protocol.paths import bottle_dir, state_dir
+
+    get_bottle_backend(find_record(slug).backend).remove(slug)
+    archive = state_dir() / "removed" / f"{slug}-{int(time.time())}"
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(bottle_dir(slug), archive)
+    print(f"removed {slug} (its audit trail is kept in {archive})", file=sys.stderr)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the lifecycle commands to ``app``."""
+    app.command("start")(start)
+    app.command("resume")(resume)
+    app.command("list")(list_bottles)
+    app.command("info")(info)
+    app.command("exec", context_settings={"allow_interspersed_args": False})(exec_)
+    app.command("attach")(attach)
+    app.command("logs")(logs)
+    app.command("stop")(stop)
+    app.command("rm")(rm)

@@ -1,0 +1,98 @@
+"""``bb doctor``: check the host can run hardened bottles, each failure with its fix."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Annotated
+
+import typer
+
+__all__ = ["Check", "doctor", "run_checks"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check's outcome."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def _gateway_isolation(docker: object) -> Check:
+    """Create and remove a throwaway internal network with isolated gateway modes."""
+    import secrets
+
+    from bb_cli.backends.compose.checks import check_network
+    from bb_cli.backends.compose.docker import Docker, DockerCommandError
+
+    assert isinstance(docker, Docker)
+    name = f"bb-doctor-{secrets.token_hex(4)}"
+    try:
+        docker.run("network", "create", "--internal", "--ipv6=false",
+                   "-o", "com.docker.network.bridge.gateway_mode_ipv4=isolated",
+                   "-o", "com.docker.network.bridge.gateway_mode_ipv6=isolated",
+                   "--label", "org.bot-bottle.doctor=1", name, timeout=60)  # fmt: skip
+        problems = check_network(docker.inspect("network", name))
+    except DockerCommandError as exc:
+        problems = [str(exc)]
+    finally:
+        docker.run("network", "rm", name, check=False, timeout=60)
+    return Check(
+        "gateway isolation",
+        not problems,
+        "; ".join(problems) or "internal network with isolated gateways works",
+        "" if not problems else "use Docker Engine >= 28 on Linux (bridge driver)",
+    )
+
+
+def run_checks() -> list[Check]:
+    """Engine version, compose v2, images, gateway isolation."""
+    from bb_cli.backends.compose.checks import check_engine_version
+    from bb_cli.backends.compose.docker import Docker, DockerCommandError
+
+    docker = Docker()
+    checks: list[Check] = []
+    try:
+        version = docker.server_version()
+    except DockerCommandError as exc:
+        return [Check("docker engine", False, str(exc), "install Docker Engine >= 28 and start it")]
+    problems = check_engine_version(version)
+    checks.append(Check("docker engine", not problems, "; ".join(problems) or f"Engine {version}",
+                        "upgrade to Docker Engine >= 28" if problems else ""))  # fmt: skip
+    compose = docker.run("compose", "version", "--short", check=False, timeout=30)
+    major = compose.stdout.strip().lstrip("v").split(".")[0]
+    ok = compose.returncode == 0 and major.isdigit() and int(major) >= 2
+    checks.append(Check("docker compose v2", ok, compose.stdout.strip() or compose.stderr.strip(),
+                        "" if ok else "install the docker compose v2 plugin"))  # fmt: skip
+    try:
+        from bb_cli.images import missing_images
+
+        missing = missing_images()
+        checks.append(Check("images", not missing,
+                            f"missing: {', '.join(missing)}" if missing else "all present",
+                            "run `bb images build`" if missing else ""))  # fmt: skip
+    except Exception as exc:
+        checks.append(Check("images", False, str(exc), "run `bb images build`"))
+    checks.append(_gateway_isolation(docker))
+    return checks
+
+
+def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
+    """Check this host can run hardened bottles; print the fix for each failure."""
+    checks = run_checks()
+    if as_json:
+        typer.echo(json.dumps([asdict(c) for c in checks], indent=2))
+    else:
+        from rich.console import Console
+
+        console = Console()
+        for c in checks:
+            mark = "[green]ok[/]" if c.ok else "[red]FAIL[/]"
+            console.print(
+                f"{mark}  {c.name}: {c.detail}" + (f"\n      fix: {c.fix}" if c.fix else "")
+            )
+    if not all(c.ok for c in checks):
+        raise typer.Exit(4)

@@ -1,0 +1,52 @@
+"""Apply a bottle's ``extends`` chain: pure, most derived bottle first in, one result out.
+
+Rules: a scalar set by a more derived bottle wins; lists (routes, mounts) are the root's
+first, then each descendant's; maps (env, secrets) and resources merge key by key with the
+more derived value winning. Defaults apply only where no bottle in the chain says anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bb_cli.manifests.models import BottleManifest, Dlp, EffectiveBottle, Mount, Resources
+from bb_protocol.routes import Route
+
+__all__ = ["effective_bottle"]
+
+
+def effective_bottle(chain: Sequence[tuple[str, BottleManifest]]) -> EffectiveBottle:
+    """Merge ``chain`` (most derived first) into one `EffectiveBottle`."""
+    routes: list[Route] = []
+    mounts: list[Mount] = []
+    env: dict[str, str] = {}
+    secrets: dict[str, str] = {}
+    resources: dict[str, object] = {}
+    image = None
+    supervise = None
+    dlp = None
+    git_user = None
+    for _, bottle in reversed(chain):  # root first, so descendants override
+        routes.extend(bottle.routes or ())
+        mounts.extend(bottle.mounts or ())
+        env.update(bottle.env or {})
+        secrets.update(bottle.secrets or {})
+        if bottle.resources is not None:
+            resources.update(bottle.resources.model_dump(exclude_unset=True))
+        image = bottle.image if bottle.image is not None else image
+        supervise = bottle.supervise if bottle.supervise is not None else supervise
+        dlp = bottle.dlp if bottle.dlp is not None else dlp
+        git_user = bottle.git_user if bottle.git_user is not None else git_user
+    return EffectiveBottle(
+        name=chain[0][0],
+        chain=tuple(name for name, _ in chain),
+        image=image,
+        routes=tuple(routes),
+        env=env,
+        secrets=secrets,
+        mounts=tuple(mounts),
+        resources=Resources.model_validate(resources),
+        supervise=True if supervise is None else supervise,
+        dlp=dlp or Dlp(),
+        git_user=git_user,
+    )

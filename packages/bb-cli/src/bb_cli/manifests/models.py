@@ -1,0 +1,219 @@
+"""Pydantic models of the two manifest kinds and of the loaded result.
+
+Agent manifests (``agents/NAME.md``) say who runs: which bottle, which runtime, which repos,
+as which git user; their markdown body is the agent's instructions. Bottle manifests
+(``bottles/NAME.md``) say where it runs: image, egress routes, environment, mounts,
+resources, supervision and DLP settings, maybe ``extends`` another bottle.
+
+Every model forbids unknown keys, so a typo is an error naming the key rather than a
+setting silently ignored. `LoadedManifest` holds exactly one agent and one effective bottle:
+consumers never narrow unions or walk ``extends`` chains themselves.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bb_protocol.envvars import DEFAULT_SENSITIVE_PREFIX
+from bb_protocol.routes import Route
+
+__all__ = [
+    "NAME_PATTERN",
+    "AgentManifest",
+    "BottleManifest",
+    "Dlp",
+    "EffectiveBottle",
+    "GitUser",
+    "LoadedManifest",
+    "Mount",
+    "Repo",
+    "Resources",
+    "Runtime",
+]
+
+NAME_PATTERN: Final = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?$")
+"""Agent and bottle names (file stems): short, lower case, usable inside a bottle slug."""
+
+Runtime = Literal["shell", "claude", "codex", "command"]
+"""What runs in the agent container: a shell, a provider CLI, or a custom command."""
+
+_ENV_NAME: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_RESERVED_AGENT_ENV: Final = frozenset(
+    {
+        "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
+        "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+        "GIT_SSL_CAINFO", "BOT_BOTTLE_CANARY", "HOME",
+    }
+)  # fmt: skip
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GitUser(_Strict):
+    """The identity commits are made with inside the bottle."""
+
+    name: str = Field(min_length=1)
+    """``user.name``."""
+    email: str = Field(min_length=3, pattern=r"^[^@\s]+@[^@\s]+$")
+    """``user.email``."""
+
+
+class Repo(_Strict):
+    """A repository the agent works on; pushes go through the git gate, never straight out."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9._-]+$")
+    """Directory name under ``/workspace``."""
+    url: str = Field(min_length=1)
+    """Upstream URL (the gate forwards approved pushes there)."""
+    branch: str | None = None
+    """Branch to check out (default: the remote's HEAD)."""
+
+
+class Mount(_Strict):
+    """A host directory bind-mounted into the agent (the user's data, kept by ``bb rm``)."""
+
+    source: str = Field(min_length=1)
+    """Host path (``~`` expanded)."""
+    target: str = Field(pattern=r"^/")
+    """Absolute path inside the agent."""
+    read_only: bool = True
+    """Mounted read-only unless set to false."""
+
+    @field_validator("source")
+    @classmethod
+    def _no_docker_socket(cls, value: str) -> str:
+        if "docker.sock" in value:
+            raise ValueError("mounting the Docker socket hands the agent the host; refused")
+        return value
+
+
+class Resources(_Strict):
+    """Limits on the agent container (fork and memory bombs stay inside)."""
+
+    memory: str | None = Field(default=None, pattern=r"^[0-9]+[kmgKMG]?$")
+    """Memory limit, e.g. ``8g``."""
+    pids: Annotated[int, Field(ge=64, le=1_000_000)] | None = None
+    """Process limit."""
+    cpus: Annotated[float, Field(gt=0, le=1024)] | None = None
+    """CPU limit."""
+
+
+class Dlp(_Strict):
+    """DLP settings for the egress proxy's outbound scanner."""
+
+    sensitive_prefixes: tuple[str, ...] = ()
+    """Extra env-var name prefixes whose values are treated as secrets."""
+
+
+class AgentManifest(_Strict):
+    """The frontmatter of ``agents/NAME.md`` plus its body."""
+
+    bottle: str = Field(pattern=NAME_PATTERN.pattern)
+    """The bottle this agent runs in."""
+    runtime: Runtime = "shell"
+    """What runs in the agent container."""
+    command: tuple[str, ...] | None = None
+    """The command for ``runtime: command`` (and only then)."""
+    repos: tuple[Repo, ...] = ()
+    """Repositories to work on."""
+    git_user: GitUser | None = None
+    """Overrides the bottle's git user."""
+    description: str | None = None
+    """One line shown by ``bb list``/``bb info``."""
+    instructions: str = ""
+    """The markdown body: the agent's instructions (not frontmatter)."""
+
+    @model_validator(mode="after")
+    def _command_iff_custom(self) -> AgentManifest:
+        if self.runtime == "command" and not self.command:
+            raise ValueError("runtime 'command' needs a non-empty 'command' list")
+        if self.runtime != "command" and self.command is not None:
+            raise ValueError(f"'command' is only for runtime 'command', not {self.runtime!r}")
+        return self
+
+
+class BottleManifest(_Strict):
+    """The frontmatter of ``bottles/NAME.md``; every field optional so ``extends`` can merge."""
+
+    extends: str | None = Field(default=None, pattern=NAME_PATTERN.pattern)
+    """The parent bottle; this one's settings win, lists are appended, maps merged."""
+    description: str | None = None
+    """One line for humans."""
+    image: str | None = None
+    """Agent image (default: bot-bottle's agent image)."""
+    routes: tuple[Route, ...] | None = None
+    """Egress routes added to the parent's (schema: ``bb_protocol.routes``)."""
+    env: dict[str, str] | None = None
+    """Plain (non-secret) environment for the agent."""
+    secrets: dict[str, str] | None = None
+    """``NAME: HOST_VAR``: host variable ``HOST_VAR`` reaches the proxy only, as
+    ``EGRESS_TOKEN_NAME``, for a route's ``inject_headers``."""
+    mounts: tuple[Mount, ...] | None = None
+    """Host directories for the agent."""
+    resources: Resources | None = None
+    """Limits; fields merge with the parent's."""
+    supervise: bool | None = None
+    """Run the supervise sidecar (default true)."""
+    dlp: Dlp | None = None
+    """DLP settings."""
+    git_user: GitUser | None = None
+    """Default git identity (an agent's own wins)."""
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for name in value or {}:
+            if not _ENV_NAME.match(name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+            if name.upper() in _RESERVED_AGENT_ENV:
+                raise ValueError(f"{name!r} is set by bot-bottle itself and cannot be overridden")
+            if name.startswith(DEFAULT_SENSITIVE_PREFIX):
+                raise ValueError(
+                    f"{name!r}: {DEFAULT_SENSITIVE_PREFIX}* names are secrets for the proxy; "
+                    "declare them under 'secrets', never in the agent's env"
+                )
+        return value
+
+    @field_validator("secrets")
+    @classmethod
+    def _secret_names(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for name, host_var in (value or {}).items():
+            if not re.fullmatch(r"[A-Z][A-Z0-9_]*", name):
+                raise ValueError(f"secret name {name!r}: use upper case letters, digits, _")
+            if not _ENV_NAME.match(host_var):
+                raise ValueError(f"secret {name}: {host_var!r} is not a host variable name")
+        return value
+
+
+class EffectiveBottle(_Strict):
+    """A bottle with its ``extends`` chain applied: every setting has its final value."""
+
+    name: str
+    """The bottle the agent named."""
+    chain: tuple[str, ...]
+    """The bottles merged, most derived first (``name`` first, root last)."""
+    image: str | None
+    routes: tuple[Route, ...]
+    env: dict[str, str]
+    secrets: dict[str, str]
+    mounts: tuple[Mount, ...]
+    resources: Resources
+    supervise: bool
+    dlp: Dlp
+    git_user: GitUser | None
+
+
+class LoadedManifest(_Strict):
+    """Exactly one agent and its one effective bottle (git user overlay applied)."""
+
+    agent_name: str
+    """The agent's name (file stem)."""
+    agent: AgentManifest
+    bottle: EffectiveBottle
+    sources: tuple[str, ...]
+    """The files read, agent first: what ``bb info`` shows."""

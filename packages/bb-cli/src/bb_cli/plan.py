@@ -1,0 +1,99 @@
+"""The CLI's intent (`BottleSpec`) and the resolved, ready-to-run plan (`BottlePlan`).
+
+Two types on purpose: a spec holds the manifest index and a name (nothing parsed yet); a
+plan holds the one loaded manifest, the egress plan and the images. A backend takes only a
+plan, so no consumer ever narrows a union of "maybe loaded" states.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from bb_cli.egress_plan import Egress, EgressPlan
+from bb_cli.manifests import LoadedManifest, ManifestIndex
+from bb_protocol.paths import check_slug
+
+__all__ = ["COMPONENTS", "BottlePlan", "BottleSpec", "HostIdentity", "new_slug"]
+
+COMPONENTS = ("egress", "supervise", "gitgate", "agent")
+
+
+def new_slug(agent: str) -> str:
+    """``<agent>-<6 hex>``: readable, unique per start, valid as a path and a DNS label."""
+    stem = re.sub(r"[^a-z0-9-]", "-", agent.lower()).strip("-")[:40] or "bottle"
+    return check_slug(f"{stem}-{secrets.token_hex(3)}")
+
+
+@dataclass(frozen=True)
+class HostIdentity:
+    """The uid/gid the sidecars run as: the host user's, so queue files (0600) are shared."""
+
+    uid: int
+    gid: int
+
+
+@dataclass(frozen=True)
+class BottleSpec:
+    """What the user asked for: an agent by name, looked up in an index."""
+
+    agent: str
+    index: ManifestIndex
+    backend: str = "compose"
+    slug: str | None = None
+    """Set by ``bb resume`` (keep the bottle's name and volumes); new otherwise."""
+    test_egress_subnet: str | None = None
+    """See `BottlePlan.test_egress_subnet` (hidden ``bb start`` option)."""
+
+
+@dataclass(frozen=True)
+class BottlePlan:
+    """Everything a backend needs to run one bottle; nothing left to look up."""
+
+    slug: str
+    manifest: LoadedManifest
+    egress: EgressPlan
+    images: Mapping[str, str]
+    """Component -> image reference (the bottle's ``image`` overrides the agent's)."""
+    state_dir: Path
+    """The bottle's host state directory (``bb_protocol.paths.bottle_dir``)."""
+    host: HostIdentity
+    backend: str = "compose"
+    test_egress_subnet: str | None = None
+    """Tests and benchmarks only: fix the egress-side subnet and let the proxy reach it
+    (an "internet" container there has a private address the proxy would refuse)."""
+
+    @property
+    def agent_container(self) -> str:
+        """The agent's container name (``bot-bottle-<slug>``)."""
+        return f"bot-bottle-{self.slug}"
+
+    @classmethod
+    def resolve(
+        cls,
+        spec: BottleSpec,
+        *,
+        environ: Mapping[str, str],
+        image_for: Callable[[str], str],
+        state_dir: Callable[[str], Path],
+        host: HostIdentity,
+    ) -> BottlePlan:
+        """Load the agent's manifest, prepare egress, pick images: the plan."""
+        manifest = spec.index.load_for_agent(spec.agent)
+        slug = spec.slug or new_slug(spec.agent)
+        images = {c: image_for(c) for c in ("egress", "supervise", "agent")}
+        if manifest.bottle.image:
+            images["agent"] = manifest.bottle.image
+        return cls(
+            slug=slug,
+            manifest=manifest,
+            egress=Egress.prepare(manifest, environ),
+            images=images,
+            state_dir=state_dir(slug),
+            host=host,
+            backend=spec.backend,
+            test_egress_subnet=spec.test_egress_subnet,
+        )

@@ -1,0 +1,83 @@
+"""Bottle state on the host: one ``bottle.json`` per bottle beside its queue and routes.
+
+Layout (``bb_protocol.paths``): ``<state_dir>/bottles/<slug>/`` holds ``bottle.json`` (this
+module), ``compose.yaml``, ``routes/``, ``queue/``, ``approval.key``, ``ca/`` (the proxy's
+public certificate), ``mcp/`` and ``logs/`` (the egress audit log). No secret is written
+here: secrets and the canary reach containers through ``docker compose``'s environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bb_cli.errors import BottleNotFoundError
+from bb_protocol.paths import bottle_dir, bottles_dir, check_slug
+
+__all__ = ["BottleRecord", "find_record", "list_records", "save_record"]
+
+RECORD = "bottle.json"
+
+
+class BottleRecord(BaseModel):
+    """What ``bb list``/``bb info``/``bb resume`` need to know about a bottle."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    slug: str
+    """The bottle's slug (agent name plus random suffix)."""
+    agent: str
+    """The agent manifest it was started from."""
+    bottle: str
+    """The bottle manifest (most derived) it runs in."""
+    runtime: str
+    """The agent runtime."""
+    backend: str
+    """Backend name (``compose``)."""
+    project: str
+    """The backend's name for it (compose project)."""
+    agent_container: str
+    """``bot-bottle-<slug>``."""
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    """When ``bb start`` created it."""
+    sources: tuple[str, ...] = ()
+    """Manifest files read."""
+
+
+def save_record(record: BottleRecord) -> Path:
+    """Write ``bottle.json`` atomically."""
+    directory = bottle_dir(record.slug)
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / RECORD
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(record.model_dump_json(indent=2), encoding="utf-8")
+    os.replace(tmp, target)
+    return target
+
+
+def find_record(slug: str) -> BottleRecord:
+    """The record of ``slug``; `BottleNotFoundError` naming the known slugs otherwise."""
+    try:
+        check_slug(slug)
+        return BottleRecord.model_validate_json((bottle_dir(slug) / RECORD).read_text("utf-8"))
+    except (ValueError, FileNotFoundError, ValidationError):
+        known = ", ".join(r.slug for r in list_records()) or "none"
+        raise BottleNotFoundError(f"no bottle {slug!r} on this host (known: {known})") from None
+
+
+def list_records() -> list[BottleRecord]:
+    """Every bottle with a readable record, oldest first (unreadable ones are skipped)."""
+    out: list[BottleRecord] = []
+    root = bottles_dir()
+    if not root.is_dir():
+        return out
+    for path in sorted(root.glob(f"*/{RECORD}")):
+        try:
+            out.append(BottleRecord.model_validate(json.loads(path.read_text("utf-8"))))
+        except (OSError, ValueError):
+            continue
+    return sorted(out, key=lambda r: r.created_at)
