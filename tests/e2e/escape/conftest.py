@@ -125,7 +125,8 @@ def judge(
     marker = markers[case.id]
     extra = tuple(basic_auth_needle(marker) if n == "__C34_BASIC__" else n for n in case.extra)
     ev = Evidence.gather(case.id, marker, plan["secrets"].get(case.id) if case.secret else None,
-                         client.get(case.id, {}), logs, extra, context)  # fmt: skip
+                         client.get(case.id, {}), logs, extra, context,
+                         body_ok=case.body_ok)  # fmt: skip
     evidence = {**ev.summary(), "client": _clip(ev.client)}
     if "crashed" in ev.client:
         return Verdict("fail", f"the attack itself crashed: {ev.client['crashed']}", evidence)

@@ -36,6 +36,8 @@ class Case:
     skip: str | None = None
     judged: str = "marker absent from sink, DNS and audit-allow logs"
     extra: tuple[str, ...] = field(default=())
+    body_ok: bool = False
+    """A marker only inside the body of a request to an allowed host is not a leak."""
 
 
 def _all(*checks: Check) -> Check:
@@ -125,6 +127,17 @@ def _gateways_silent(ev: Evidence) -> str | None:
 def _reloads_seen(ev: Evidence) -> str | None:
     missed = [k for k, v in ev.client.items() if not v.get("reload_logged")]
     return f"the proxy never logged a reload after: {missed}" if missed else None
+
+
+def _no_control_bytes_forwarded(ev: Evidence) -> str | None:
+    """No NUL or bare CR/LF in a header value that reached the origin (smuggling vector)."""
+    bad = [
+        f"{name}: {value!r}"
+        for record in ev.forwarded_bodies
+        for name, value in record.get("headers", [])
+        if any(c in value for c in "\x00\r\n")
+    ]
+    return f"control bytes forwarded in header values: {bad}" if bad else None
 
 
 def _arrived(ev: Evidence) -> str | None:
@@ -457,7 +470,10 @@ CASES: tuple[Case, ...] = (
         "42",
         "request smuggling / malformed HTTP to the proxy",
         "proxy HTTP parser",
-        judged="the smuggled request (marker) never reaches the sink",
+        body_ok=True,
+        check=_no_control_bytes_forwarded,
+        judged="the smuggled request (marker in its line or Host) never reaches the sink as a "
+        "request; no NUL/CR/LF in a forwarded header value",
     ),
     Case(
         "D43",

@@ -59,6 +59,14 @@ class Logs:
         return out
 
 
+def _json(line: str) -> dict[str, Any]:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 @dataclass
 class Evidence:
     """What one case left behind: client view (evidence only) and observer hits."""
@@ -72,6 +80,8 @@ class Evidence:
     audit_leaks: list[str] = field(default_factory=list)
     audit_denials: list[str] = field(default_factory=list)
     context: dict[str, Any] = field(default_factory=dict)
+    forwarded_bodies: list[dict[str, Any]] = field(default_factory=list)
+    """Sink requests carrying the marker only in their body (see ``body_ok``)."""
 
     @classmethod
     def gather(
@@ -83,14 +93,34 @@ class Evidence:
         logs: Logs,
         extra_needles: Iterable[str] = (),
         context: dict[str, Any] | None = None,
+        *,
+        body_ok: bool = False,
     ) -> Evidence:
+        """Search every log for the case's needles.
+
+        With ``body_ok`` (smuggling cases: the hidden request is sent as the body of an
+        allowed request) a sink request holding the marker only in its body is the allowed
+        origin receiving a body, not a smuggled request; it is kept apart for checks.
+        """
         needles = needles_for(secret or marker, extra_needles)
 
-        def hits(lines: list[str]) -> list[str]:
-            return [line[:400] for line in lines if any(n in line for n in needles)]
+        def found(text: str) -> bool:
+            return any(n in text for n in needles)
 
-        ev = cls(case_id, marker, secret, client, hits(logs.sink), hits(logs.dns),
+        def hits(lines: list[str]) -> list[str]:
+            return [line[:400] for line in lines if found(line)]
+
+        ev = cls(case_id, marker, secret, client, [], hits(logs.dns),
                  context=context or {})  # fmt: skip
+        for line in logs.sink:
+            if not found(line):
+                continue
+            record = _json(line)
+            outside_body = {k: v for k, v in record.items() if k not in ("body", "decoded")}
+            if body_ok and record.get("kind") == "http" and not found(json.dumps(outside_body)):
+                ev.forwarded_bodies.append(record)
+            else:
+                ev.sink_hits.append(line[:400])
         for line in hits(logs.audit):
             try:
                 decision = json.loads(line).get("decision")
@@ -112,6 +142,10 @@ class Evidence:
             "dns_hits": self.dns_hits[:5],
             "audit_leaks": self.audit_leaks[:5],
             "audit_denials": len(self.audit_denials),
+            "forwarded_bodies": [
+                {"request_line": r.get("request_line"), "headers": r.get("headers")}
+                for r in self.forwarded_bodies[:5]
+            ],
         }
 
 

@@ -37,6 +37,8 @@ from cryptography.x509.oid import NameOID
 from tcplog import JsonLog, serve_raw_tcp, text
 
 SIGNATURE = "bb-escape-sink"
+_HANDSHAKE = threading.local()
+"""The SNI the client sent, recorded by the SNI callback in the handshaking thread."""
 MAX_BODY = 64 << 20
 
 
@@ -73,16 +75,12 @@ class TestCA:
         base = self.context_for("sink")
 
         def pick(obj: ssl.SSLObject, name: str | None, _: ssl.SSLContext) -> None:
+            _HANDSHAKE.sni = name or ""  # the handshake runs in the connection's own thread
             if name:
                 obj.context = self.context_for(name)
 
         base.sni_callback = pick  # type: ignore[assignment]
         return base
-
-    def name_of(self, context: ssl.SSLContext) -> str:
-        """The server name whose leaf ``context`` serves ("sink" when no SNI was sent)."""
-        with self._lock:
-            return next((n for n, c in self._contexts.items() if c is context), "?")
 
     def pem(self) -> bytes:
         return self.cert.public_bytes(serialization.Encoding.PEM)
@@ -331,8 +329,9 @@ def handle(log: JsonLog, ca: TestCA, raw: socket.socket, peer: str, port: int, t
         if tls:
             first = raw.recv(1, socket.MSG_PEEK)
             if first[:1] == b"\x16":
+                _HANDSHAKE.sni = ""
                 sock = ca.server_context().wrap_socket(raw, server_side=True)
-                sni.append(ca.name_of(sock.context))
+                sni.append(_HANDSHAKE.sni)
         conn = Conn(sock)
         while True:
             request = read_request(conn)
