@@ -7,6 +7,7 @@ cannot be matched safely are reported in ``warnings``: never silently dropped.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
@@ -15,6 +16,7 @@ from bb_egress.dlp.models import DlpConfigError
 from bb_egress.dlp.multimatch import LiteralSet, RuleSet
 from bb_egress.dlp.rules import RULES, TokenRule
 from bb_egress.dlp.secrets import MIN_SECRET_LEN, PARTIAL_MATCH_MIN_LEN, KnownSecret
+from bb_egress.dlp.views import json_trigger
 
 __all__ = [
     "ALL_DETECTOR_NAMES",
@@ -62,7 +64,7 @@ class Matchers:
     projection_is_window: tuple[bool, ...]
     rules: RuleSet
     rule_list: tuple[TokenRule, ...]
-    needs_json_view: bool
+    json_trigger: re.Pattern[bytes]
 
 
 def _parse_detectors(detectors: Iterable[str] | None) -> frozenset[str]:
@@ -101,7 +103,6 @@ def _build(secrets: tuple[KnownSecret, ...], detectors: frozenset[str]) -> Match
             for window in secret.windows():
                 proj.setdefault(window, (idx, True))
     rule_list = RULES if "token_patterns" in detectors else ()
-    needs_json = any(any(c in s.value for c in '"\\/') or not s.value.isascii() for s in secrets)
     return Matchers(
         exact=LiteralSet(list(exact)),
         exact_owner=tuple(v[0] for v in exact.values()),
@@ -111,7 +112,7 @@ def _build(secrets: tuple[KnownSecret, ...], detectors: frozenset[str]) -> Match
         projection_is_window=tuple(v[1] for v in proj.values()),
         rules=RuleSet([r.hyperscan_pattern for r in rule_list]),
         rule_list=rule_list,
-        needs_json_view=needs_json,
+        json_trigger=json_trigger("".join(s.value for s in secrets)),
     )
 
 

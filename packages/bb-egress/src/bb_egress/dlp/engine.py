@@ -137,7 +137,7 @@ def _prepare_views(state: _State, blob: _Blob, extra: list[bytes]) -> None:
     pct = percent_decode(raw)
     if pct is not None:
         views.append(("percent", pct))
-    js = json_unescape(raw) if (cfg.matchers.needs_json_view or b"\\u" in raw) else None
+    js = json_unescape(raw, cfg.matchers.json_trigger)
     if js is not None:
         views.append(("json", js))
     views.extend(("multipart", part) for part in extra)

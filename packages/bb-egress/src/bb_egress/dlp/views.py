@@ -8,16 +8,25 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from typing import Final
 from urllib.parse import unquote_to_bytes
 
+from bb_egress.dlp.multimatch import LiteralSet
+
 __all__ = [
+    "FOLD_CONTEXT",
     "INVISIBLES",
     "MAX_PERCENT_LAYERS",
     "fold_unicode",
+    "json_trigger",
     "json_unescape",
     "percent_decode",
 ]
+
+FOLD_CONTEXT: Final = 1024
+"""Bytes kept either side of a suspicious character or escape in a decoded view (longer than
+any secret or token the engine looks for, so a secret around the character is whole)."""
 
 MAX_PERCENT_LAYERS: Final = 4
 """Percent-decoding is repeated (``%2541`` -> ``%41`` -> ``A``) up to this many layers."""
@@ -44,15 +53,14 @@ INVISIBLES: Final = frozenset(
 _STRIP: Final = dict.fromkeys(INVISIBLES)
 
 _CONFUSABLE_PAIRS: Final = (
-    # (code point, ASCII): Cyrillic and Greek letters that render as ASCII letters, dashes.
+    # (code point, ASCII): Cyrillic and Greek letters that render as ASCII letters.
     (0x0410, "A"), (0x0412, "B"), (0x0415, "E"), (0x041A, "K"), (0x041C, "M"), (0x041D, "H"),
     (0x041E, "O"), (0x0420, "P"), (0x0421, "C"), (0x0422, "T"), (0x0425, "X"), (0x0430, "a"),
     (0x0435, "e"), (0x043E, "o"), (0x0440, "p"), (0x0441, "c"), (0x0443, "y"), (0x0445, "x"),
     (0x0456, "i"), (0x0458, "j"), (0x0455, "s"), (0x0406, "I"), (0x0408, "J"), (0x0405, "S"),
     (0x0391, "A"), (0x0392, "B"), (0x0395, "E"), (0x0396, "Z"), (0x0397, "H"), (0x0399, "I"),
     (0x039A, "K"), (0x039C, "M"), (0x039D, "N"), (0x039F, "O"), (0x03A1, "P"), (0x03A4, "T"),
-    (0x03A5, "Y"), (0x03A7, "X"), (0x03BF, "o"), (0x03BD, "v"), (0x2010, "-"), (0x2011, "-"),
-    (0x2012, "-"), (0x2013, "-"), (0x2014, "-"), (0x2212, "-"),
+    (0x03A5, "Y"), (0x03A7, "X"), (0x03BF, "o"), (0x03BD, "v"),
 )  # fmt: skip
 _CONFUSABLES: Final = dict(_CONFUSABLE_PAIRS)
 
@@ -69,46 +77,125 @@ def percent_decode(data: bytes) -> bytes | None:
     return out
 
 
-def json_unescape(data: bytes) -> bytes | None:
-    """``data`` with JSON string escapes decoded (``\\uXXXX`` incl. surrogate pairs, ``\\n``...).
+def json_trigger(secret_chars: str) -> re.Pattern[bytes]:
+    """Runs of the JSON escapes that can hide a secret: ``\\uXXXX`` always, plus ``\\"``,
+    ``\\\\`` and ``\\/`` only when some secret contains that character."""
+    alts = [rb"u[0-9A-Fa-f]{4}"]
+    alts += [re.escape(c.encode()) for c in sorted(set(secret_chars) & set('"/\\'))]
+    # A leading literal lets ``re`` skip ahead with a fast search between escapes.
+    return re.compile(rb"\\(?:" + b"|".join(alts) + b")")
 
-    Works on the raw bytes rather than parsing JSON, so a secret split by escapes in a
-    malformed or truncated body is still found.
-    """
-    if b"\\" not in data:
-        return None
+
+_DEFAULT_TRIGGER: Final = json_trigger("")
+
+
+def _unescape_region(region: bytes) -> bytes:
+    if region.isascii():
+        try:
+            text = region.decode("unicode_escape")
+        except UnicodeDecodeError:
+            pass
+        else:
+            joined = text.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
+            return joined.encode("utf-8", "surrogatepass")
 
     def repl(m: re.Match[bytes]) -> bytes:
         if m.group(1) is not None:
             return chr(int(m.group(1), 16)).encode("utf-8", "surrogatepass")
         return _SIMPLE[m.group(2)].encode()
 
-    out = _JSON_ESC.sub(repl, data)
-    if out == data:
+    return _JSON_ESC.sub(repl, region)
+
+
+def json_unescape(data: bytes, trigger: re.Pattern[bytes] = _DEFAULT_TRIGGER) -> bytes | None:
+    """Regions around JSON string escapes, unescaped (``\\uXXXX`` incl. surrogate pairs);
+    or ``None`` when ``data`` holds no escape that ``trigger`` cares about.
+
+    Works on the raw bytes rather than parsing JSON, so a secret split by escapes in a
+    malformed or truncated body is still found. Only regions around escapes are decoded
+    (a fully escaped secret is already a pass-1 rendering), which keeps large LLM request
+    bodies, full of ``\\n`` and ``\\"``, cheap.
+    """
+    if b"\\" not in data:
         return None
-    # Re-join surrogate pairs that were encoded separately.
-    try:
-        return (
-            out.decode("utf-8", "surrogatepass")
-            .encode("utf-16", "surrogatepass")
-            .decode("utf-16")
-            .encode("utf-8", "surrogateescape")
-        )
-    except UnicodeError:
-        return out
+    regions = _regions(((m.start(), m.end()) for m in trigger.finditer(data)), len(data))
+    if not regions:
+        return None
+    return b"\n".join(_unescape_region(data[lo:hi]) for lo, hi in regions)
+
+
+def _regions(spans: Iterable[tuple[int, int]], size: int) -> list[tuple[int, int]]:
+    """Sorted spans widened by ``FOLD_CONTEXT`` each side and merged."""
+    out: list[list[int]] = []
+    for s, e in sorted(spans):
+        lo, hi = max(0, s - FOLD_CONTEXT), min(size, e + FOLD_CONTEXT)
+        if out and lo <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], hi)
+        else:
+            out.append([lo, hi])
+    return [(lo, hi) for lo, hi in out]
+
+
+def _suspicious_codepoints() -> list[int]:
+    """Code points that can hide an ASCII secret: invisibles, combining marks, confusables,
+    and everything NFKC folds to ASCII letters and digits (full-width, math, circled...)."""
+    out = set(INVISIBLES) | set(_CONFUSABLES)
+    for lo, hi in _COMBINING_RANGES:
+        out.update(range(lo, hi + 1))
+    for cp in range(0x80, 0x20000):
+        if 0xD800 <= cp < 0xE000:
+            continue
+        folded = unicodedata.normalize("NFKC", chr(cp))
+        if folded != chr(cp) and folded.isascii() and folded.isalnum():
+            out.add(cp)
+    return sorted(out)
+
+
+_COMBINING_RANGES: Final = ((0x0300, 0x036F), (0x1AB0, 0x1AFF), (0x1DC0, 0x1DFF), (0x20D0, 0x20FF))
+_COMBINING: Final = re.compile(
+    "[" + "".join(f"\\u{lo:04x}-\\u{hi:04x}" for lo, hi in _COMBINING_RANGES) + "]"
+)
+
+
+def _char_class(codepoints: list[int]) -> str:
+    """A regex character class of ``codepoints`` written as ranges (fast in ``re``)."""
+    ranges: list[list[int]] = []
+    for cp in sorted(codepoints):
+        if ranges and cp == ranges[-1][1] + 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp])
+    return "[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in ranges) + "]"
+
+
+_INVISIBLE_RE: Final = re.compile(_char_class(list(INVISIBLES)) + "+")
+_CONFUSABLE_RE: Final = re.compile(_char_class(list(_CONFUSABLES)))
+_SUSPICIOUS: Final = LiteralSet([chr(cp).encode("utf-8") for cp in _suspicious_codepoints()])
+
+
+def _fold_text(text: str) -> str:
+    text = _INVISIBLE_RE.sub("", text)
+    text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    text = unicodedata.normalize("NFKC", text)
+    return _CONFUSABLE_RE.sub(lambda m: _CONFUSABLES[ord(m.group())], text)
 
 
 def fold_unicode(data: bytes) -> bytes | None:
-    """Invisible characters stripped, NFKC applied, confusables folded to ASCII; or ``None``.
+    """Regions around suspicious characters, folded; or ``None`` when there are none.
 
-    Order matters (fullsend#444): normalise and strip before any matching, in one view.
+    Folding strips invisibles, removes combining marks (NFKD first, so precomposed accents
+    lose them too), applies NFKC and maps confusables to ASCII, in that order (fullsend#444:
+    normalise before matching). Only regions around a suspicious character are folded, joined
+    by newlines, which keeps ordinary non-ASCII text (CJK, accents, emoji) nearly free.
     """
     if data.isascii():
         return None
-    text = data.decode("utf-8", "replace")
-    folded = unicodedata.normalize("NFKC", text.translate(_STRIP)).translate(_CONFUSABLES)
-    # Combining marks left after NFKC (e.g. a + U+0301 with no precomposed form) are dropped.
-    if any(unicodedata.combining(c) for c in folded if not c.isascii()):
-        folded = "".join(c for c in folded if not unicodedata.combining(c))
-    out = folded.encode("utf-8", "replace")
-    return None if out == data else out
+    hits = _SUSPICIOUS.find(data)
+    if not hits:
+        return None
+    regions = _regions(((s, e) for _i, s, e in hits), len(data))
+    folded = [
+        _fold_text(data[lo:hi].decode("utf-8", "replace")).encode("utf-8", "replace")
+        for lo, hi in regions
+    ]
+    return b"\n".join(folded)
