@@ -1,0 +1,270 @@
+"""The on-match policy: DLP scan of a buffered request, then redact, block or supervise.
+
+Order of work for one request on an allowed route:
+
+1. Strip agent-supplied values of the headers the route injects (the agent never decides
+   the credential), so a placeholder token the agent was given does not trigger the scan.
+2. Scan the whole request (path and query, every header, trailers, the body; the engine
+   decodes Content-Encoding itself). Bodies above `INLINE_SCAN_BYTES` are scanned in a
+   worker thread so one large upload never stalls the event loop.
+3. Findings: ``block`` refuses; ``redact`` rewrites and re-scans and refuses if anything
+   remains; ``supervise`` refuses structural (CRLF) findings and otherwise asks the
+   operator (`bb_egress.token_approval`). A scan error refuses (fail closed).
+4. Inject the route's headers from the proxy's environment; a missing variable refuses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Mapping
+from typing import Final, Literal
+
+from mitmproxy import http
+
+from bb_egress.dlp import (
+    DlpConfig,
+    Finding,
+    OutboundRequest,
+    ScanResult,
+    WebSocketMessage,
+    redact_tokens,
+    scan_outbound,
+    scan_websocket_message,
+    strip_crlf,
+)
+from bb_egress.policy import Denied
+from bb_egress.token_approval import TokenApprover, TokenProposal, fingerprint
+from bb_protocol.logging import get_logger
+from bb_protocol.routes import Route
+
+__all__ = ["INLINE_SCAN_BYTES", "OutboundScanner", "expand_headers", "is_structural"]
+
+INLINE_SCAN_BYTES: Final = 64 * 1024
+"""Bodies up to this size are scanned on the event loop; larger ones in a worker thread."""
+
+META_DETECTORS: Final = "bb_detectors"
+
+_PLACEHOLDER: Final = re.compile(r"\$\{([A-Z0-9_]+)\}")
+_log = get_logger("bb-egress.outbound")
+
+Outcome = Literal["allow", "redact", "approved"]
+
+
+def is_structural(finding: Finding) -> bool:
+    """True for findings about request structure (CRLF injection), not a secret value."""
+    return "crlf" in finding.detector.lower()
+
+
+def expand_headers(route: Route, environ: Mapping[str, str]) -> list[tuple[str, str]] | str:
+    """The route's injected headers with ``${VAR}`` expanded, or the name of a missing var."""
+    out: list[tuple[str, str]] = []
+    for name, template in route.inject_headers.items():
+        missing = [v for v in _PLACEHOLDER.findall(template) if not environ.get(v)]
+        if missing:
+            return str(missing[0])
+        out.append((name, _PLACEHOLDER.sub(lambda m: str(environ[m.group(1)]), template)))
+    return out
+
+
+def _to_outbound(flow: http.HTTPFlow) -> OutboundRequest:
+    req = flow.request
+    headers = list(req.headers.items(multi=True))  # type: ignore[no-untyped-call]
+    if req.trailers is not None:
+        headers.extend(req.trailers.items(multi=True))  # type: ignore[no-untyped-call]
+    return OutboundRequest(
+        method=req.method,
+        scheme=req.scheme,
+        host=req.pretty_host,
+        port=req.port,
+        path=req.path,
+        headers=headers,
+        body=req.raw_content or b"",
+    )
+
+
+def _apply(flow: http.HTTPFlow, rewritten: OutboundRequest) -> None:
+    req = flow.request
+    trailer_names = {k.lower() for k in req.trailers} if req.trailers is not None else set()
+    req.path = rewritten.path
+    kept = [(k, v) for k, v in rewritten.headers if k.lower() not in trailer_names]
+    req.headers = http.Headers([(k.encode(), v.encode()) for k, v in kept])
+    if req.trailers is not None:
+        req.trailers = http.Headers(
+            [(k.encode(), v.encode()) for k, v in rewritten.headers if k.lower() in trailer_names]
+        )
+    if rewritten.body != (req.raw_content or b""):
+        req.raw_content = rewritten.body
+        if "content-length" in req.headers:
+            req.headers["content-length"] = str(len(rewritten.body))
+
+
+class OutboundScanner:
+    """Runs the DLP engine and the on-match policy for one route's requests."""
+
+    def __init__(
+        self,
+        config: DlpConfig,
+        approver: TokenApprover,
+        environ: Mapping[str, str],
+    ) -> None:
+        self.config = config
+        self.approver = approver
+        self.environ = environ
+
+    @staticmethod
+    def last_detectors(flow: http.HTTPFlow) -> tuple[str, ...]:
+        """Detector names of the last scan of ``flow`` (for the audit log)."""
+        value = flow.metadata.get(META_DETECTORS, ())
+        return tuple(value)
+
+    async def _scan(self, request: OutboundRequest) -> ScanResult:
+        safe = self.approver.safe_tokens
+        if len(request.body) > INLINE_SCAN_BYTES:
+            return await asyncio.to_thread(scan_outbound, request, self.config, safe)
+        return scan_outbound(request, self.config, safe)
+
+    async def process(self, flow: http.HTTPFlow, route: Route, bottle: str) -> Outcome | Denied:
+        """Scan, apply the on-match policy, inject credentials; the outcome or a denial."""
+        host, port = flow.request.pretty_host, flow.request.port
+        for name in route.inject_headers:  # the agent never supplies the route's credential
+            if name in flow.request.headers:
+                del flow.request.headers[name]
+        request = _to_outbound(flow)
+        try:
+            result = await self._scan(request)
+        except Exception as exc:  # a scanner failure must not let the request through
+            _log.error("scan failed; refusing", {"host": host, "error": type(exc).__name__})
+            return Denied("body-invalid", f"the request could not be scanned: {exc}", host, port)
+        outcome: Outcome = "allow"
+        if not result.clean:
+            findings = result.findings
+            flow.metadata[META_DETECTORS] = tuple(sorted({f.detector for f in findings}))
+            policy = route.effective_on_match
+            unreadable = [f for f in findings if f.detector == "encoding" and not f.matched]
+            if unreadable:
+                return Denied(
+                    "body-invalid",
+                    "the body could not be decoded for scanning: " + unreadable[0].preview,
+                    host,
+                    port,
+                )
+            structural = [f for f in findings if is_structural(f)]
+            if policy == "block":
+                return Denied("dlp-block", self._summary(findings), host, port)
+            if policy == "redact":
+                denied = await self._redact(flow, request, findings, host, port)
+                if denied is not None:
+                    return denied
+                outcome = "redact"
+            else:
+                if structural:
+                    return Denied(
+                        "dlp-block",
+                        "the request has CR/LF injection: " + self._summary(structural),
+                        host,
+                        port,
+                    )
+                denied = await self._supervise(flow, findings, bottle, host, port)
+                if denied is not None:
+                    return denied
+                outcome = "approved"
+        injected = expand_headers(route, self.environ)
+        if isinstance(injected, str):
+            return Denied(
+                "injection-unavailable",
+                f"the route's credential ({injected}) is not configured in the egress proxy",
+                host,
+                port,
+            )
+        for name, value in injected:
+            flow.request.headers[name] = value
+        return outcome
+
+    @staticmethod
+    def _summary(findings: tuple[Finding, ...] | list[Finding]) -> str:
+        parts = sorted({f"{f.detector} in {f.surface}" for f in findings})
+        return "found " + ", ".join(parts)
+
+    async def _redact(
+        self,
+        flow: http.HTTPFlow,
+        request: OutboundRequest,
+        findings: tuple[Finding, ...],
+        host: str,
+        port: int,
+    ) -> Denied | None:
+        unredactable = [f for f in findings if not f.redactable and not is_structural(f)]
+        if unredactable:
+            return Denied(
+                "dlp-unredactable", "cannot redact: " + self._summary(unredactable), host, port
+            )
+        rewritten = strip_crlf(redact_tokens(request, findings))
+        again = await self._scan(rewritten)
+        if not again.clean:
+            return Denied(
+                "dlp-unredactable",
+                "still present after redaction: " + self._summary(again.findings),
+                host,
+                port,
+            )
+        _apply(flow, rewritten)
+        return None
+
+    async def _supervise(
+        self,
+        flow: http.HTTPFlow,
+        findings: tuple[Finding, ...],
+        bottle: str,
+        host: str,
+        port: int,
+    ) -> Denied | None:
+        values = frozenset(f.matched for f in findings)
+        proposal = TokenProposal(
+            bottle=bottle,
+            host=host,
+            method=flow.request.method,
+            path=flow.request.path.split("?", 1)[0][:512]
+            if not any(f.surface in {"path", "url", "query"} for f in findings)
+            else "[redacted]",
+            detectors=tuple(sorted({f.detector for f in findings})),
+            previews=tuple(sorted({f.preview for f in findings})),
+            fingerprint=fingerprint(values),
+        )
+        verdict = await self.approver.approve(proposal, values)
+        if not verdict.approved:
+            return Denied(
+                "dlp-rejected", f"the operator did not approve: {verdict.reason}", host, port
+            )
+        return None
+
+    async def scan_websocket(
+        self, flow: http.HTTPFlow, content: bytes, is_text: bool
+    ) -> Denied | None:
+        """Scan one client websocket message; a denial when it carries anything."""
+        message = WebSocketMessage(
+            host=flow.request.pretty_host, path=flow.request.path, content=content, is_text=is_text
+        )
+        safe = self.approver.safe_tokens
+        try:
+            if len(content) > INLINE_SCAN_BYTES:
+                result = await asyncio.to_thread(scan_websocket_message, message, self.config, safe)
+            else:
+                result = scan_websocket_message(message, self.config, safe)
+        except Exception as exc:
+            _log.error("websocket scan failed; dropping", {"error": type(exc).__name__})
+            return Denied(
+                "body-invalid",
+                "the message could not be scanned",
+                flow.request.pretty_host,
+                flow.request.port,
+            )
+        if result.clean:
+            return None
+        flow.metadata[META_DETECTORS] = tuple(sorted({f.detector for f in result.findings}))
+        return Denied(
+            "websocket-secret",
+            self._summary(result.findings),
+            flow.request.pretty_host,
+            flow.request.port,
+        )

@@ -1,0 +1,205 @@
+"""``bb-egress run``: start mitmproxy in-process with the egress addon and safe options.
+
+Everything the container needs comes from flags, each defaulting to its environment
+variable (names in `bb_protocol.envvars`), so the image runs ``bb-egress run`` bare:
+
+* proxy on ``--listen-host``/``--listen-port`` (0.0.0.0:8080);
+* routes from ``--routes-file`` (``$BOT_BOTTLE_ROUTES_FILE``), live-reloaded;
+* audit lines to ``--audit-log`` (``$BOT_BOTTLE_AUDIT_LOG``);
+* the CA in ``--confdir`` (/var/lib/bot-bottle/mitmproxy), its public certificate copied to
+  ``--ca-cert-export`` (``$BOT_BOTTLE_EGRESS_CA_CERT``);
+* the routes endpoint on ``--introspection-listen`` (``$BOT_BOTTLE_EGRESS_INTROSPECTION_LISTEN``)
+  guarded by ``$BOT_BOTTLE_EGRESS_INTROSPECTION_TOKEN``.
+
+``--resolve`` and ``--allow-destination`` exist for loopback tests and benchmarks only;
+they print a warning because they weaken the destination checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import os
+import socket
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Final
+
+from mitmproxy import options
+from mitmproxy.tools.dump import DumpMaster
+from mitmproxy.version import VERSION as MITMPROXY_VERSION
+
+from bb_egress.addon import EgressAddon, static_resolver, system_resolver
+from bb_egress.audit import AuditLog
+from bb_egress.destinations import DestinationPolicy, IPAddress
+from bb_egress.dlp import DlpConfig
+from bb_egress.introspection import IntrospectionServer
+from bb_egress.outbound import OutboundScanner
+from bb_egress.queue_channel import queue_channel_from_environ
+from bb_egress.reload import RoutesStore
+from bb_egress.token_approval import ApprovalChannel, DisabledChannel, TokenApprover
+from bb_protocol import envvars
+from bb_protocol.logging import get_logger
+
+__all__ = ["SAFE_OPTIONS", "build_parser", "main", "serve"]
+
+SAFE_OPTIONS: Final[dict[str, object]] = {
+    "mode": ["regular"],
+    "rawtcp": False,
+    "connection_strategy": "lazy",
+    "stream_large_bodies": None,
+    "validate_inbound_headers": True,
+    "ssl_insecure": False,
+    "http3": False,
+    "onboarding": False,
+    "ignore_hosts": [],
+    "allow_hosts": [],
+    "tcp_timeout": 120,
+    "termlog_verbosity": "warn",
+}
+"""Options that close mitmproxy's known bypasses (security.md section 4); the addon re-checks."""
+
+DEFAULT_CONFDIR: Final = "/var/lib/bot-bottle/mitmproxy"
+_log = get_logger("bb-egress")
+
+
+def _env_path(environ: Mapping[str, str], name: str) -> Path | None:
+    value = environ.get(name, "").strip()
+    return Path(value) if value else None
+
+
+def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
+    """The ``bb-egress run`` argument parser, defaults taken from ``environ``."""
+    p = argparse.ArgumentParser(prog="bb-egress run", description=__doc__.split("\n", 1)[0])
+    p.add_argument("--listen-host", default="0.0.0.0")  # noqa: S104 - the agent network side
+    p.add_argument("--listen-port", type=int, default=8080)
+    p.add_argument("--routes-file", type=Path, default=_env_path(environ, envvars.ROUTES_FILE))
+    p.add_argument("--audit-log", type=Path, default=_env_path(environ, envvars.AUDIT_LOG))
+    p.add_argument("--confdir", default=DEFAULT_CONFDIR)
+    p.add_argument(
+        "--ca-cert-export", type=Path, default=_env_path(environ, envvars.EGRESS_CA_CERT_EXPORT)
+    )
+    p.add_argument(
+        "--introspection-listen",
+        default=environ.get(envvars.EGRESS_INTROSPECTION_LISTEN, ""),
+        help="host:port for the routes endpoint; empty disables it",
+    )
+    p.add_argument("--body-size-limit", default="32m")
+    p.add_argument("--bottle", default=environ.get(envvars.BOTTLE_SLUG, "unknown"))
+    p.add_argument("--upstream-ca", default=None, help="extra CA bundle trusted upstream (tests)")
+    p.add_argument("--resolve", action="append", default=[], metavar="HOST=IP")
+    p.add_argument("--allow-destination", action="append", default=[], metavar="CIDR")
+    p.add_argument("--reload-interval", type=float, default=1.0)
+    return p
+
+
+def _own_addresses(listen_host: str) -> frozenset[IPAddress]:
+    found: set[IPAddress] = set()
+    for name in {socket.gethostname(), listen_host}:
+        try:
+            for info in socket.getaddrinfo(name, None):
+                found.add(ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]))
+        except (OSError, ValueError):
+            continue
+    # Loopback is refused by classification anyway; leaving it out lets a test-only
+    # --allow-destination open exactly one loopback origin.
+    return frozenset(a for a in found if not a.is_unspecified and not a.is_loopback)
+
+
+def _timeout(environ: Mapping[str, str]) -> float:
+    raw = environ.get(envvars.EGRESS_TOKEN_ALLOW_TIMEOUT, "300")
+    try:
+        value = float(raw)
+    except ValueError:
+        _log.warn(f"{envvars.EGRESS_TOKEN_ALLOW_TIMEOUT}={raw!r} is not a number; using 300")
+        return 300.0
+    return value if value > 0 else 300.0
+
+
+def _approval_channel(environ: Mapping[str, str]) -> ApprovalChannel:
+    if environ.get(envvars.SUPERVISE_ENABLED, "1").strip() == "0":
+        return DisabledChannel()
+    channel = queue_channel_from_environ(environ)
+    if channel is None:
+        _log.warn(
+            f"{envvars.QUEUE_DIR} or {envvars.APPROVAL_KEY_FILE} unset:"
+            " secret-bearing requests on supervise routes are refused"
+        )
+        return DisabledChannel()
+    channel.recover()
+    return channel
+
+
+async def serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Run the proxy until it is stopped; the exit status."""
+    if tuple(int(x) for x in MITMPROXY_VERSION.split(".")[:2]) < (12, 3):
+        _log.error(f"mitmproxy {MITMPROXY_VERSION} is too old; bb-egress needs >= 12.3")
+        return 2
+    store = RoutesStore(args.routes_file)
+    dlp_config = DlpConfig.from_environ(environ)
+    for warning in dlp_config.warnings:
+        _log.warn(f"dlp: {warning}")
+    extra = tuple(ipaddress.ip_network(c, strict=False) for c in args.allow_destination)
+    if extra or args.resolve:
+        _log.warn(
+            "test-only destination overrides in force",
+            {"allow": ",".join(args.allow_destination), "resolve": ",".join(args.resolve)},
+        )
+    resolver = (
+        static_resolver(dict(item.split("=", 1) for item in args.resolve))
+        if args.resolve
+        else system_resolver
+    )
+    approver = TokenApprover(_approval_channel(environ), _timeout(environ))
+    addon = EgressAddon(
+        store=store,
+        scanner=OutboundScanner(dlp_config, approver, environ),
+        audit=AuditLog(args.audit_log),
+        bottle=args.bottle,
+        destinations=DestinationPolicy(_own_addresses(args.listen_host), extra),
+        resolver=resolver,
+        ca_cert_export=args.ca_cert_export,
+    )
+    opts = options.Options(listen_host=args.listen_host, listen_port=args.listen_port)
+    master = DumpMaster(opts, with_termlog=True, with_dumper=False)
+    master.addons.add(addon)  # type: ignore[no-untyped-call]
+    updates: dict[str, object] = {
+        **SAFE_OPTIONS,
+        "confdir": args.confdir,
+        "body_size_limit": args.body_size_limit,
+    }
+    if args.upstream_ca:
+        updates["ssl_verify_upstream_trusted_ca"] = args.upstream_ca
+    opts.update(**updates)  # type: ignore[no-untyped-call]
+    tasks = [asyncio.create_task(store.watch(args.reload_interval))]
+    intro: IntrospectionServer | None = None
+    if args.introspection_listen:
+        host, _, port = args.introspection_listen.rpartition(":")
+        intro = IntrospectionServer(
+            store, environ.get(envvars.EGRESS_INTROSPECTION_TOKEN), host.strip("[]"), int(port)
+        )
+        await intro.start()
+    try:
+        await master.run()
+    finally:
+        for task in tasks:
+            task.cancel()
+        if intro is not None:
+            await intro.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``bb-egress run``."""
+    environ = dict(os.environ)
+    args = build_parser(environ).parse_args(argv)
+    try:
+        return asyncio.run(serve(args, environ))
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Specification of bb_egress.outbound: the on-match policy and credential injection.
+
+Runs the real DLP engine (`bb_egress.dlp`) on mitmproxy test flows. The secret is a known
+one (an ``EGRESS_TOKEN_*`` value in the proxy's environment), so detection does not depend
+on any one token pattern.
+"""
+
+import gzip
+
+import pytest
+from mitmproxy import http
+from mitmproxy.test import tflow, tutils
+
+from bb_egress.dlp import DlpConfig
+from bb_egress.outbound import INLINE_SCAN_BYTES, OutboundScanner, expand_headers
+from bb_egress.policy import Denied
+from bb_egress.token_approval import DisabledChannel, TokenApprover, TokenProposal, Verdict
+from bb_protocol.routes import Route
+
+SECRET = "zq7XkP2mVb9LrT4wN8cHs3JdF6gY1uEa"
+ENV = {
+    "EGRESS_TOKEN_UPLOAD": SECRET,
+    "EGRESS_TOKEN_GITHUB": "ghs_injectedvalue0123456789abcdefABCD",
+}
+
+
+class ApproveAll:
+    """An approval channel whose operator approves everything and counts asks."""
+
+    def __init__(self) -> None:
+        self.asked: list[TokenProposal] = []
+
+    async def ask(self, proposal: TokenProposal, timeout: float) -> Verdict:
+        self.asked.append(proposal)
+        return Verdict(True, "ok")
+
+
+def _scanner(channel: object | None = None) -> OutboundScanner:
+    approver = TokenApprover(channel or DisabledChannel(), timeout=5)  # type: ignore[arg-type]
+    return OutboundScanner(DlpConfig.from_environ(ENV), approver, ENV)
+
+
+def _flow(
+    body: bytes = b"hello", path: str = "/v1", headers: dict[str, str] | None = None
+) -> http.HTTPFlow:
+    request = tutils.treq(
+        host="api.example.com",
+        port=443,
+        scheme=b"https",
+        method=b"POST",
+        path=path.encode(),
+        headers=http.Headers(((b"host", b"api.example.com"),)),
+        content=body,
+    )
+    flow = tflow.tflow(req=request)
+    for name, value in (headers or {}).items():
+        flow.request.headers[name] = value
+    return flow
+
+
+def _route(**fields: object) -> Route:
+    return Route.model_validate({"host": "api.example.com", **fields})
+
+
+@pytest.mark.anyio
+async def test_a_clean_request_passes_with_the_injected_credential() -> None:
+    """The agent's own Authorization is replaced by the route's, expanded from the env."""
+    flow = _flow(headers={"Authorization": "Bearer placeholder-from-agent"})
+    route = _route(inject_headers={"Authorization": "Bearer ${EGRESS_TOKEN_GITHUB}"})
+    outcome = await _scanner().process(flow, route, "b")
+    assert outcome == "allow"
+    assert flow.request.headers.get_all("Authorization") == [f"Bearer {ENV['EGRESS_TOKEN_GITHUB']}"]
+
+
+@pytest.mark.anyio
+async def test_a_missing_credential_variable_refuses_the_request() -> None:
+    """Fail closed: no variable, no request."""
+    route = _route(inject_headers={"X-Key": "${EGRESS_TOKEN_ABSENT}"})
+    outcome = await _scanner().process(_flow(), route, "b")
+    assert isinstance(outcome, Denied)
+    assert outcome.reason == "injection-unavailable"
+
+
+def test_expand_headers_names_the_missing_variable() -> None:
+    """The missing variable is reported by name (never a value)."""
+    route = _route(inject_headers={"X-Key": "k=${EGRESS_TOKEN_A}"})
+    assert expand_headers(route, {}) == "EGRESS_TOKEN_A"
+    assert expand_headers(route, {"EGRESS_TOKEN_A": "v"}) == [("X-Key", "k=v")]
+
+
+@pytest.mark.parametrize(
+    ("flow_kwargs", "surface"),
+    [
+        ({"body": f"token={SECRET}".encode()}, "body"),
+        ({"path": f"/v1?key={SECRET}"}, "path"),
+        ({"headers": {"X-Leak": SECRET}}, "header"),
+        (
+            {
+                "body": gzip.compress(f"data {SECRET} end".encode()),
+                "headers": {"Content-Encoding": "gzip"},
+            },
+            "gzip body",
+        ),
+        ({"body": b"x" * (INLINE_SCAN_BYTES + 10) + SECRET.encode()}, "large body (worker thread)"),
+    ],
+)
+@pytest.mark.anyio
+async def test_block_refuses_a_secret_anywhere_in_the_request(
+    flow_kwargs: dict[str, object], surface: str
+) -> None:
+    """Body, query, headers, compressed and large bodies are all scanned."""
+    outcome = await _scanner().process(_flow(**flow_kwargs), _route(outbound_on_match="block"), "b")  # type: ignore[arg-type]
+    assert isinstance(outcome, Denied), surface
+    assert outcome.reason == "dlp-block"
+    assert SECRET not in outcome.detail
+
+
+@pytest.mark.anyio
+async def test_redact_scrubs_the_value_and_forwards() -> None:
+    """The secret is gone from the body and the query; the request goes out."""
+    flow = _flow(body=f"token={SECRET}&x=1".encode(), path=f"/v1?key={SECRET}")
+    outcome = await _scanner().process(flow, _route(outbound_on_match="redact"), "b")
+    assert outcome == "redact"
+    assert SECRET.encode() not in (flow.request.raw_content or b"")
+    assert SECRET not in flow.request.path
+
+
+@pytest.mark.anyio
+async def test_supervise_without_an_operator_refuses() -> None:
+    """Supervise disabled (or no queue): the request is refused, never forwarded."""
+    outcome = await _scanner().process(_flow(body=SECRET.encode()), _route(), "b")
+    assert isinstance(outcome, Denied)
+    assert outcome.reason == "dlp-rejected"
+
+
+@pytest.mark.anyio
+async def test_supervise_asks_once_then_remembers_the_approved_value() -> None:
+    """After approval the same value passes without asking again; the ask has no raw value."""
+    channel = ApproveAll()
+    scanner = _scanner(channel)
+    for _ in range(2):
+        outcome = await scanner.process(_flow(body=SECRET.encode()), _route(), "b")
+        assert outcome in {"approved", "allow"}
+    assert len(channel.asked) == 1
+    proposal = channel.asked[0]
+    assert SECRET not in repr(proposal)
+    assert proposal.host == "api.example.com"
