@@ -73,6 +73,7 @@ class StartError(BbError, RuntimeError):
         text = f"step '{step}' failed: {message}"
         super().__init__(f"{text}\n  fix: {fix}" if fix else text)
         self.step = step
+        self.detail = message
         self.fix = fix
 
 

@@ -94,7 +94,7 @@ class ComposeBackend(BottleBackend):
         try:
             sidecars = ["egress"] + (["supervise"] if plan.manifest.bottle.supervise else [])
             with self._step(
-                progress, "start sidecars", f"see `bb logs {plan.slug} --component egress`"
+                progress, "start sidecars", "check the sidecar images (`bb doctor`, `bb images build`); logs are below"
             ):
                 self.docker.compose(project, compose, "up", "-d", "--wait", "--wait-timeout",
                                     "120", *sidecars, env=env)  # fmt: skip
@@ -109,8 +109,13 @@ class ComposeBackend(BottleBackend):
                 self.docker.compose(project, compose, "up", "-d", "--wait", "--wait-timeout",
                                     "60", AGENT_SERVICE, env=env)  # fmt: skip
                 self._assert_agent(plan, "assert agent (running)")
-        except StartError:
+        except StartError as exc:
+            tail = self.docker.compose(project, compose, "logs", "--no-color", "--tail", "15",
+                                       check=False, timeout=60)  # fmt: skip
             self._down(project, compose)
+            if tail.stdout.strip():
+                detail = f"{exc.detail}\n  last logs:\n{tail.stdout}"
+                raise type(exc)(exc.step, detail, exc.fix) from None
             raise
 
     def _assert(self, problems: list[str], step: str) -> None:
