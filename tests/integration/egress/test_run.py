@@ -193,3 +193,20 @@ def test_sighup_reloads_and_a_bad_file_keeps_the_old_routes(running: Running) ->
     tmp.replace(running.routes)
     running.process.send_signal(signal.SIGHUP)
     _until(lambda: json.loads(_admin(running, "/healthz")[1])["routes"] == 2, "the new routes")
+
+
+def test_a_gzip_body_carrying_a_secret_is_refused(running: Running, origin: Origin) -> None:
+    """The engine decodes Content-Encoding itself; compression hides nothing."""
+    import gzip
+
+    body = gzip.compress(f"payload {SECRET} end".encode())
+    host = f"origin.test:{origin.port}"
+    raw = (
+        f"POST http://{host}/upload HTTP/1.1\r\nHost: {host}\r\nContent-Encoding: gzip\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    with socket.create_connection((PROXY_HOST, running.port), timeout=10) as s:
+        s.sendall(raw)
+        answer = s.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 403")
+    assert origin.seen == []
