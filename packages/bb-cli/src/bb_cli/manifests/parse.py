@@ -95,7 +95,8 @@ def parse_manifest[M: BaseModel](
         return model.model_validate(data)
     except ValidationError as exc:
         lines = _index(node)
-        first = exc.errors()[0]
+        # A typo'd key also makes the intended key "missing": report the typo first.
+        first = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
         loc = tuple(first["loc"])
         line0 = _line_of(loc, lines)
         if first["type"] == "extra_forbidden":

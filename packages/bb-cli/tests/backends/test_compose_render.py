@@ -1,0 +1,116 @@
+"""The rendered compose project: topology, agent hardening, secrets kept out of the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bb_cli.applicator.reload import compose_project
+from bb_cli.backends.compose import compose_environment, project_name, render_project
+from bb_cli.egress_plan import Egress, SecretMissingError
+from bb_cli.manifests import ManifestIndex
+from bb_cli.plan import BottlePlan, BottleSpec, HostIdentity
+
+IMAGES = {c: f"bot-bottle-{c}:test" for c in ("egress", "supervise", "agent")}
+
+
+def make_plan(
+    tmp_path: Path, agent: str = "shell", environ: dict[str, str] | None = None
+) -> BottlePlan:
+    index = ManifestIndex.default(cwd=tmp_path, environ={"HOME": str(tmp_path)})
+    return BottlePlan.resolve(
+        BottleSpec(agent, index, slug="shell-abc123"),
+        environ=environ or {},
+        image_for=IMAGES.__getitem__,
+        state_dir=lambda slug: tmp_path / slug,
+        host=HostIdentity(1234, 1234),
+    )
+
+
+def test_agent_is_only_on_the_isolated_internal_network(tmp_path: Path) -> None:
+    """Internal, IPv6 off, both gateway modes isolated; the agent on that network alone."""
+    project = render_project(make_plan(tmp_path))
+    internal = project["networks"]["internal"]
+    assert internal["internal"] is True
+    assert internal["enable_ipv6"] is False
+    assert set(internal["driver_opts"].values()) == {"isolated"}
+    assert project["services"]["agent"]["networks"] == ["internal"]
+    assert project["services"]["egress"]["networks"] == ["internal", "egress"]
+    assert project["services"]["supervise"]["networks"] == ["internal"]
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("user", "1000:1000"),
+        ("cap_drop", ["ALL"]),
+        ("security_opt", ["no-new-privileges:true"]),
+        ("read_only", True),
+        ("sysctls", {"net.ipv6.conf.all.disable_ipv6": "1"}),
+        ("container_name", "bot-bottle-shell-abc123"),
+    ],
+)
+def test_agent_hardening(tmp_path: Path, key: str, expected: object) -> None:
+    """security.md 1.6, key by key."""
+    assert render_project(make_plan(tmp_path))["services"]["agent"][key] == expected
+
+
+@pytest.mark.parametrize(
+    "key", ["ports", "dns", "extra_hosts", "privileged", "cap_add", "network_mode"]
+)
+def test_agent_has_no_way_out_settings(tmp_path: Path, key: str) -> None:
+    """No ports, dns, extra_hosts, privileges or host network on the agent."""
+    assert key not in render_project(make_plan(tmp_path))["services"]["agent"]
+
+
+def test_tmp_is_an_execable_tmpfs_and_home_workspace_are_volumes(tmp_path: Path) -> None:
+    """Writable home and workspace volumes; /tmp without noexec (build tools run from it)."""
+    agent = render_project(make_plan(tmp_path))["services"]["agent"]
+    assert "noexec" not in agent["tmpfs"][0]
+    assert {"home:/home/agent", "workspace:/workspace"} <= set(agent["volumes"])
+    assert not any("docker.sock" in str(v) for v in agent["volumes"])
+
+
+def test_agent_env_points_at_proxy_and_trusts_only_the_proxy_ca(tmp_path: Path) -> None:
+    """Proxy variables in both cases, the sidecars in NO_PROXY, every CA variable the proxy's."""
+    env = render_project(make_plan(tmp_path))["services"]["agent"]["environment"]
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        assert env[name] == "http://egress:8080"
+    assert "supervise" in env["NO_PROXY"].split(",")
+    for name in ("SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE"):
+        assert env[name] == "/etc/bot-bottle/ca/ca.pem"
+
+
+def test_secrets_and_canary_never_reach_the_file_nor_the_agent(tmp_path: Path) -> None:
+    """The real key goes only to egress (by compose's environment); the agent gets a placeholder."""
+    plan = make_plan(tmp_path, "claude", {"ANTHROPIC_API_KEY": "sk-ant-real-key"})
+    text = yaml.safe_dump(render_project(plan))
+    assert "sk-ant-real-key" not in text
+    assert plan.egress.canary not in text
+    values = compose_environment(plan)
+    assert values["EGRESS_TOKEN_ANTHROPIC"] == "sk-ant-real-key"
+    assert values["EGRESS_TOKEN_CANARY"] == values["BOT_BOTTLE_CANARY"] == plan.egress.canary
+    agent_env = render_project(plan)["services"]["agent"]["environment"]
+    assert "EGRESS_TOKEN_ANTHROPIC" not in agent_env
+    assert "sk-ant-real-key" not in plan.egress.agent_env.values()
+    assert plan.egress.routes.routes[0].host == "api.anthropic.com"
+
+
+def test_provider_runtime_without_host_key_is_refused() -> None:
+    """A claude bottle without ANTHROPIC_API_KEY on the host fails, naming the variable."""
+    loaded = ManifestIndex.default(environ={"HOME": "/nonexistent"}).load_for_agent("claude")
+    with pytest.raises(SecretMissingError, match="ANTHROPIC_API_KEY"):
+        Egress.prepare(loaded, {})
+
+
+def test_canary_is_fresh_per_bottle() -> None:
+    """Two preparations never share a canary."""
+    loaded = ManifestIndex.default(environ={"HOME": "/nonexistent"}).load_for_agent("shell")
+    assert Egress.prepare(loaded, {}).canary != Egress.prepare(loaded, {}).canary
+
+
+def test_project_name_matches_what_the_applicator_reloads() -> None:
+    """`bb queue`'s SIGHUP reload finds the egress of the project `bb start` made."""
+    assert project_name("shell-abc123") == compose_project("shell-abc123")
