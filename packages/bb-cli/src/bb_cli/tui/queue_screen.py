@@ -15,6 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
@@ -81,8 +82,12 @@ class QueueScreen(Screen[None]):
     @work(exclusive=True, group="load")
     async def _load(self) -> None:
         items = await asyncio.to_thread(self.operator.items)
-        if self.is_attached:
+        if not self.is_attached:
+            return
+        try:
             self._show(items)
+        except NoMatches:  # the screen is being torn down (app exiting): nothing to show
+            return
 
     def _show(self, items: list[Item]) -> None:
         table = self.query_one("#proposals", DataTable)
