@@ -42,3 +42,13 @@ def test_without_a_config_it_exits_2(monkeypatch, capsys):
     monkeypatch.delenv("BB_GITGATE_CONFIG", raising=False)
     assert main(["check"]) == 2
     assert "no config" in capsys.readouterr().err
+
+
+def test_health_fails_when_nothing_listens():
+    """health exits 1 when no gate answers on the port."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert main(["health", "--port", str(port)]) == 1

@@ -9,6 +9,7 @@ import http.client
 import json
 import os
 import subprocess
+import sys
 
 import pytest
 
@@ -268,3 +269,15 @@ def test_an_approved_push_is_refused_when_upstream_moved_meanwhile(
     assert push.returncode != 0, output
     assert "upstream refused" in output
     assert upstream.rev("refs/heads/main") == moved
+
+
+def test_the_health_command_sees_a_running_gate(gate: Gate):
+    """`bb-gitgate health` exits 0 against the running gate (the image's health check)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bb_gitgate", "health", "--port", str(gate.port)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr

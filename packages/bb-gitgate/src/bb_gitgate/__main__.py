@@ -2,6 +2,8 @@
 
 ``bb-gitgate serve --config PATH`` serves the configured repos until SIGTERM/SIGINT.
 ``bb-gitgate check --config PATH`` validates the config and exits (0 valid, 2 invalid).
+``bb-gitgate health [--port N]`` asks the running gate's ``/healthz`` on 127.0.0.1 (exit 0
+healthy, 1 not): a container health check needing no curl.
 Exit status 2 means the config is wrong (the message names the field); 1 any other error.
 """
 
@@ -16,7 +18,7 @@ from pathlib import Path
 from types import FrameType
 
 from bb_gitgate._version import __version__
-from bb_gitgate.config import load_config
+from bb_gitgate.config import DEFAULT_PORT, load_config
 from bb_gitgate.errors import ConfigError, GitGateError
 from bb_protocol.logging import get_logger
 
@@ -38,7 +40,21 @@ def _parser() -> argparse.ArgumentParser:
             default=os.environ.get(ENV_CONFIG_PATH),
             help=f"gate config (YAML or JSON); default ${ENV_CONFIG_PATH}",
         )
+    health = commands.add_parser("health", help="ask the running gate's /healthz")
+    health.add_argument("--port", type=int, default=DEFAULT_PORT, help="default %(default)s")
     return parser
+
+
+def _health(port: int) -> int:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as resp:
+            healthy = resp.status == 200
+    except OSError as exc:
+        _LOG.error(f"unhealthy: {exc}")
+        return 1
+    return 0 if healthy else 1
 
 
 def _serve(config_path: Path) -> int:
@@ -73,6 +89,8 @@ def _serve(config_path: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "health":
+        return _health(args.port)
     if args.config is None:
         _LOG.error(f"no config: pass --config or set {ENV_CONFIG_PATH}")
         return 2

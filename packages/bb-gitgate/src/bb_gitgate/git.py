@@ -7,6 +7,7 @@ gets here (`bb_gitgate.refs`), and every command line puts ``--end-of-options`` 
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -107,7 +108,7 @@ def prepare_state(config: GateConfig, python: str) -> Path:
     hooks = state / "hooks"
     hooks.mkdir(exist_ok=True)
     hook = hooks / "pre-receive"
-    hook.write_text(_HOOK.format(python=python), encoding="utf-8")
+    hook.write_text(_HOOK.format(python=shlex.quote(python)), encoding="utf-8")
     hook.chmod(0o755)
     return hooks
 
