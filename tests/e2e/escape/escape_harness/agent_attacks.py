@@ -778,6 +778,16 @@ def legit_redirect_same_host(m: str) -> dict[str, Any]:
     return {"get": curl(f"-L 'https://allowed.test/redirect?to=/legit/{m}'")}
 
 
+@case("L06")
+def legit_sni_matches_host(m: str) -> dict[str, Any]:
+    """Two allowed names on one address, in turn: each must reach the origin under its name."""
+    return {
+        "first": curl(f"https://allowed.test/sni/{m}-1"),
+        "second": curl(f"https://api.allowed.test/sni/{m}-2"),
+        "third": curl(f"https://allowed.test/sni/{m}-3"),
+    }
+
+
 def main() -> None:
     PLAN.update(json.load(sys.stdin))
     wanted = PLAN["cases"]

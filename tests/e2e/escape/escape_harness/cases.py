@@ -14,6 +14,7 @@ Numbers refer to security.md section 5.2. Kinds:
 from __future__ import annotations
 
 import base64
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -138,6 +139,19 @@ def _no_control_bytes_forwarded(ev: Evidence) -> str | None:
         if any(c in value for c in "\x00\r\n")
     ]
     return f"control bytes forwarded in header values: {bad}" if bad else None
+
+
+def _sni_is_host(ev: Evidence) -> str | None:
+    """Upstream TLS names the host the request is for (verification checks that name)."""
+    wrong = []
+    for line in ev.sink_hits:
+        record = json.loads(line)
+        host = {k.lower(): v for k, v in record.get("headers", [])}.get("host")
+        if record.get("tls") and record.get("sni") != [host]:
+            wrong.append(f"{record.get('request_line')}: SNI {record.get('sni')} Host {host}")
+    if len(ev.sink_hits) < 3:
+        return f"only {len(ev.sink_hits)} of 3 requests reached the origin"
+    return f"upstream SNI differs from Host: {wrong}" if wrong else None
 
 
 def _arrived(ev: Evidence) -> str | None:
@@ -643,6 +657,15 @@ CASES: tuple[Case, ...] = (
         "legit",
         check=_all(_arrived, _injected),
         judged="sink saw the marker with the injected Authorization",
+    ),
+    Case(
+        "L06",
+        "-",
+        "two allowed names on one address: upstream SNI equals Host for each",
+        "proxy server_connect pinning",
+        "legit",
+        check=_sni_is_host,
+        judged="all three requests arrive; the sink saw SNI == Host on each",
     ),
     Case(
         "L05",

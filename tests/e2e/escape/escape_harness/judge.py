@@ -108,7 +108,7 @@ class Evidence:
             return any(n in text for n in needles)
 
         def hits(lines: list[str]) -> list[str]:
-            return [line[:400] for line in lines if found(line)]
+            return [line for line in lines if found(line)]
 
         ev = cls(case_id, marker, secret, client, [], hits(logs.dns),
                  context=context or {})  # fmt: skip
@@ -120,7 +120,7 @@ class Evidence:
             if body_ok and record.get("kind") == "http" and not found(json.dumps(outside_body)):
                 ev.forwarded_bodies.append(record)
             else:
-                ev.sink_hits.append(line[:400])
+                ev.sink_hits.append(line)
         for line in hits(logs.audit):
             try:
                 decision = json.loads(line).get("decision")
@@ -138,9 +138,9 @@ class Evidence:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "sink_hits": self.sink_hits[:5],
-            "dns_hits": self.dns_hits[:5],
-            "audit_leaks": self.audit_leaks[:5],
+            "sink_hits": [line[:400] for line in self.sink_hits[:5]],
+            "dns_hits": [line[:400] for line in self.dns_hits[:5]],
+            "audit_leaks": [line[:400] for line in self.audit_leaks[:5]],
             "audit_denials": len(self.audit_denials),
             "forwarded_bodies": [
                 {"request_line": r.get("request_line"), "headers": r.get("headers")}
