@@ -239,3 +239,13 @@ def test_an_egress_allow_proposal_round_trips_through_json(store):
     again = read_message(store.new / f"{proposal.id}.json", Proposal)
     assert again == proposal
     assert content_hash(again) == content_hash(proposal)
+
+
+def test_a_rejected_file_is_logged_with_its_reason(store, capsys):
+    """The operator can find out why a proposal never showed up."""
+    data = _valid_payload(store)
+    _write_raw(store, f"{data['id']}.json", json.dumps({**data, "version": 7}).encode())
+    assert store.pending() == []
+    err = capsys.readouterr().err
+    assert "ignoring invalid proposal" in err
+    assert "unknown protocol version 7" in err
