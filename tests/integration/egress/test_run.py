@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -55,15 +56,12 @@ class Running:
     ca_cert: Path
 
 
-@pytest.fixture
-def running(tmp_path: Path, origin: Origin) -> Iterator[Running]:
-    """``python -m bb_egress.proxy_main`` with every path the image uses, on loopback."""
+@contextlib.contextmanager
+def _start(tmp_path: Path, routes_text: str, extra_env: dict[str, str]) -> Iterator[Running]:
+    """Run ``python -m bb_egress.proxy_main`` with every path the image uses, on loopback."""
     routes = tmp_path / "routes" / "routes.yaml"
     routes.parent.mkdir()
-    routes.write_text(
-        f"routes:\n  - host: origin.test\n    scheme: http\n    port: {origin.port}\n"
-        "    outbound_on_match: block\n"
-    )
+    routes.write_text(routes_text)
     port, admin = _free_port(), _free_port()
     env = {
         **os.environ,
@@ -74,6 +72,7 @@ def running(tmp_path: Path, origin: Origin) -> Iterator[Running]:
         "BOT_BOTTLE_EGRESS_INTROSPECTION_TOKEN": TOKEN,
         "BOT_BOTTLE_SLUG": "run-test",
         "EGRESS_TOKEN_UPLOAD": SECRET,
+        **extra_env,
     }
     process = subprocess.Popen(
         [
@@ -81,7 +80,7 @@ def running(tmp_path: Path, origin: Origin) -> Iterator[Running]:
             "-m",
             "bb_egress.proxy_main",
             "--listen-host",
-            "127.0.0.2",
+            PROXY_HOST,
             "--listen-port",
             str(port),
             "--confdir",
@@ -95,7 +94,7 @@ def running(tmp_path: Path, origin: Origin) -> Iterator[Running]:
         ],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     try:
         _until(
@@ -116,8 +115,17 @@ def running(tmp_path: Path, origin: Origin) -> Iterator[Running]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
-        if process.stderr is not None:
-            process.stderr.close()
+
+
+@pytest.fixture
+def running(tmp_path: Path, origin: Origin) -> Iterator[Running]:
+    """The proxy with one block-policy route to the origin."""
+    routes = (
+        f"routes:\n  - host: origin.test\n    scheme: http\n    port: {origin.port}\n"
+        "    outbound_on_match: block\n"
+    )
+    with _start(tmp_path, routes, {}) as proc:
+        yield proc
 
 
 def _admin(running: Running, path: str, token: str | None = TOKEN) -> tuple[int, bytes]:
@@ -210,3 +218,46 @@ def test_a_gzip_body_carrying_a_secret_is_refused(running: Running, origin: Orig
         answer = s.recv(65536)
     assert answer.startswith(b"HTTP/1.1 403")
     assert origin.seen == []
+
+
+def test_supervise_holds_the_request_until_the_operator_decides(
+    tmp_path: Path, origin: Origin
+) -> None:
+    """A secret on a supervise route waits for a signed decision in the queue; approve sends it,
+    the approved value is remembered, and a rejection refuses."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bb_protocol.queue import ApprovalKey, Approve, QueueStore, Reject
+
+    key_file = tmp_path / "approval.key"
+    key = ApprovalKey.create_file(key_file)
+    store = QueueStore(tmp_path / "queue").ensure()
+    routes = f"routes:\n  - host: origin.test\n    scheme: http\n    port: {origin.port}\n"
+    env = {
+        "BOT_BOTTLE_QUEUE_DIR": str(store.root),
+        "BOT_BOTTLE_APPROVAL_KEY_FILE": str(key_file),
+        "EGRESS_TOKEN_ALLOW_TIMEOUT_SECONDS": "20",
+        "EGRESS_TOKEN_OTHER": "Yk3PqW8zRt2LmX6vBn9JcD4sHf7GaU1e",
+    }
+    url = f"http://origin.test:{origin.port}/upload"
+    with _start(tmp_path, routes, env) as proc, ThreadPoolExecutor(2) as pool:
+
+        def decide(decision: Approve | Reject) -> None:
+            _until(lambda: bool(store.pending()), "a proposal in the queue")
+            entry = store.pending()[0]
+            assert entry.proposal.request.kind == "egress-token-allow"
+            assert SECRET not in entry.proposal.model_dump_json()
+            store.decide(entry.proposal.id, decision, key, decided_by="op@host")
+
+        held = pool.submit(_post, proc, url, f"key={SECRET}".encode())
+        decide(Approve(reason="the upload needs it"))
+        assert held.result(30).startswith(b"HTTP/1.1 200")
+        assert _post(proc, url, f"again={SECRET}".encode()).startswith(b"HTTP/1.1 200")
+        assert len(store.archived()) == 1
+
+        held = pool.submit(_post, proc, url, f"k={env['EGRESS_TOKEN_OTHER']}".encode())
+        decide(Reject(reason="not this one"))
+        assert held.result(30).startswith(b"HTTP/1.1 403")
+    outcomes = sorted(r.outcome for r in store.archived())
+    assert outcomes == ["approved", "rejected"]
+    assert len(origin.seen) == 2
