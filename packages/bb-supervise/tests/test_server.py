@@ -223,3 +223,30 @@ async def test_proposals_left_by_a_previous_run_are_archived_at_start(config, st
         await client.list_tools()
     assert store.archive_record(leftover.id).outcome == "interrupted"
     assert [e.proposal.id for e in store.pending()] == [theirs.id]
+
+
+async def test_a_waiting_call_reports_progress_to_the_client(config, store, key):
+    """Clients that reset their timeout on progress keep waiting for the operator."""
+    chatty = config.model_copy(update={"progress_interval": 0.02})
+    seen: list[float] = []
+    result: Any = None
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append(progress)
+
+    async with Client(make_server(chatty)) as client:
+
+        async def call() -> None:
+            nonlocal result
+            result = await client.call_tool(
+                "capability-block", {"capability": "x"}, progress_callback=on_progress
+            )
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(call)
+            with anyio.fail_after(5):
+                while len(seen) < 2:
+                    await anyio.sleep(0.01)
+            await _decide_when_pending(store, key, Approve())
+    assert result.structured_content["decision"] == "approved"
+    assert seen == sorted(seen)

@@ -50,6 +50,8 @@ class SuperviseConfig(BaseModel):
     """Seconds a call waits for the operator before it is archived as timed out."""
     poll_interval: float = Field(default=0.25, gt=0)
     """Seconds between looks at the queue while waiting."""
+    progress_interval: float = Field(default=5.0, gt=0)
+    """Seconds between progress notifications to the waiting client."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SuperviseConfig:

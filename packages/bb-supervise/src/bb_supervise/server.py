@@ -75,13 +75,20 @@ def _state(ctx: Context[SuperviseState]) -> SuperviseState:
 
 async def _ask(ctx: Context[SuperviseState], request: Request) -> DecisionResult:
     state = _state(ctx)
+    timeout = state.config.decision_timeout
+
+    async def progress(waited: float) -> None:
+        await ctx.report_progress(waited, timeout, "waiting for the operator's decision")
+
     return await await_decision(
         state.store,
         state.key,
         state.config.bottle,
         request,
-        timeout=state.config.decision_timeout,
+        timeout=timeout,
         poll_interval=state.config.poll_interval,
+        progress=progress,
+        progress_every=state.config.progress_interval,
     )
 
 

@@ -8,6 +8,7 @@ agent hung up), in which case it is archived as ``interrupted`` and nothing is a
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 import anyio
@@ -71,15 +72,26 @@ async def await_decision(
     *,
     timeout: float,
     poll_interval: float,
+    progress: Callable[[float], Awaitable[None]] | None = None,
+    progress_every: float = 5.0,
 ) -> DecisionResult:
-    """Submit ``request`` and wait for the operator; archive the proposal however it ends."""
+    """Submit ``request`` and wait for the operator; archive the proposal however it ends.
+
+    ``progress`` is called with the seconds waited so far every ``progress_every`` seconds,
+    so a client that resets its own timeout on progress keeps waiting.
+    """
     proposal = store.submit(bottle, request)
+    started = last_report = anyio.current_time()
     response: Response | None = None
     archived = False
     try:
         with anyio.move_on_after(timeout):
             while (response := store.claim(proposal, key)) is None:
                 await anyio.sleep(poll_interval)
+                now = anyio.current_time()
+                if progress is not None and now - last_report >= progress_every:
+                    last_report = now
+                    await progress(now - started)
         if response is None:
             store.archive(
                 proposal, "timed_out", by="supervise", detail=f"no decision within {timeout:g} s"
