@@ -4,11 +4,12 @@ Where each rule is enforced (see ``docs/egress.md`` for the why):
 
 * ``http_connect``: CONNECT host and port must match a route; IP literals denied. Runs
   before any DNS lookup or upstream connection (``connection_strategy=lazy``).
-* ``requestheaders``: Host/``:authority`` and TLS SNI must equal the CONNECT host; the
-  request (scheme, host, port, method, path) must match a route.
-* ``server_connect``: the universal choke point. The host is re-checked, resolved here,
-  every address classified (`bb_egress.destinations`), and the connection pinned to the
-  checked address with SNI set to the host name (defeats DNS rebinding).
+* ``requestheaders``: Host, ``:authority``, an absolute-form target and TLS SNI must all
+  equal the CONNECT host; the request (scheme, host, port, method, path) must match a
+  route; the host is resolved, every address classified (`bb_egress.destinations`) and the
+  request pinned to the checked address (defeats DNS rebinding; keeps connection reuse).
+* ``server_connect``: the universal choke point. Only addresses vetted above are dialled,
+  with SNI set to the host name; a name arriving here is re-checked and vetted.
 * ``request``: DLP scan of the whole buffered request, on-match policy, credential
   injection (`bb_egress.outbound`).
 * ``websocket_message``: client messages scanned; findings drop the message. History
@@ -135,7 +136,11 @@ class EgressAddon:
         self.ca_cert_export = ca_cert_export
         self._tunnels: dict[str, tuple[str, int]] = {}
         self._resolved: dict[tuple[str, int], tuple[float, str]] = {}
-        self._vetted: dict[tuple[str, int], str] = {}
+        self._vetted: dict[tuple[str, str, int], str] = {}
+        """(client id, ip, port) -> the host name requestheaders vetted for that client.
+
+        Keyed per client connection: several allowed names may share one address (a CDN),
+        and each connection must be dialled with the SNI of its own request's host."""
         ws_guard.install()
 
     # ------------------------------------------------------------------ options
@@ -229,11 +234,18 @@ class EgressAddon:
         self._record(flow, "allow", route=decision.route.label(), host=host)
 
     def client_disconnected(self, client: Client) -> None:
-        """Forget the tunnel of a closed client connection."""
+        """Forget the tunnel and the vetted addresses of a closed client connection."""
         self._tunnels.pop(client.id, None)
+        for key in [k for k in self._vetted if k[0] == client.id]:
+            del self._vetted[key]
 
     def tls_clienthello(self, data: tls.ClientHelloData) -> None:
-        """Refuse a TLS handshake whose SNI differs from the CONNECT host (domain fronting)."""
+        """Never pass a handshake through; log an SNI that differs from the CONNECT host.
+
+        mitmproxy offers no way to abort here, so the refusal happens per request in
+        `requestheaders` (403 ``sni-mismatch``), before any upstream connection.
+        """
+        data.ignore_connection = False
         tunnel = self._tunnels.get(data.context.client.id)
         sni = data.client_hello.sni
         if tunnel is None or sni is None:
@@ -243,8 +255,9 @@ class EgressAddon:
         except ValueError:
             same = False
         if not same:
-            data.context.client.error = f"SNI {sni!r} differs from CONNECT host {tunnel[0]!r}"
-            _log.warn(f"TLS server name refused: {data.context.client.error}")
+            _log.warn(
+                "TLS server name differs from the CONNECT host", {"sni": sni, "host": tunnel[0]}
+            )
 
     async def _vet(self, raw_host: str, port: int) -> tuple[str, str] | Denied:
         """Resolve an allowed name and check every address; ``(host, ip)`` or a denial.
@@ -267,10 +280,8 @@ class EgressAddon:
             return Denied("forbidden-destination", f"{host} resolves to {why}", host, port)
         ip = str(addresses[0])
         if len(self._resolved) >= _CACHE_MAX:
-            self._resolved.clear()
-            self._vetted.clear()
+            self._resolved.clear()  # pins in _vetted live with their client connection
         self._resolved[(host, port)] = (now + RESOLVE_TTL, ip)
-        self._vetted[(ip, port)] = host
         return host, ip
 
     async def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
@@ -285,7 +296,7 @@ class EgressAddon:
             data.server.error = "bb-egress: no destination address"
             return
         raw_host, port = str(address[0]), int(address[1])
-        vetted_host = self._vetted.get((raw_host, port))
+        vetted_host = self._vetted.get((data.client.id, raw_host, port))
         if vetted_host is None:
             decision = check_connect(self.store.routes, raw_host, port)
             if isinstance(decision, Denied):
@@ -366,6 +377,7 @@ class EgressAddon:
         if isinstance(vetted, Denied):
             self.deny(flow, vetted)
             return
+        self._vetted[(flow.client_conn.id, vetted[1], flow.request.port)] = vetted[0]
         flow.request.data.host = vetted[1]  # dial the checked address; Host header unchanged
         if flow.request.http_version.startswith("HTTP/1"):
             flow.request.authority = ""  # origin-form upstream: the authority was checked
