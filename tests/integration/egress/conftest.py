@@ -198,7 +198,15 @@ def tls_origin(tmp_path: Path) -> Iterator[TlsOrigin]:
 
 
 @pytest.fixture
-def proxy(tmp_path: Path, origin: Origin, tls_origin: TlsOrigin) -> Iterator[Proxy]:
+def scanner() -> object:
+    """The DLP side of the proxy; tests about detection override this with the real one."""
+    return CleanScanner()
+
+
+@pytest.fixture
+def proxy(
+    tmp_path: Path, origin: Origin, tls_origin: TlsOrigin, scanner: object
+) -> Iterator[Proxy]:
     """The egress proxy on loopback; routes allow http://origin.test:<origin port>/."""
     routes_file = tmp_path / "routes" / "routes.yaml"
     routes_file.parent.mkdir()
@@ -211,7 +219,7 @@ def proxy(tmp_path: Path, origin: Origin, tls_origin: TlsOrigin) -> Iterator[Pro
     port = _free_port()
     addon = EgressAddon(
         store=store,
-        scanner=CleanScanner(),
+        scanner=scanner,  # type: ignore[arg-type]
         audit=AuditLog(audit_file),
         bottle="itest",
         destinations=DestinationPolicy(extra_allowed=(ipaddress.ip_network("127.0.0.1/32"),)),

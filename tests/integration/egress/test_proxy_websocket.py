@@ -102,3 +102,49 @@ def test_websocket_ping_payloads_and_close_reasons_never_reach_the_server(
     assert [bytes(p.payload) for p in pings] == [b""]
     assert [m.data for m in messages] == ["hello"]
     assert [(c.code, c.reason or "") for c in closes] == [(1000, "")]
+
+
+SECRET = "zq7XkP2mVb9LrT4wN8cHs3JdF6gY1uEa"
+
+
+@pytest.fixture
+def scanner() -> object:
+    """The real DLP engine, knowing SECRET as an EGRESS_TOKEN_* value."""
+    from bb_egress.dlp import DlpConfig
+    from bb_egress.outbound import OutboundScanner
+    from bb_egress.token_approval import DisabledChannel, TokenApprover
+
+    env = {"EGRESS_TOKEN_WS": SECRET}
+    return OutboundScanner(DlpConfig.from_environ(env), TokenApprover(DisabledChannel(), 1), env)
+
+
+def test_a_websocket_message_carrying_a_secret_is_dropped(
+    proxy: Proxy, ws_origin: WsOrigin
+) -> None:
+    """With the real engine: the clean message arrives, the one with the secret does not."""
+    proxy.routes_file.write_text(
+        f"routes:\n  - host: origin.test\n    scheme: http\n    port: {ws_origin.port}\n"
+    )
+    assert proxy.store.reload()
+    target = f"origin.test:{ws_origin.port}"
+    sock = socket.create_connection(("127.0.0.1", proxy.port), timeout=10)
+    sock.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(4096)
+    ws = WSConnection(ConnectionType.CLIENT)
+    sock.sendall(ws.send(Request(host=target, target="/ws")))
+    accepted = False
+    while not accepted:
+        ws.receive_data(sock.recv(65536))
+        accepted = any(isinstance(e, AcceptConnection) for e in ws.events())
+    sock.sendall(ws.send(TextMessage(data=f"token {SECRET}")))
+    sock.sendall(ws.send(TextMessage(data="clean")))
+    sock.sendall(ws.send(CloseConnection(code=1000)))
+    assert ws_origin.closed.wait(10)
+    sock.close()
+    messages = [e.data for e in ws_origin.events if isinstance(e, Message)]
+    assert messages == ["clean"]
+    audit = proxy.audit_file.read_text()
+    assert '"method":"WS"' in audit
+    assert SECRET not in audit
