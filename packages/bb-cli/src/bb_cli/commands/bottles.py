@@ -208,6 +208,10 @@ def exec_(
     from bb_cli.state import find_record
 
     record = find_record(slug)
+    if command and command[0] == "--":  # click keeps the separator when options are off
+        command = command[1:]
+    if not command:
+        raise fail("name a command: bb exec SLUG -- CMD...", 2)
     raise typer.Exit(get_bottle_backend(record.backend).exec(slug, command, tty=tty))
 
 
