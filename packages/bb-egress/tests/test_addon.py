@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from mitmproxy import exceptions, http
 from mitmproxy.addons.proxyserver import Proxyserver
+from mitmproxy.connection import Client
 from mitmproxy.proxy import server_hooks
 from mitmproxy.test import taddons, tflow, tutils
 
@@ -220,11 +221,16 @@ async def test_a_request_denied_at_headers_is_never_scanned(tmp_path: Path) -> N
     assert scanner.seen == []
 
 
-def _server_data(host: str, port: int = 443) -> server_hooks.ServerConnectionHookData:
+def _server_data(
+    host: str, port: int = 443, client: Client | None = None
+) -> server_hooks.ServerConnectionHookData:
+    """A server connection to ``host`` opened for ``client`` (a fresh client by default)."""
     server = tflow.tserver_conn()
     server.address = (host, port)
     server.sni = None
-    return server_hooks.ServerConnectionHookData(server=server, client=tflow.tclient_conn())
+    return server_hooks.ServerConnectionHookData(
+        server=server, client=client or tflow.tclient_conn()
+    )
 
 
 @pytest.mark.anyio
@@ -250,10 +256,58 @@ async def test_server_connect_dials_a_vetted_address_with_the_host_as_sni(tmp_pa
         connect = _connect("api.example.com")
         addon.http_connect(connect)
         await addon.requestheaders(_inner(connect, "api.example.com"))
-        data = _server_data("93.184.215.14")
+        data = _server_data("93.184.215.14", client=connect.client_conn)
         await addon.server_connect(data)
     assert data.server.error is None
     assert data.server.sni == "api.example.com"
+
+
+@pytest.mark.anyio
+async def test_two_names_on_one_address_are_each_dialled_with_their_own_sni(
+    tmp_path: Path,
+) -> None:
+    """Pins are per client: a later request for another name on the same address (a CDN)
+    does not change the SNI of an earlier client's connection (found by the escape suite,
+    case L06)."""
+    shared = "93.184.215.14"
+    addon = _addon(
+        tmp_path, answers=Answers({"api.example.com": shared, "files.example.com": shared})
+    )
+    with taddons.context(addon):
+        first = _connect("api.example.com")
+        addon.http_connect(first)
+        await addon.requestheaders(_inner(first, "api.example.com"))
+        second = _connect("files.example.com")
+        addon.http_connect(second)
+        await addon.requestheaders(_inner(second, "files.example.com"))
+        again = _connect("api.example.com")  # answered from the resolve cache
+        addon.http_connect(again)
+        await addon.requestheaders(_inner(again, "api.example.com"))
+        dials = {
+            name: _server_data(shared, client=flow.client_conn)
+            for name, flow in (("first", first), ("second", second), ("again", again))
+        }
+        for data in dials.values():
+            await addon.server_connect(data)
+    assert {name: d.server.sni for name, d in dials.items()} == {
+        "first": "api.example.com",
+        "second": "files.example.com",
+        "again": "api.example.com",
+    }
+
+
+@pytest.mark.anyio
+async def test_a_closed_client_leaves_no_pin_behind(tmp_path: Path) -> None:
+    """After the client disconnects, its vetted address is refused like any unvetted one."""
+    addon = _addon(tmp_path)
+    with taddons.context(addon):
+        connect = _connect("api.example.com")
+        addon.http_connect(connect)
+        await addon.requestheaders(_inner(connect, "api.example.com"))
+        addon.client_disconnected(connect.client_conn)
+        data = _server_data("93.184.215.14", client=connect.client_conn)
+        await addon.server_connect(data)
+    assert data.server.error is not None
 
 
 @pytest.mark.anyio
