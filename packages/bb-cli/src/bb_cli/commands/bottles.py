@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from typing import Annotated
 
 import typer
@@ -92,11 +93,14 @@ def _launch(agent: str, slug: str | None, as_json: bool, test_subnet: str | None
         )
     )
 
+    began: dict[str, float] = {}
+
     def progress(step: str, state: str) -> None:
         if state == "start":
+            began[step] = time.monotonic()
             console.print(f"[cyan]…[/] {step}")
         else:
-            console.print(f"[green]✓[/] {step}")
+            console.print(f"[green]✓[/] {step} [dim]({time.monotonic() - began[step]:.1f}s)[/]")
 
     get_bottle_backend(plan.backend).start(plan, progress)
     if as_json:
