@@ -2,7 +2,7 @@
 
 Layout (``bb_protocol.paths``): ``<state_dir>/bottles/<slug>/`` holds ``bottle.json`` (this
 module), ``compose.yaml``, ``routes/``, ``queue/``, ``approval.key``, ``ca/`` (the proxy's
-public certificate), ``mcp/`` and ``logs/`` (the egress audit log). No secret is written
+public certificate), ``agent/`` (instructions, MCP config) and ``logs/`` (the egress audit log). No secret is written
 here: secrets and the canary reach containers through ``docker compose``'s environment.
 """
 
@@ -42,6 +42,8 @@ class BottleRecord(BaseModel):
     """The backend's name for it (compose project)."""
     agent_container: str
     """``bot-bottle-<slug>``."""
+    supervised: bool = True
+    """Whether the supervise sidecar runs (the runtime's MCP config points at it)."""
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     """When ``bb start`` created it."""
     sources: tuple[str, ...] = ()

@@ -48,8 +48,8 @@ class BottleBackend(ABC):
         """Run a command in the agent container; its exit code."""
 
     @abstractmethod
-    def attach(self, slug: str) -> int:
-        """An interactive shell in the agent container."""
+    def attach(self, slug: str, argv: Sequence[str]) -> int:
+        """Run the agent runtime (``argv``) interactively in the agent container."""
 
     @abstractmethod
     def logs(self, slug: str, component: str, *, follow: bool) -> int:

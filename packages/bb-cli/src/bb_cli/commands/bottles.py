@@ -89,6 +89,7 @@ def _launch(agent: str, slug: str | None, as_json: bool, test_subnet: str | None
             backend=plan.backend,
             project=project_name(plan.slug),
             agent_container=plan.agent_container,
+            supervised=plan.manifest.bottle.supervise,
             sources=plan.manifest.sources,
         )
     )
@@ -220,12 +221,20 @@ def exec_(
 
 
 @handle_errors
-def attach(slug: Annotated[str, typer.Argument(help="Bottle slug.")]) -> None:
-    """Open an interactive shell in the agent container."""
+def attach(
+    slug: Annotated[str, typer.Argument(help="Bottle slug.")],
+    shell: Annotated[bool, typer.Option("--shell", help="A shell instead of the runtime.")] = False,
+) -> None:
+    """Run the agent's runtime (claude, codex, or a shell) interactively in its bottle."""
     from bb_cli.backends import get_bottle_backend
+    from bb_cli.backends.compose.render import SUPERVISE_URL
+    from bb_cli.runtimes import attach_command
     from bb_cli.state import find_record
 
-    raise typer.Exit(get_bottle_backend(find_record(slug).backend).attach(slug))
+    record = find_record(slug)
+    runtime = "shell" if shell else record.runtime
+    argv = attach_command(runtime, SUPERVISE_URL if record.supervised else None)
+    raise typer.Exit(get_bottle_backend(record.backend).attach(slug, argv))
 
 
 @handle_errors

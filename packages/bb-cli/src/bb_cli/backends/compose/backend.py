@@ -42,22 +42,29 @@ COMPOSE_FILE = "compose.yaml"
 def prepare_state_dir(plan: BottlePlan) -> Path:
     """Create the bottle's host directory: routes, queue, key, CA and MCP dirs, compose file."""
     root = plan.state_dir
-    for sub in ("routes", "ca", "mcp", "logs"):
+    for sub in ("routes", "ca", "agent", "logs"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     (root / "ca").chmod(0o755)
-    (root / "mcp").chmod(0o755)
+    (root / "agent").chmod(0o755)
     QueueStore(root / "queue")
     ApprovalKey.load_or_create(root / "approval.key")
     routes = root / "routes" / "routes.yaml"
     tmp = routes.with_suffix(".tmp")
     tmp.write_text(dump_routes(plan.egress.routes), encoding="utf-8")
     os.replace(tmp, routes)
-    mcp = {"mcpServers": {"bot-bottle": {"type": "http", "url": SUPERVISE_URL}}}
-    (root / "mcp" / "mcp.json").write_text(json.dumps(mcp, indent=2) + "\n", encoding="utf-8")
-    (root / "mcp" / "mcp.json").chmod(0o644)
+    servers = {"bot-bottle": {"type": "http", "url": SUPERVISE_URL}}
+    mcp = {"mcpServers": servers if plan.manifest.bottle.supervise else {}}
+    _write_public(root / "agent" / "mcp.json", json.dumps(mcp, indent=2) + "\n")
+    _write_public(root / "agent" / "instructions.md", plan.manifest.agent.instructions + "\n")
     compose = root / COMPOSE_FILE
     compose.write_text(yaml.safe_dump(render_project(plan), sort_keys=False), encoding="utf-8")
     return compose
+
+
+def _write_public(path: Path, text: str) -> None:
+    """Write a file the agent may read (it holds nothing secret)."""
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o644)
 
 
 class ComposeBackend(BottleBackend):
@@ -94,7 +101,9 @@ class ComposeBackend(BottleBackend):
         try:
             sidecars = ["egress"] + (["supervise"] if plan.manifest.bottle.supervise else [])
             with self._step(
-                progress, "start sidecars", "check the sidecar images (`bb doctor`, `bb images build`); logs are below"
+                progress,
+                "start sidecars",
+                "check the sidecar images (`bb doctor`, `bb images build`); logs are below",
             ):
                 self.docker.compose(project, compose, "up", "-d", "--wait", "--wait-timeout",
                                     "120", *sidecars, env=env)  # fmt: skip
@@ -172,9 +181,9 @@ class ComposeBackend(BottleBackend):
         flags = ["-it"] if tty else ["-i"]
         return self.docker.interactive("exec", *flags, f"bot-bottle-{slug}", *argv)
 
-    def attach(self, slug: str) -> int:
-        """A login shell in the agent container."""
-        return self.exec(slug, ["bash", "-l"], tty=True)
+    def attach(self, slug: str, argv: Sequence[str]) -> int:
+        """The runtime's command in the agent container, with a terminal."""
+        return self.exec(slug, argv, tty=True)
 
     def logs(self, slug: str, component: str, *, follow: bool) -> int:
         """``docker compose logs`` of one service."""

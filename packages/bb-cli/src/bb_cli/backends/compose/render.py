@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from bb_cli.plan import BottlePlan
+from bb_cli.runtimes import AGENT_DIR, INSTRUCTIONS, MCP_CONFIG
 from bb_protocol import envvars
 
 __all__ = [
@@ -44,7 +45,6 @@ INTERNAL_NETWORK: Final = "internal"
 PROXY_URL: Final = "http://egress:8080"
 SUPERVISE_URL: Final = "http://supervise:8090/mcp"
 AGENT_CA: Final = "/etc/bot-bottle/ca/ca.pem"
-MCP_CONFIG: Final = "/etc/bot-bottle/mcp/mcp.json"
 _ROUTES_IN: Final = "/etc/bot-bottle/routes"
 _QUEUE_IN: Final = "/var/lib/bot-bottle/queue"
 _KEY_IN: Final = "/etc/bot-bottle/approval/approval.key"
@@ -79,6 +79,7 @@ def _agent_environment(plan: BottlePlan) -> dict[str, str | None]:
     env.update(dict.fromkeys(("NO_PROXY", "no_proxy"), ",".join(sidecars)))
     env.update(dict.fromkeys(_CA_VARS, AGENT_CA))
     env["BOT_BOTTLE_MCP_CONFIG"] = MCP_CONFIG
+    env["BOT_BOTTLE_INSTRUCTIONS"] = INSTRUCTIONS
     env["BOT_BOTTLE_SUPERVISE_URL"] = SUPERVISE_URL if plan.manifest.bottle.supervise else None
     env[envvars.BOTTLE_SLUG] = plan.slug
     user = plan.manifest.bottle.git_user
@@ -98,7 +99,7 @@ def _agent(plan: BottlePlan) -> dict[str, Any]:
         "home:/home/agent",
         "workspace:/workspace",
         f"{state / 'ca'}:/etc/bot-bottle/ca:ro",
-        f"{state / 'mcp'}:/etc/bot-bottle/mcp:ro",
+        f"{state / 'agent'}:{AGENT_DIR}:ro",
     ]
     for mount in bottle.mounts:
         volumes.append(
