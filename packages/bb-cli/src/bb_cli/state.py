@@ -3,7 +3,8 @@
 Layout (``bb_protocol.paths``): ``<state_dir>/bottles/<slug>/`` holds ``bottle.json`` (this
 module), ``compose.yaml``, ``routes/``, ``queue/``, ``approval.key``, ``ca/`` (the proxy's
 public certificate), ``agent/`` (instructions, MCP config) and ``logs/`` (the egress audit
-log). No secret is written here: secrets and the canary reach containers through ``docker compose``'s environment.
+log). No secret is written here: secrets and the canary reach containers through the
+environment of ``docker compose``.
 """
 
 from __future__ import annotations
