@@ -249,3 +249,25 @@ def test_a_rejected_file_is_logged_with_its_reason(store, capsys):
     err = capsys.readouterr().err
     assert "ignoring invalid proposal" in err
     assert "unknown protocol version 7" in err
+
+
+def test_queue_files_are_readable_by_components_running_as_other_uids(store, key):
+    """Proposals and responses are 0644 whatever the writer's umask (no secret in them)."""
+    old = os.umask(0o077)
+    try:
+        proposal = store.submit("demo", sample_request("capability-block"))
+        store.decide(proposal.id, Approve(), key, decided_by="op")
+    finally:
+        os.umask(old)
+    for path in (store.new / f"{proposal.id}.json", store.responses / f"{proposal.id}.json"):
+        assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_claim_moves_the_response_without_linking_it(store, key):
+    """After a claim the response exists once, in claims/ (rename, not a hard link)."""
+    proposal = store.submit("demo", sample_request("capability-block"))
+    store.decide(proposal.id, Approve(), key, decided_by="op")
+    store.claim(proposal, key)
+    claimed = store.claims / f"{proposal.id}.json"
+    assert not (store.responses / f"{proposal.id}.json").exists()
+    assert claimed.stat().st_nlink == 1

@@ -13,7 +13,7 @@ import os
 import secrets
 from pathlib import Path
 
-__all__ = ["fsync_dir", "publish_new", "publish_replace", "write_tmp"]
+__all__ = ["FILE_MODE", "fsync_dir", "publish_new", "publish_replace", "write_tmp"]
 
 
 def fsync_dir(directory: Path) -> None:
@@ -25,11 +25,17 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+FILE_MODE = 0o644
+"""Queue files are readable by every component sharing the volume (they hold no secret:
+responses are authenticated, previews redacted), whichever uid each runs as."""
+
+
 def write_tmp(tmp_dir: Path, data: bytes) -> Path:
     """Write ``data`` to a fresh, fsynced file in ``tmp_dir`` and return its path."""
     path = tmp_dir / f"{secrets.token_hex(12)}.{os.getpid()}.tmp"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
+        os.fchmod(fd, FILE_MODE)  # not narrowed by the writer's umask
         view = memoryview(data)
         while view:
             written = os.write(fd, view)

@@ -5,14 +5,14 @@ Layout (all under the bottle's queue root; one filesystem, so renames and links 
     tmp/          every writer's temporary files (readers never look here)
     new/          pending proposals, <id>.json              written by the owner
     responses/    the operator's responses, <id>.json       written by the host (HMAC-signed)
-    claims/       responses the owner has taken, <id>.json  linked from responses/ exactly once
+    claims/       responses the owner has taken, <id>.json  renamed from responses/, once
     processed/    archive records, <id>.json                written by the owner, exactly once
     quarantine/   responses that failed verification, kept for inspection
 
 Lifecycle of one proposal::
 
     owner: submit ──> new/<id>          host: decide ──> responses/<id>  (first decision stands)
-    owner: claim  ──> claims/<id>       (link: exactly one claim ever succeeds)
+    owner: claim  ──> claims/<id>       (rename: exactly one claim ever succeeds)
     owner: act on the decision, then archive ──> processed/<id>  (link: exactly once), and
            remove new/<id>, responses/<id>, claims/<id>
 
@@ -276,13 +276,13 @@ class QueueStore:
         claim = self._file(self.claims, proposal.id)
         if claim.exists():
             raise AlreadyArchivedError(f"proposal {proposal.id} was already claimed")
+        # rename, not link: it needs no ownership of the host-written file (Linux's
+        # protected_hardlinks refuses links to other uids' files), and it is atomic: the
+        # response is in responses/ or in claims/, and only one rename of it can succeed.
         try:
-            os.link(source, claim)
+            os.rename(source, claim)
         except FileNotFoundError:
             return None
-        except FileExistsError:
-            raise AlreadyArchivedError(f"proposal {proposal.id} was already claimed") from None
-        os.unlink(source)
         fsync_dir(self.claims)
         fsync_dir(self.responses)
         return self._load_response(claim, proposal, key)
