@@ -7,6 +7,7 @@ cannot be matched safely are reported in ``warnings``: never silently dropped.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -92,6 +93,12 @@ def _prefixes(environ: Mapping[str, str]) -> tuple[str, ...]:
     return (DEFAULT_SENSITIVE_PREFIX, *extra)
 
 
+@functools.cache
+def _rule_set(with_rules: bool) -> RuleSet:
+    """The provider rules compiled once per process (they never change)."""
+    return RuleSet([r.hyperscan_pattern for r in RULES] if with_rules else [])
+
+
 def _build(secrets: tuple[KnownSecret, ...], detectors: frozenset[str]) -> Matchers:
     exact: dict[bytes, tuple[int, str]] = {}
     proj: dict[bytes, tuple[int, bool]] = {}
@@ -110,7 +117,7 @@ def _build(secrets: tuple[KnownSecret, ...], detectors: frozenset[str]) -> Match
         projection=LiteralSet(list(proj)),
         projection_owner=tuple(v[0] for v in proj.values()),
         projection_is_window=tuple(v[1] for v in proj.values()),
-        rules=RuleSet([r.hyperscan_pattern for r in rule_list]),
+        rules=_rule_set(bool(rule_list)),
         rule_list=rule_list,
         json_trigger=json_trigger("".join(s.value for s in secrets)),
     )

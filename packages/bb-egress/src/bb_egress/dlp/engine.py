@@ -217,7 +217,7 @@ def _projection(state: _State, blob: _Blob) -> None:
         per_secret: dict[int, list[tuple[int, int, bool]]] = {}
         for lit, start, end in hits:
             idx = m.projection_owner[lit]
-            if idx not in state.approved and idx not in blob.exact_found:
+            if idx not in state.approved:
                 full = not m.projection_is_window[lit]
                 per_secret.setdefault(idx, []).append((start, end, full))
         if not per_secret:

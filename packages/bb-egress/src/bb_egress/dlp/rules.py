@@ -118,7 +118,8 @@ RULES: Final[tuple[TokenRule, ...]] = (
     TokenRule(
         "gitlab-token",
         "GitLab",
-        r"\b(?:glpat|gldt|glrt|glptt|glft|glimt|glagent|glcbt|gloas|glsoat)-[A-Za-z0-9_.-]{20,300}",
+        r"\b(?:(?:glpat|gldt|glrt|glptt|glft|glimt|glagent|glcbt|gloas|glsoat)-[A-Za-z0-9_.-]{20,300}"
+        r"|GR1348941[A-Za-z0-9_-]{20,40})",
         (f"glpat-{_r(20, _URLB64, 'glpat')}", f"glrt-t1_{_r(27, _URLB64, 'glrt')}"),
         (f"glpat-{_r(12, seed='glpat')}", "glpat-xxxxxxxxxxxxxxxxxxxx"),
     ),
@@ -247,7 +248,7 @@ RULES: Final[tuple[TokenRule, ...]] = (
     TokenRule(
         "private-key-block",
         "PEM/PGP",
-        r"-----BEGIN[ A-Z0-9]{0,30} PRIVATE KEY(?: BLOCK)?-----(?:\s|\\[rn]){1,8}"
+        r"-----BEGIN[ A-Z0-9]{0,30} PRIVATE KEY(?: BLOCK)?-----(?:\s|\\[rn]|[\"'+]){1,12}"
         r"(?:[A-Za-z-]{2,30}: [^\r\n\\]{1,100}(?:\s|\\[rn]){1,8}){0,6}[A-Za-z0-9+/=]{40}",
         (
             f"-----BEGIN RSA PRIVATE KEY-----\n{_r(64, _B64, 'pem')}\n",
@@ -293,7 +294,7 @@ RULES: Final[tuple[TokenRule, ...]] = (
     TokenRule(
         "doppler-token",
         "Doppler",
-        r"\bdp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44}\b",
+        r"\bdp\.(?:pt|st|sa|ct|scim|audit)\.(?:[a-z0-9_-]{1,30}\.)?[A-Za-z0-9]{40,44}\b",
         (f"dp.pt.{_r(43, seed='dp')}", f"dp.st.dev.{_r(40, seed='dp2')}"[:6] + _r(43, seed="dp3")),
         (f"dp.xx.{_r(43, seed='dp')}", f"dp.pt.{_r(20, seed='dp')}"),
     ),
@@ -307,7 +308,8 @@ RULES: Final[tuple[TokenRule, ...]] = (
     TokenRule(
         "grafana-token",
         "Grafana",
-        r"\b(?:glc_[A-Za-z0-9+/]{32,400}={0,2}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}\b)",
+        r"(?:\bglc_[A-Za-z0-9+/]{32,400}={0,2}|\bglsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}\b"
+        r"|eyJrIjoi[A-Za-z0-9+/]{50,120}={0,2})",
         (f"glc_{_r(80, _B64, 'graf')}==", f"glsa_{_r(32, seed='glsa')}_{_r(8, _HEX, 'glsa')}"),
         ("glc_short", f"glsa_{_r(32, seed='glsa')}"),
     ),
@@ -342,9 +344,9 @@ RULES: Final[tuple[TokenRule, ...]] = (
     TokenRule(
         "hashicorp-vault-token",
         "HashiCorp Vault",
-        r"\bhv[sb]\.[A-Za-z0-9_-]{90,300}",
+        r"\b(?:hv[sbr]\.[A-Za-z0-9_-]{24,300}|[sbr]\.CAES[A-Za-z0-9_-]{80,300})",
         (f"hvs.{_r(91, _URLB64, 'vault')}",),
-        ("hvs.short", f"hvx.{_r(91, _URLB64, 'vault')}"),
+        ("hvs.short", f"hvx.{_r(91, _URLB64, 'vault')}", "hvs.0123456789"),
     ),
     TokenRule(
         "terraform-cloud-token",
@@ -356,14 +358,14 @@ RULES: Final[tuple[TokenRule, ...]] = (
     TokenRule(
         "azure-storage-key",
         "Azure",
-        r"(?i:AccountKey)=(?P<secret>[A-Za-z0-9+/]{86}==)",
+        r"(?i:AccountKey|SharedAccessKey)=(?P<secret>[A-Za-z0-9+/]{40,100}={0,2})",
         (f"DefaultEndpointsProtocol=https;AccountName=x;AccountKey={_r(86, _B64, 'az')}==;",),
-        ("AccountKey=<key>", f"AccountKey={_r(40, _B64, 'az')}=="),
+        ("AccountKey=<key>", f"AccountKey={_r(30, _B64, 'az')}=="),
     ),
     TokenRule(
         "telegram-bot-token",
         "Telegram",
-        r"\b[0-9]{8,10}:AA[A-Za-z0-9_-]{33}\b",
+        r"\b[0-9]{8,10}:AA[A-Za-z0-9_-]{30,35}\b",
         (f"{_r(10, '0123456789', 'tg')}:AA{_r(33, _URLB64, 'tg')}",),
         (f"{_r(10, '0123456789', 'tg')}:AB{_r(33, _URLB64, 'tg')}",),
     ),

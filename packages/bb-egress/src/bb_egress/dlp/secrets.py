@@ -77,22 +77,30 @@ def base64_renderings(secret: bytes) -> set[bytes]:
     return out
 
 
-def tolerant_pattern(value: bytes) -> re.Pattern[bytes]:
-    """A linear-time pattern finding ``value`` as sent: any byte percent-encoded (any case)
-    or ``\\u``-escaped, and up to 8 non-alphanumeric bytes between alphanumerics.
+def _any_case(hexdigits: str) -> bytes:
+    return b"".join(f"[{c}{c.upper()}]".encode() for c in hexdigits)
 
-    Used only after a hit, to locate in the raw surface what a decoded view matched. Every
-    alternation starts with a distinct byte class, so there is no backtracking blow-up.
+
+def tolerant_pattern(value: bytes) -> re.Pattern[bytes]:
+    """A linear-time pattern finding ``value`` as sent, from what a decoded view showed.
+
+    Each byte may appear literally, percent-encoded once or twice (any case) or
+    ``\\u``-escaped, and up to 8 other non-alphanumeric bytes (separators, UTF-8 of
+    zero-width characters) may sit between bytes. Used only after a hit, to locate the raw
+    text for redaction. A gap never includes the byte that follows it, so no position can be
+    matched two ways and there is no backtracking blow-up.
     """
     parts: list[bytes] = []
     for i, b in enumerate(value):
-        lit = re.escape(bytes([b]))
-        hexd = f"{b:02x}".encode()
-        pct = b"%" + b"".join(b"[" + bytes([c]) + bytes([c]).upper() + b"]" for c in hexd)
-        uni = rb"\\u00" + b"".join(b"[" + bytes([c]) + bytes([c]).upper() + b"]" for c in hexd)
-        parts.append(b"(?:" + lit + b"|" + pct + b"|" + uni + b")")
-        if i + 1 < len(value) and chr(b).isalnum():
-            parts.append(rb"[^A-Za-z0-9%\\]{0,8}")
+        hexd = f"{b:02x}"
+        alts = [re.escape(bytes([b])), b"%(?:25)?" + _any_case(hexd), rb"\\u00" + _any_case(hexd)]
+        parts.append(b"(?:" + b"|".join(alts) + b")")
+        if i + 1 < len(value):
+            nxt = value[i + 1]
+            excluded = b"A-Za-z0-9%\\\\" + (
+                re.escape(bytes([nxt])) if not chr(nxt).isalnum() else b""
+            )
+            parts.append(b"[^" + excluded + b"]{0,8}")
     return re.compile(b"".join(parts))
 
 

@@ -1,0 +1,208 @@
+"""token_patterns: each rule's own examples, engine agreement, linear-time shape, recall."""
+
+from __future__ import annotations
+
+import re
+import re._constants as sre_constants
+import re._parser as sre_parse
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bb_egress.dlp import DlpConfig, scan_outbound
+from bb_egress.dlp.multimatch import RuleSet
+from bb_egress.dlp.rules import RULES, TokenRule
+from bb_egress.dlp.testing import make_request
+
+CONFIG = DlpConfig.from_environ({})
+RULE_SET = RuleSet([r.hyperscan_pattern for r in RULES])
+_BY_ID = {r.id: r for r in RULES}
+
+
+def _found(text: str) -> set[str]:
+    result = scan_outbound(make_request(body=text.encode()), CONFIG)
+    return {f.preview.split(":")[0] for f in result.findings if f.detector == "token_patterns"}
+
+
+def test_rules_cover_at_least_25_providers() -> None:
+    """The rules file covers the providers the issue names, and more."""
+    providers = {r.provider for r in RULES}
+    assert len(providers) >= 25
+    named = {"AWS", "GitHub", "GitLab", "Slack", "Stripe", "Anthropic", "OpenAI", "Google", "npm"}
+    named |= {"PyPI", "Hugging Face", "SendGrid", "DigitalOcean", "Shopify", "PEM/PGP"}
+    assert named <= providers
+
+
+def test_rule_ids_are_unique() -> None:
+    """A finding's preview names its rule unambiguously."""
+    assert len(_BY_ID) == len(RULES)
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "example"), [(r.id, e) for r in RULES for e in r.examples], ids=lambda v: v[:40]
+)
+def test_every_rule_finds_its_own_examples(rule_id: str, example: str) -> None:
+    """Positive examples of a rule produce a finding of that rule."""
+    assert rule_id in _found(f"some text before {example} and after")
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "example"),
+    [(r.id, e) for r in RULES for e in r.negative_examples],
+    ids=lambda v: v[:40],
+)
+def test_no_rule_fires_on_its_negative_examples(rule_id: str, example: str) -> None:
+    """Near misses (wrong length, prefix, placeholders) produce no finding of that rule."""
+    assert rule_id not in _found(f"some text before {example} and after")
+
+
+def _nested_unbounded(pattern: str) -> bool:
+    """True when a repeat contains another repeat and either is unbounded (ReDoS shape)."""
+
+    def walk(items: sre_parse.SubPattern | list[tuple[object, object]], depth: int) -> bool:
+        for op, arg in items:
+            if op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT):
+                lo, hi, sub = arg  # type: ignore[misc]
+                unbounded = hi == sre_constants.MAXREPEAT
+                if depth and unbounded:
+                    return True
+                if walk(sub, depth + (1 if unbounded or hi > 1 else 0)):
+                    return True
+            elif op is sre_constants.SUBPATTERN:
+                if walk(arg[-1], depth):  # type: ignore[index]
+                    return True
+            elif op is sre_constants.BRANCH:
+                if any(walk(b, depth) for b in arg[1]):  # type: ignore[index]
+                    return True
+        return False
+
+    return walk(sre_parse.parse(pattern), 0)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_no_rule_has_an_unbounded_repeat_inside_a_repeat(rule: TokenRule) -> None:
+    """No catastrophic-backtracking shape: every quantifier is bounded or not nested."""
+    assert not _nested_unbounded(rule.pattern)
+    assert "(?=" not in rule.pattern and "(?<" not in rule.pattern.replace("(?P<", "")
+
+
+_PIECES = st.sampled_from(
+    ["ghp_", "sk-ant-api03-", "AKIA", "xoxb-", "-----BEGIN RSA PRIVATE KEY-----\n", "AIza", "SG."]
+    + ["a", "Z", "0", "9", "_", "-", ".", "/", "+", "=", " ", "\n", "\\n", "\\", "%"]
+    + ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "0123456789abcdef" * 4]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=60).map("".join))
+def test_python_and_hyperscan_agree_on_which_rules_match(text: str) -> None:
+    """Regex fuzzing: both engines see the same rules match any adversarial input."""
+    data = text.encode()
+    hyperscan_hits = RULE_SET.which(data)
+    python_hits = {i for i, r in enumerate(RULES) if r.regex.search(data)}
+    assert hyperscan_hits == python_hits
+
+
+_NP_RULES = Path("/work/shared/data/secret-examples/noseyparker-rules/rules")
+# Nosey Parker rule name (prefix) -> our rule id: providers this project covers.
+_NP_MAP = {
+    "AWS API Key": "aws-access-key-id",
+    "GitHub Personal Access Token (fine-grained": "github-fine-grained-pat",
+    "GitHub Personal Access Token": "github-classic-pat",
+    "GitHub OAuth Access Token": "github-oauth-token",
+    "GitHub App Token": "github-app-token",
+    "GitHub Refresh Token": "github-app-token",
+    "GitLab Private Token": "gitlab-token",
+    "GitLab Runner Registration Token": "gitlab-token",
+    "Slack Bot Token": "slack-token",
+    "Slack User Token": "slack-token",
+    "Slack App Token": "slack-app-token",
+    "Slack Webhook": "slack-webhook-url",
+    "Stripe API Key": "stripe-secret-key",
+    "Stripe API Test Key": "stripe-secret-key",
+    "Anthropic API Key": "anthropic-api-key",
+    "OpenAI API Key": "openai-api-key",
+    "Google API Key": "google-api-key",
+    "Google OAuth Client Secret": "google-oauth-client-secret",
+    "NPM Access Token": "npm-access-token",
+    "PyPI Upload Token": "pypi-upload-token",
+    "HuggingFace User Access Token": "huggingface-token",
+    "SendGrid API Key": "sendgrid-api-key",
+    "DigitalOcean": "digitalocean-token",
+    "Shopify Access Token": "shopify-token",
+    "Shopify App Secret": "shopify-token",
+    "Shopify Custom App Access Token": "shopify-token",
+    "Shopify Private App Access Token": "shopify-token",
+    "PEM-Encoded Private Key": "private-key-block",
+    "Twilio API Key": "twilio-api-key",
+    "Postman API Key": "postman-api-key",
+    "Doppler": "doppler-token",
+    "Databricks Personal Access Token": "databricks-token",
+    "Grafana": "grafana-token",
+    "New Relic User API Key": "newrelic-user-key",
+    "Age Identity": "age-secret-key",
+    "HashiCorp Vault Unseal Key": "",
+    "HashiCorp Vault": "hashicorp-vault-token",
+    "Terraform Cloud": "terraform-cloud-token",
+    "Azure Connection String": "azure-storage-key",
+    "Telegram Bot Token": "telegram-bot-token",
+    "Mailchimp API Key": "mailchimp-api-key",
+    "Supabase": "supabase-token",
+    "Pulumi": "pulumi-token",
+    "RubyGems API Key": "rubygems-api-key",
+    "Docker Hub Personal Access Token": "docker-hub-pat",
+    "Airtable Personal Access Token": "airtable-pat",
+    "Linear API Key": "linear-api-key",
+    "Atlassian API token": "atlassian-api-token",
+}
+
+
+def noseyparker_covered() -> list[tuple[str, str, str, bool]]:
+    """(np rule name, our rule id, example, is_positive) for every covered Nosey Parker example."""
+    out: list[tuple[str, str, str, bool]] = []
+    if not _NP_RULES.is_dir():
+        return out
+    for path in sorted(_NP_RULES.glob("*.yml")):
+        for rule in yaml.safe_load(path.read_text()).get("rules", []):
+            name = rule.get("name", "")
+            keys = [k for k in _NP_MAP if name.lower().startswith(k.lower())]
+            ours = _NP_MAP[max(keys, key=len)] if keys else ""
+            if not ours:
+                continue
+            out += [(name, ours, e, True) for e in rule.get("examples", []) or []]
+            out += [(name, ours, e, False) for e in rule.get("negative_examples", []) or []]
+    return out
+
+
+@pytest.mark.skipif(not _NP_RULES.is_dir(), reason="development set not present")
+def test_recall_on_the_noseyparker_examples_of_covered_providers() -> None:
+    """Examples of covered providers are found (recall floor, measured 79/89).
+
+    Nosey Parker's negatives for one token kind are often another kind of the same provider
+    (a Slack user token is a "negative" of the bot-token rule; our rule covers both), so
+    they are counted in the benchmark report rather than asserted to be zero here.
+    """
+    rows = noseyparker_covered()
+    positives = [(n, ours, e) for n, ours, e, pos in rows if pos]
+    hits = sum(1 for _n, ours, e in positives if ours in _found(e))
+    assert positives and hits / len(positives) >= 0.85, (hits, len(positives))
+
+
+def test_a_rule_match_inside_json_escapes_is_found() -> None:
+    """Tokens split by JSON ``\\u`` escapes are decoded and found."""
+    token = _BY_ID["github-classic-pat"].examples[0]
+    escaped = "".join(f"\\u{ord(c):04x}" if i % 4 == 0 else c for i, c in enumerate(token))
+    assert "github-classic-pat" in _found('{"a": "' + escaped + '"}')
+
+
+def test_placeholders_below_the_entropy_floor_are_not_findings() -> None:
+    """``ghp_`` followed by one repeated letter is documentation, not a credential."""
+    assert not _found("export GITHUB_TOKEN=ghp_" + "a" * 36)
+
+
+def test_rule_patterns_compile_as_python_bytes_regexes() -> None:
+    """Every rule is usable by both engines (compiled at import)."""
+    assert all(isinstance(r.regex, re.Pattern) for r in RULES)
