@@ -15,6 +15,7 @@ from bb_protocol.queue import (
     EgressAllowRequest,
     InvalidMessageError,
     Modify,
+    QueueStore,
     Reject,
     UnknownProposalError,
     content_hash,
@@ -271,3 +272,10 @@ def test_a_claim_moves_the_response_without_linking_it(store, key):
     claimed = store.claims / f"{proposal.id}.json"
     assert not (store.responses / f"{proposal.id}.json").exists()
     assert claimed.stat().st_nlink == 1
+
+
+def test_ensure_can_open_the_directories_to_a_shared_group(tmp_path):
+    """The launcher can give every queue directory a mode its sidecars' group can use."""
+    store = QueueStore(tmp_path / "q").ensure(mode=0o2770)
+    for directory in (store.root, store.tmp, store.new, store.responses, store.processed):
+        assert directory.stat().st_mode & 0o7777 == 0o2770

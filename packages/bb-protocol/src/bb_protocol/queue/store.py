@@ -190,17 +190,25 @@ class QueueStore:
         self.processed = root / "processed"
         self.quarantine = root / "quarantine"
 
-    def ensure(self) -> QueueStore:
-        """Create the directories (idempotent) and return self."""
-        for directory in (
+    def ensure(self, *, mode: int | None = None) -> QueueStore:
+        """Create the directories (idempotent) and return self.
+
+        ``mode`` (e.g. ``0o2770`` with a group every component shares) is applied to the
+        root and every directory, for sidecars that run as other uids than the operator.
+        """
+        directories = (
             self.tmp,
             self.new,
             self.responses,
             self.claims,
             self.processed,
             self.quarantine,
-        ):
+        )
+        for directory in directories:
             directory.mkdir(parents=True, exist_ok=True)
+        if mode is not None:
+            for directory in (self.root, *directories):
+                directory.chmod(mode)
         return self
 
     # ------------------------------------------------------------------ helpers
