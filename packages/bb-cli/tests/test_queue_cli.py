@@ -222,3 +222,14 @@ def test_a_proposal_naming_another_bottle_is_not_listed_or_decidable(env):
     stray = store.submit("other", sample_request("capability-block"))
     assert bb(env, "list").stdout.strip() == "no pending proposals"
     assert bb(env, "approve", stray.id).exit_code == 2
+
+
+def test_without_the_bottles_key_nothing_is_decided(env):
+    """A missing approval key is a clear refusal (exit 1), not a crash or an unsigned file."""
+    store, key = _bottle(env)
+    proposal = store.submit("demo", sample_request("capability-block"))
+    approval_key_file("demo", env).unlink()
+    result = bb(env, "approve", proposal.id)
+    assert result.exit_code == 1
+    assert "cannot read approval key" in result.output
+    assert store.claim(proposal, key) is None

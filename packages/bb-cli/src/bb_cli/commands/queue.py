@@ -54,7 +54,7 @@ def _decide(proposal_id: str, decision: Decision, bottle: str | None, sha256: st
         response = operator.decide(proposal_id, decision, seen_sha256=sha256)
     except (BottleNotFoundError, UnknownProposalError) as exc:
         _fail(str(exc), 2)
-    except (ApplyError, QueueError) as exc:
+    except (ApplyError, QueueError, OSError) as exc:
         _fail(str(exc), 1)
     typer.echo(f"{response.decision.kind}: {proposal_id}")
 

@@ -193,7 +193,7 @@ class QueueScreen(Screen[None]):
         seen = self.shown_sha256.get(proposal_id)
         try:
             await asyncio.to_thread(self.operator.decide, proposal_id, decision, seen_sha256=seen)
-        except (ApplyError, QueueError) as exc:
+        except (ApplyError, QueueError, OSError) as exc:
             self.notify(sanitize_line(str(exc)), severity="error", timeout=10, markup=False)
         else:
             self.notify(f"{decision.kind}: {proposal_id}", markup=False)
