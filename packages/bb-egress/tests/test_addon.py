@@ -263,6 +263,22 @@ async def test_server_connect_dials_a_vetted_address_with_the_host_as_sni(tmp_pa
 
 
 @pytest.mark.anyio
+async def test_a_nul_byte_in_a_header_value_is_refused_before_any_dial(tmp_path: Path) -> None:
+    """mitmproxy would forward it; the addon answers 403 header-invalid (escape suite D42)."""
+    answers = Answers({"api.example.com": "93.184.215.14"})
+    addon = _addon(tmp_path, answers=answers)
+    with taddons.context(addon):
+        connect = _connect("api.example.com")
+        addon.http_connect(connect)
+        flow = _inner(connect, "api.example.com")
+        flow.request.headers.fields = (*flow.request.headers.fields, (b"X-A", b"a\x00b"))
+        await addon.requestheaders(flow)
+    assert flow.response is not None
+    assert flow.response.headers["X-Bot-Bottle-Denied"] == "header-invalid"
+    assert answers.lookups == []
+
+
+@pytest.mark.anyio
 async def test_two_names_on_one_address_are_each_dialled_with_their_own_sni(
     tmp_path: Path,
 ) -> None:

@@ -4,7 +4,14 @@ import json
 
 import pytest
 
-from bb_egress.policy import Allowed, Denied, check_connect, check_request, denial_body
+from bb_egress.policy import (
+    Allowed,
+    Denied,
+    check_connect,
+    check_header_bytes,
+    check_request,
+    denial_body,
+)
 from bb_protocol.routes import parse_routes
 
 ROUTES = parse_routes(
@@ -119,3 +126,22 @@ def test_the_denial_body_names_the_tool_to_call_in_text_and_json() -> None:
     assert document["tool"] == "egress-allow"
     assert document["reason"] == "no-route"
     assert "egress-allow" in document["next_step"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ([(b"X-A", b"a\x00b")], "header 'X-A' holds control byte 0x00"),
+        ([(b"X-A", b"a\rHost: evil")], "header 'X-A' holds control byte 0x0d"),
+        ([(b"X-A", b"a\nb")], "header 'X-A' holds control byte 0x0a"),
+        ([(b"X\x01A", b"v")], r"header 'X\x01A' holds control byte 0x01"),
+        ([(b"X-A", b"a\x7f")], "header 'X-A' holds control byte 0x7f"),
+        ([(b"Host", b"ok"), (b"X-A", b"tab\tis fine")], None),
+        ([(b"X-A", "caf\u00e9".encode())], None),
+    ],
+)
+def test_control_bytes_in_header_names_or_values_are_refused(
+    fields: list[tuple[bytes, bytes]], problem: str | None
+) -> None:
+    """NUL, CR, LF and other controls never pass (escape suite D42); HTAB and UTF-8 do."""
+    assert check_header_bytes(fields) == problem

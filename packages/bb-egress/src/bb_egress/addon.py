@@ -38,7 +38,13 @@ from mitmproxy.proxy import server_hooks
 from bb_egress import ws_guard
 from bb_egress.audit import AuditLog, AuditRecord, safe_path
 from bb_egress.destinations import DestinationPolicy, IPAddress
-from bb_egress.policy import Denied, check_connect, check_request, denial_body
+from bb_egress.policy import (
+    Denied,
+    check_connect,
+    check_header_bytes,
+    check_request,
+    denial_body,
+)
 from bb_egress.reload import RoutesStore
 from bb_protocol.logging import get_logger
 from bb_protocol.routes import Route, normalise_host
@@ -324,6 +330,13 @@ class EgressAddon:
     async def requestheaders(self, flow: http.HTTPFlow) -> None:
         """Host, SNI and route checks, then pin to a vetted address; before any dial."""
         if flow.response is not None or flow.error is not None:
+            return
+        bad_header = check_header_bytes(flow.request.headers.fields)
+        if bad_header is not None:
+            self.deny(
+                flow,
+                Denied("header-invalid", bad_header, flow.request.pretty_host, flow.request.port),
+            )
             return
         tunnel = self._tunnels.get(flow.client_conn.id)
         connect_host, connect_port = tunnel if tunnel is not None else (None, None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Literal
 from urllib.parse import unquote
@@ -22,6 +23,7 @@ __all__ = [
     "Denied",
     "DenyReason",
     "check_connect",
+    "check_header_bytes",
     "check_request",
     "denial_body",
     "split_path",
@@ -43,6 +45,7 @@ DenyReason = Literal[
     "dlp-rejected",
     "injection-unavailable",
     "websocket-secret",
+    "header-invalid",
 ]
 """Machine-readable reason codes of a denial (stable: the audit log and tests use them)."""
 
@@ -105,6 +108,25 @@ def _endpoint(raw_host: str, port: int) -> tuple[str, None] | tuple[None, Denied
         return normalise_host(raw_host), None
     except ValueError as exc:
         return None, Denied("invalid-host", str(exc), raw_host, port)
+
+
+_CONTROL: Final = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+"""Bytes no header name or value may hold (RFC 9110 5.5: field values are VCHAR, SP, HTAB)."""
+
+
+def check_header_bytes(fields: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The first header holding a control byte (NUL, CR, LF, ...), described; else None.
+
+    mitmproxy's inbound validation lets NUL through in HTTP/1 header values and would
+    forward it; an origin or another proxy that stops at NUL sees a different header
+    (a smuggling vector, found by the escape suite, case D42). Refuse instead.
+    """
+    for name, value in fields:
+        bad = _CONTROL.search(name) or _CONTROL.search(value)
+        if bad is not None:
+            shown = name.decode("latin-1")[:40]
+            return f"header {shown!r} holds control byte 0x{bad.group(0)[0]:02x}"
+    return None
 
 
 def check_connect(routes: RoutesFile, raw_host: str, port: int) -> Allowed | Denied:
