@@ -65,18 +65,16 @@ def _nested_unbounded(pattern: str) -> bool:
     def walk(items: sre_parse.SubPattern | list[tuple[object, object]], depth: int) -> bool:
         for op, arg in items:
             if op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT):
-                lo, hi, sub = arg  # type: ignore[misc]
+                _lo, hi, sub = arg  # type: ignore[misc]
                 unbounded = hi == sre_constants.MAXREPEAT
                 if depth and unbounded:
                     return True
                 if walk(sub, depth + (1 if unbounded or hi > 1 else 0)):
                     return True
-            elif op is sre_constants.SUBPATTERN:
-                if walk(arg[-1], depth):  # type: ignore[index]
-                    return True
-            elif op is sre_constants.BRANCH:
-                if any(walk(b, depth) for b in arg[1]):  # type: ignore[index]
-                    return True
+            elif (op is sre_constants.SUBPATTERN and walk(arg[-1], depth)) or (
+                op is sre_constants.BRANCH and any(walk(b, depth) for b in arg[1])
+            ):  # type: ignore[index]
+                return True
         return False
 
     return walk(sre_parse.parse(pattern), 0)
@@ -86,13 +84,37 @@ def _nested_unbounded(pattern: str) -> bool:
 def test_no_rule_has_an_unbounded_repeat_inside_a_repeat(rule: TokenRule) -> None:
     """No catastrophic-backtracking shape: every quantifier is bounded or not nested."""
     assert not _nested_unbounded(rule.pattern)
-    assert "(?=" not in rule.pattern and "(?<" not in rule.pattern.replace("(?P<", "")
+    assert "(?=" not in rule.pattern
+    assert "(?<" not in rule.pattern.replace("(?P<", "")
 
 
 _PIECES = st.sampled_from(
-    ["ghp_", "sk-ant-api03-", "AKIA", "xoxb-", "-----BEGIN RSA PRIVATE KEY-----\n", "AIza", "SG."]
-    + ["a", "Z", "0", "9", "_", "-", ".", "/", "+", "=", " ", "\n", "\\n", "\\", "%"]
-    + ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "0123456789abcdef" * 4]
+    [
+        "ghp_",
+        "sk-ant-api03-",
+        "AKIA",
+        "xoxb-",
+        "-----BEGIN RSA PRIVATE KEY-----\n",
+        "AIza",
+        "SG.",
+        "a",
+        "Z",
+        "0",
+        "9",
+        "_",
+        "-",
+        ".",
+        "/",
+        "+",
+        "=",
+        " ",
+        "\n",
+        "\\n",
+        "\\",
+        "%",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "0123456789abcdef" * 4,
+    ]
 )
 
 
@@ -188,7 +210,8 @@ def test_recall_on_the_noseyparker_examples_of_covered_providers() -> None:
     rows = noseyparker_covered()
     positives = [(n, ours, e) for n, ours, e, pos in rows if pos]
     hits = sum(1 for _n, ours, e in positives if ours in _found(e))
-    assert positives and hits / len(positives) >= 0.85, (hits, len(positives))
+    assert positives
+    assert hits / len(positives) >= 0.85, (hits, len(positives))
 
 
 def test_a_rule_match_inside_json_escapes_is_found() -> None:

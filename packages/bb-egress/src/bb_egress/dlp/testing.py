@@ -46,7 +46,7 @@ def _percent_all(secret: str) -> str:
 
 
 def _percent_mixed(secret: str) -> str:
-    rnd = random.Random(secret)
+    rnd = random.Random(secret)  # noqa: S311 - test data, not cryptography
     return "".join(
         (f"%{b:02x}" if rnd.random() < 0.5 else f"%{b:02X}") if i % 2 else chr(b)
         for i, b in enumerate(secret.encode())
