@@ -27,14 +27,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
-from mitmproxy import options
+from mitmproxy import exceptions, options
 from mitmproxy.tools.dump import DumpMaster
+from mitmproxy.utils import human
 from mitmproxy.version import VERSION as MITMPROXY_VERSION
 
 from bb_egress.addon import EgressAddon, static_resolver, system_resolver
 from bb_egress.audit import AuditLog
 from bb_egress.destinations import DestinationPolicy, IPAddress
-from bb_egress.dlp import DlpConfig
+from bb_egress.dlp import DlpConfig, DlpError
 from bb_egress.introspection import IntrospectionServer
 from bb_egress.outbound import OutboundScanner
 from bb_egress.queue_channel import queue_channel_from_environ
@@ -42,8 +43,9 @@ from bb_egress.reload import RoutesStore
 from bb_egress.token_approval import ApprovalChannel, DisabledChannel, TokenApprover
 from bb_protocol import envvars
 from bb_protocol.logging import get_logger
+from bb_protocol.queue import QueueError
 
-__all__ = ["SAFE_OPTIONS", "build_parser", "main", "serve"]
+__all__ = ["SAFE_OPTIONS", "StartupError", "build_parser", "main", "serve"]
 
 SAFE_OPTIONS: Final[dict[str, object]] = {
     "mode": ["regular"],
@@ -132,34 +134,71 @@ def _approval_channel(environ: Mapping[str, str]) -> ApprovalChannel:
     return channel
 
 
-async def serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    """Run the proxy until it is stopped; the exit status."""
+class StartupError(ValueError):
+    """A flag or environment value makes the proxy unsafe or impossible to start."""
+
+
+def _parse_resolve(items: Sequence[str]) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for item in items:
+        name, sep, address = item.partition("=")
+        if not sep or not name or not address:
+            raise StartupError(f"--resolve {item!r}: expected HOST=IP")
+        try:
+            ipaddress.ip_address(address)
+        except ValueError as exc:
+            raise StartupError(f"--resolve {item!r}: {exc}") from None
+        table[name] = address
+    return table
+
+
+def _parse_listen(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise StartupError(f"--introspection-listen {text!r}: expected HOST:PORT")
+    return host.strip("[]"), int(port)
+
+
+def _build(
+    args: argparse.Namespace, environ: Mapping[str, str]
+) -> tuple[DumpMaster, RoutesStore, IntrospectionServer | None]:
+    """Everything `serve` runs, validated; raises `StartupError` naming the bad input."""
     if tuple(int(x) for x in MITMPROXY_VERSION.split(".")[:2]) < (12, 3):
-        _log.error(f"mitmproxy {MITMPROXY_VERSION} is too old; bb-egress needs >= 12.3")
-        return 2
-    store = RoutesStore(args.routes_file)
-    dlp_config = DlpConfig.from_environ(environ)
+        raise StartupError(f"mitmproxy {MITMPROXY_VERSION} is too old; bb-egress needs >= 12.3")
+    try:
+        extra = tuple(ipaddress.ip_network(c, strict=False) for c in args.allow_destination)
+    except ValueError as exc:
+        raise StartupError(f"--allow-destination: {exc}") from None
+    table = _parse_resolve(args.resolve)
+    try:
+        human.parse_size(args.body_size_limit)
+    except ValueError as exc:
+        raise StartupError(f"--body-size-limit {args.body_size_limit!r}: {exc}") from None
+    listen = _parse_listen(args.introspection_listen) if args.introspection_listen else None
+    try:
+        dlp_config = DlpConfig.from_environ(environ)
+    except DlpError as exc:
+        raise StartupError(f"DLP configuration: {exc}") from None
     for warning in dlp_config.warnings:
         _log.warn(f"dlp: {warning}")
-    extra = tuple(ipaddress.ip_network(c, strict=False) for c in args.allow_destination)
-    if extra or args.resolve:
+    if extra or table:
         _log.warn(
             "test-only destination overrides in force",
             {"allow": ",".join(args.allow_destination), "resolve": ",".join(args.resolve)},
         )
-    resolver = (
-        static_resolver(dict(item.split("=", 1) for item in args.resolve))
-        if args.resolve
-        else system_resolver
-    )
-    approver = TokenApprover(_approval_channel(environ), _timeout(environ))
+    try:
+        channel = _approval_channel(environ)
+    except (QueueError, OSError) as exc:
+        raise StartupError(f"approval queue: {exc}") from None
+    store = RoutesStore(args.routes_file)
+    approver = TokenApprover(channel, _timeout(environ))
     addon = EgressAddon(
         store=store,
         scanner=OutboundScanner(dlp_config, approver, environ),
         audit=AuditLog(args.audit_log),
         bottle=args.bottle,
         destinations=DestinationPolicy(_own_addresses(args.listen_host), extra),
-        resolver=resolver,
+        resolver=static_resolver(table) if table else system_resolver,
         ca_cert_export=args.ca_cert_export,
     )
     opts = options.Options(listen_host=args.listen_host, listen_port=args.listen_port)
@@ -172,20 +211,43 @@ async def serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     }
     if args.upstream_ca:
         updates["ssl_verify_upstream_trusted_ca"] = args.upstream_ca
-    opts.update(**updates)  # type: ignore[no-untyped-call]
-    tasks = [asyncio.create_task(store.watch(args.reload_interval))]
-    intro: IntrospectionServer | None = None
-    if args.introspection_listen:
-        host, _, port = args.introspection_listen.rpartition(":")
-        intro = IntrospectionServer(
-            store, environ.get(envvars.EGRESS_INTROSPECTION_TOKEN), host.strip("[]"), int(port)
-        )
-        await intro.start()
     try:
+        opts.update(**updates)  # type: ignore[no-untyped-call]
+    except exceptions.OptionsError as exc:
+        raise StartupError(str(exc)) from None
+    intro = None
+    if listen is not None:
+        token = environ.get(envvars.EGRESS_INTROSPECTION_TOKEN)
+        if not token:
+            _log.warn(
+                f"{envvars.EGRESS_INTROSPECTION_TOKEN} unset: /routes is refused, /healthz only"
+            )
+        intro = IntrospectionServer(store, token, *listen)
+    return master, store, intro
+
+
+async def serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Run the proxy until it is stopped; the exit status (2: refused to start)."""
+    try:
+        master, store, intro = _build(args, environ)
+    except StartupError as exc:
+        _log.error(f"bb-egress cannot start: {exc}")
+        return 2
+    watcher = asyncio.create_task(store.watch(args.reload_interval))
+    try:
+        if intro is not None:
+            await intro.start()
+        _log.info(
+            "egress proxy starting",
+            {
+                "listen": f"{args.listen_host}:{args.listen_port}",
+                "routes": len(store.routes.routes),
+                "bottle": args.bottle,
+            },
+        )
         await master.run()
     finally:
-        for task in tasks:
-            task.cancel()
+        watcher.cancel()
         if intro is not None:
             await intro.close()
     return 0
