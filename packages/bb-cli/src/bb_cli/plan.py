@@ -47,6 +47,8 @@ class BottleSpec:
     """Set by ``bb resume`` (keep the bottle's name and volumes); new otherwise."""
     test_egress_subnet: str | None = None
     """See `BottlePlan.test_egress_subnet` (hidden ``bb start`` option)."""
+    test_forge_network: str | None = None
+    """See `BottlePlan.test_forge_network` (hidden ``bb start`` option)."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,9 @@ class BottlePlan:
     test_egress_subnet: str | None = None
     """Tests and benchmarks only: fix the egress-side subnet and let the proxy reach it
     (an "internet" container there has a private address the proxy would refuse)."""
+    test_forge_network: str | None = None
+    """Tests only: an existing network to use as the gate's forge side (a test forge on it
+    must be reachable before ``bb start`` clones)."""
 
     @property
     def agent_container(self) -> str:
@@ -84,7 +89,8 @@ class BottlePlan:
         """Load the agent's manifest, prepare egress, pick images: the plan."""
         manifest = spec.index.load_for_agent(spec.agent)
         slug = spec.slug or new_slug(spec.agent)
-        images = {c: image_for(c) for c in ("egress", "supervise", "agent")}
+        wanted = ["egress", "supervise", "agent"] + (["gitgate"] if manifest.agent.repos else [])
+        images = {c: image_for(c) for c in wanted}
         if manifest.bottle.image:
             images["agent"] = manifest.bottle.image
         return cls(
@@ -96,4 +102,5 @@ class BottlePlan:
             host=host,
             backend=spec.backend,
             test_egress_subnet=spec.test_egress_subnet,
+            test_forge_network=spec.test_forge_network,
         )

@@ -114,3 +114,42 @@ def test_canary_is_fresh_per_bottle() -> None:
 def test_project_name_matches_what_the_applicator_reloads() -> None:
     """`bb queue`'s SIGHUP reload finds the egress of the project `bb start` made."""
     assert project_name("shell-abc123") == compose_project("shell-abc123")
+
+
+def test_repos_add_the_gate_on_internal_and_forge_networks_only(tmp_path: Path) -> None:
+    """The gate is git-gate on the internal network plus a forge bridge; the agent stays put."""
+    agents = tmp_path / ".bot-bottle" / "agents"
+    agents.mkdir(parents=True)
+    (agents / "r.md").write_text(
+        "---\nbottle: shell\nrepos:\n  - name: app\n    url: https://forge.test/app.git\n---\n"
+    )
+    index = ManifestIndex.default(cwd=tmp_path, environ={"HOME": str(tmp_path)})
+    plan = BottlePlan.resolve(
+        BottleSpec("r", index, slug="r-abc123"),
+        environ={},
+        image_for=lambda c: f"bot-bottle-{c}:test",
+        state_dir=lambda slug: tmp_path / slug,
+        host=HostIdentity(1234, 1234),
+    )
+    project = render_project(plan)
+    gate = project["services"]["gitgate"]
+    assert gate["networks"] == {"internal": {"aliases": ["git-gate"]}, "forge": {}}
+    assert project["networks"]["forge"].get("internal") is not True
+    assert project["services"]["agent"]["networks"] == ["internal"]
+    assert "git-gate" in project["services"]["agent"]["environment"]["NO_PROXY"]
+    assert gate["cap_drop"] == ["ALL"]
+    assert gate["sysctls"] == {"net.ipv4.ip_forward": "0"}
+
+
+def test_ssh_repo_without_pinned_host_key_is_refused(tmp_path: Path) -> None:
+    """An ssh:// repo needs deploy_key and known_hosts: no trust on first use."""
+    from bb_cli.errors import ManifestError
+
+    agents = tmp_path / "agents"
+    agents.mkdir()
+    (agents / "r.md").write_text(
+        "---\nbottle: shell\nrepos:\n  - name: app\n    url: ssh://git@forge.test/app.git\n---\n"
+    )
+    index = ManifestIndex([ManifestIndex.default().search_dirs[0], tmp_path])
+    with pytest.raises(ManifestError, match="known_hosts"):
+        index.load_for_agent("r")

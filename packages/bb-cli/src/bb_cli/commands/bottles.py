@@ -21,7 +21,7 @@ __all__ = ["register"]
 COMPONENTS = ("agent", "egress", "supervise", "gitgate")
 
 
-def _plan(agent: str, slug: str | None, test_subnet: str | None) -> object:
+def _plan(agent: str, slug: str | None, tests: dict[str, str | None]) -> object:
     from bb_cli.egress_plan import SecretMissingError
     from bb_cli.errors import StartError
     from bb_cli.images import ImageError, resolve_image
@@ -31,7 +31,8 @@ def _plan(agent: str, slug: str | None, test_subnet: str | None) -> object:
     from bb_protocol.routes import RoutesError
 
     spec = BottleSpec(agent=agent, index=ManifestIndex.default(), slug=slug,
-                      test_egress_subnet=test_subnet)  # fmt: skip
+                      test_egress_subnet=tests.get("egress_subnet"),
+                      test_forge_network=tests.get("forge_network"))  # fmt: skip
     try:
         return BottlePlan.resolve(
             spec,
@@ -60,7 +61,9 @@ def _pick_agent() -> str:
     return Prompt.ask("agent", choices=names, default=names[0], console=Console(stderr=True))
 
 
-def _launch(agent: str, slug: str | None, as_json: bool, test_subnet: str | None) -> None:
+def _launch(
+    agent: str, slug: str | None, as_json: bool, tests: dict[str, str | None] | None = None
+) -> None:
     from rich.console import Console
 
     from bb_cli.backends import get_bottle_backend
@@ -78,7 +81,7 @@ def _launch(agent: str, slug: str | None, as_json: bool, test_subnet: str | None
             from bb_cli.errors import StartError
 
             raise StartError("build images", str(exc), "run `bb images build`") from None
-    plan = _plan(agent, slug, test_subnet)
+    plan = _plan(agent, slug, tests or {})
     assert isinstance(plan, BottlePlan)
     save_record(
         BottleRecord(
@@ -122,9 +125,13 @@ def start(
     test_egress_subnet: Annotated[
         str | None, typer.Option("--test-egress-subnet", hidden=True, help="Tests only.")
     ] = None,
+    test_forge_network: Annotated[
+        str | None, typer.Option("--test-forge-network", hidden=True, help="Tests only.")
+    ] = None,
 ) -> None:
     """Start a bottle for AGENT (builds images on first use)."""
-    _launch(agent or _pick_agent(), None, as_json, test_egress_subnet)
+    tests = {"egress_subnet": test_egress_subnet, "forge_network": test_forge_network}
+    _launch(agent or _pick_agent(), None, as_json, tests)
 
 
 @handle_errors
@@ -141,7 +148,7 @@ def resume(
             raise fail("no bottles to resume; start one with `bb start`", 3)
         slug = records[-1].slug
     record = find_record(slug)
-    _launch(record.agent, record.slug, as_json, None)
+    _launch(record.agent, record.slug, as_json)
 
 
 @handle_errors

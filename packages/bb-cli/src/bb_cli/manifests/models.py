@@ -66,12 +66,34 @@ class GitUser(_Strict):
 class Repo(_Strict):
     """A repository the agent works on; pushes go through the git gate, never straight out."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9._-]+$")
-    """Directory name under ``/workspace``."""
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+    """Directory under ``/workspace`` and the gate's path (``http://git-gate:8070/NAME.git``)."""
     url: str = Field(min_length=1)
-    """Upstream URL (the gate forwards approved pushes there)."""
+    """Upstream URL (the gate fetches from it and forwards clean or approved pushes to it)."""
+    push_refs: tuple[str, ...] = ("refs/heads/bb/*",)
+    """Refs the agent may push (``*`` within one path component)."""
     branch: str | None = None
-    """Branch to check out (default: the remote's HEAD)."""
+    """Branch to check out (default: upstream's HEAD)."""
+    deploy_key: str | None = None
+    """Host path of the deploy key's private half (``ssh://`` upstreams); the gate only."""
+    known_hosts: str | None = None
+    """Host path of a known_hosts file pinning upstream's host key (``ssh://`` upstreams)."""
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if value.endswith(".git") or ".." in value:
+            raise ValueError(f"repo name {value!r} must not end in '.git' or contain '..'")
+        return value
+
+    @model_validator(mode="after")
+    def _ssh_needs_key_and_pin(self) -> Repo:
+        if self.url.startswith("ssh://") and (self.deploy_key is None or self.known_hosts is None):
+            raise ValueError(
+                f"repo {self.name!r}: an ssh:// url needs deploy_key and known_hosts "
+                "(host keys are pinned, never trusted on first use)"
+            )
+        return self
 
 
 class Mount(_Strict):

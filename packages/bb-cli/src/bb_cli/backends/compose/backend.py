@@ -21,6 +21,7 @@ import yaml
 from bb_cli.backends.base import BottleBackend, BottleStatus, Progress
 from bb_cli.backends.compose.checks import check_agent, check_engine_version, check_network
 from bb_cli.backends.compose.docker import Docker, DockerCommandError
+from bb_cli.backends.compose.gitgate import gate_config, gate_url, prepare_gate_files
 from bb_cli.backends.compose.render import (
     AGENT_SERVICE,
     SUPERVISE_URL,
@@ -56,6 +57,10 @@ def prepare_state_dir(plan: BottlePlan) -> Path:
     mcp = {"mcpServers": servers if plan.manifest.bottle.supervise else {}}
     _write_public(root / "agent" / "mcp.json", json.dumps(mcp, indent=2) + "\n")
     _write_public(root / "agent" / "instructions.md", plan.manifest.agent.instructions + "\n")
+    if plan.manifest.agent.repos:
+        prepare_gate_files(plan)
+        gate = yaml.safe_dump(gate_config(plan), sort_keys=False)
+        (root / "gitgate" / "gate.yaml").write_text(gate, encoding="utf-8")
     compose = root / COMPOSE_FILE
     compose.write_text(yaml.safe_dump(render_project(plan), sort_keys=False), encoding="utf-8")
     return compose
@@ -100,6 +105,7 @@ class ComposeBackend(BottleBackend):
         env = compose_environment(plan)
         try:
             sidecars = ["egress"] + (["supervise"] if plan.manifest.bottle.supervise else [])
+            sidecars += ["gitgate"] if plan.manifest.agent.repos else []
             with self._step(
                 progress,
                 "start sidecars",
@@ -118,6 +124,9 @@ class ComposeBackend(BottleBackend):
                 self.docker.compose(project, compose, "up", "-d", "--wait", "--wait-timeout",
                                     "60", AGENT_SERVICE, env=env)  # fmt: skip
                 self._assert_agent(plan, "assert agent (running)")
+            if plan.manifest.agent.repos:
+                with self._step(progress, "clone repos", "check the repo urls and the gate logs"):
+                    self._clone_repos(plan)
         except StartError as exc:
             tail = self.docker.compose(project, compose, "logs", "--no-color", "--tail", "15",
                                        check=False, timeout=60)  # fmt: skip
@@ -126,6 +135,18 @@ class ComposeBackend(BottleBackend):
                 detail = f"{exc.detail}\n  last logs:\n{tail.stdout}"
                 raise type(exc)(exc.step, detail, exc.fix) from None
             raise
+
+    def _clone_repos(self, plan: BottlePlan) -> None:
+        """Clone each repo through the gate into ``/workspace`` (kept across resumes)."""
+        for repo in plan.manifest.agent.repos:
+            branch = ["-b", repo.branch] if repo.branch else []
+            self.docker.run(
+                "exec", plan.agent_container, "sh", "-c",
+                'dir=$1; shift; test -d "$dir/.git" || git clone "$@"',
+                "sh", f"/workspace/{repo.name}",
+                *branch, "--", gate_url(repo.name), f"/workspace/{repo.name}",
+                timeout=600,
+            )  # fmt: skip
 
     def _assert(self, problems: list[str], step: str) -> None:
         if problems:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from bb_cli.backends.compose.gitgate import GATE_ALIAS, gate_service
 from bb_cli.plan import BottlePlan
 from bb_cli.runtimes import AGENT_DIR, INSTRUCTIONS, MCP_CONFIG
 from bb_protocol import envvars
@@ -30,6 +31,7 @@ __all__ = [
     "AGENT_CA",
     "AGENT_SERVICE",
     "EGRESS_SERVICE",
+    "GITGATE_SERVICE",
     "INTERNAL_NETWORK",
     "PROXY_URL",
     "SUPERVISE_URL",
@@ -41,6 +43,7 @@ __all__ = [
 AGENT_SERVICE: Final = "agent"
 EGRESS_SERVICE: Final = "egress"
 SUPERVISE_SERVICE: Final = "supervise"
+GITGATE_SERVICE: Final = "gitgate"
 INTERNAL_NETWORK: Final = "internal"
 PROXY_URL: Final = "http://egress:8080"
 SUPERVISE_URL: Final = "http://supervise:8090/mcp"
@@ -74,6 +77,8 @@ def compose_environment(plan: BottlePlan) -> dict[str, str]:
 
 def _agent_environment(plan: BottlePlan) -> dict[str, str | None]:
     sidecars = ["localhost", "127.0.0.1", SUPERVISE_SERVICE]
+    if plan.manifest.agent.repos:
+        sidecars.append(GATE_ALIAS)
     env: dict[str, str | None] = dict(plan.manifest.bottle.env)
     env.update(dict.fromkeys(("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"), PROXY_URL))
     env.update(dict.fromkeys(("NO_PROXY", "no_proxy"), ",".join(sidecars)))
@@ -201,12 +206,20 @@ def _supervise(plan: BottlePlan) -> dict[str, Any]:
     }
 
 
+def _forge_network(plan: BottlePlan) -> dict[str, Any]:
+    if plan.test_forge_network:
+        return {"name": plan.test_forge_network, "external": True}
+    return {"name": f"{project_name(plan.slug)}_forge", "driver": "bridge", "enable_ipv6": False}
+
+
 def render_project(plan: BottlePlan) -> dict[str, Any]:
     """The whole compose project for ``plan``."""
     name = project_name(plan.slug)
     services: dict[str, Any] = {EGRESS_SERVICE: _egress(plan), AGENT_SERVICE: _agent(plan)}
     if plan.manifest.bottle.supervise:
         services[SUPERVISE_SERVICE] = _supervise(plan)
+    if plan.manifest.agent.repos:
+        services[GITGATE_SERVICE] = gate_service(plan, plan.state_dir / "gitgate" / "gate.yaml")
     return {
         "name": name,
         "networks": {
@@ -220,6 +233,7 @@ def render_project(plan: BottlePlan) -> dict[str, Any]:
                     "com.docker.network.bridge.gateway_mode_ipv6": "isolated",
                 },
             },
+            **({"forge": _forge_network(plan)} if plan.manifest.agent.repos else {}),
             "egress": {
                 "name": f"{name}_egress",
                 "driver": "bridge",
