@@ -1,0 +1,100 @@
+"""The real DLP engine inside the real proxy: redaction reaches the origin, credentials are
+injected, and nothing the agent sends can replace them."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from tests.integration.egress.conftest import Origin, Proxy
+
+SECRET = "zq7XkP2mVb9LrT4wN8cHs3JdF6gY1uEa"
+INJECTED = "ghs_Injected0123456789abcdefABCDEFghij"
+ENV = {"EGRESS_TOKEN_UPLOAD": SECRET, "EGRESS_TOKEN_FORGE": INJECTED}
+
+
+@pytest.fixture
+def scanner() -> object:
+    """The real engine with the proxy's known secrets."""
+    from bb_egress.dlp import DlpConfig
+    from bb_egress.outbound import OutboundScanner
+    from bb_egress.token_approval import DisabledChannel, TokenApprover
+
+    return OutboundScanner(DlpConfig.from_environ(ENV), TokenApprover(DisabledChannel(), 1), ENV)
+
+
+def _send(proxy: Proxy, raw: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=10) as s:
+        s.sendall(raw)
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+            head, sep, body = data.partition(b"\r\n\r\n")
+            length = [
+                int(line.split(b":", 1)[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            ]
+            if sep and length and len(body) >= length[0]:
+                break
+    return data
+
+
+def _routes(proxy: Proxy, origin: Origin, extra: str) -> None:
+    proxy.routes_file.write_text(
+        f"routes:\n  - host: origin.test\n    scheme: http\n    port: {origin.port}\n{extra}"
+    )
+    assert proxy.store.reload()
+
+
+def test_a_redact_route_forwards_the_request_with_the_value_scrubbed(
+    proxy: Proxy, origin: Origin
+) -> None:
+    """The origin receives REDACTED where the secret was, in the query and the body."""
+    _routes(proxy, origin, "    provider: true\n")
+    body = f"prompt: here is {SECRET} ok".encode()
+    host = f"origin.test:{origin.port}"
+    raw = (
+        f"POST http://{host}/v1?k={SECRET} HTTP/1.1\r\nHost: {host}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    assert _send(proxy, raw).startswith(b"HTTP/1.1 200")
+    (_method, path, headers) = origin.seen[0]
+    assert SECRET not in path
+    assert "REDACTED" in path
+    assert int(headers["Content-Length"]) == len(body) - len(SECRET) + len("REDACTED")
+
+
+def test_the_injected_credential_replaces_the_agents_and_is_not_a_finding(
+    proxy: Proxy, origin: Origin
+) -> None:
+    """The agent's Authorization never leaves; the route's does, and is not flagged."""
+    _routes(
+        proxy,
+        origin,
+        "    outbound_on_match: block\n    inject_headers:\n"
+        '      Authorization: "Bearer ${EGRESS_TOKEN_FORGE}"\n',
+    )
+    host = f"origin.test:{origin.port}"
+    raw = (
+        f"GET http://{host}/repos HTTP/1.1\r\nHost: {host}\r\n"
+        "Authorization: Bearer agent-made-this-up\r\n\r\n"
+    ).encode()
+    assert _send(proxy, raw).startswith(b"HTTP/1.1 200")
+    headers = origin.seen[0][2]
+    assert headers["Authorization"] == f"Bearer {INJECTED}"
+
+
+def test_the_agent_echoing_the_injected_credential_is_caught(proxy: Proxy, origin: Origin) -> None:
+    """The engine knows every EGRESS_TOKEN_* value, so a copy in the body is blocked."""
+    _routes(proxy, origin, "    outbound_on_match: block\n")
+    body = f"leak={INJECTED}".encode()
+    host = f"origin.test:{origin.port}"
+    raw = (
+        f"POST http://{host}/x HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    assert _send(proxy, raw).startswith(b"HTTP/1.1 403")
+    assert origin.seen == []
