@@ -145,3 +145,25 @@ async def test_supervise_asks_once_then_remembers_the_approved_value() -> None:
     proposal = channel.asked[0]
     assert SECRET not in repr(proposal)
     assert proposal.host == "api.example.com"
+
+
+@pytest.mark.parametrize(("size", "off_loop"), [(100, False), (INLINE_SCAN_BYTES + 1, True)])
+@pytest.mark.anyio
+async def test_large_bodies_are_scanned_off_the_event_loop_thread(
+    monkeypatch: pytest.MonkeyPatch, size: int, off_loop: bool
+) -> None:
+    """One big upload never blocks the loop every other flow runs on."""
+    import threading
+
+    import bb_egress.outbound as outbound
+
+    threads: list[threading.Thread] = []
+    real = outbound.scan_outbound
+
+    def recording(*args: object, **kwargs: object) -> object:
+        threads.append(threading.current_thread())
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(outbound, "scan_outbound", recording)
+    assert await _scanner().process(_flow(body=b"a" * size), _route(), "b") == "allow"
+    assert (threads[0] is not threading.main_thread()) is off_loop
