@@ -71,10 +71,14 @@ def _nested_unbounded(pattern: str) -> bool:
                     return True
                 if walk(sub, depth + (1 if unbounded or hi > 1 else 0)):
                     return True
-            elif (op is sre_constants.SUBPATTERN and walk(arg[-1], depth)) or (
-                op is sre_constants.BRANCH and any(walk(b, depth) for b in arg[1])
-            ):  # type: ignore[index]
-                return True
+            else:
+                children: list[object] = []
+                if op is sre_constants.SUBPATTERN:
+                    children = [arg[-1]]  # type: ignore[index]
+                elif op is sre_constants.BRANCH:
+                    children = list(arg[1])  # type: ignore[index]
+                if any(walk(c, depth) for c in children):  # type: ignore[arg-type]
+                    return True
         return False
 
     return walk(sre_parse.parse(pattern), 0)

@@ -7,13 +7,22 @@ an agent can render a secret that the engine promises to catch.
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import random
 from collections.abc import Callable
 from typing import Final
 
 from bb_egress.dlp.models import OutboundRequest
 
-__all__ = ["TRANSFORMS", "encodings_of", "make_request"]
+__all__ = [
+    "TRANSFORMS",
+    "encodings_of",
+    "llm_request_body",
+    "make_request",
+    "negative_corpus",
+    "random_secrets",
+]
 
 
 def make_request(
@@ -94,3 +103,135 @@ TRANSFORMS: Final[dict[str, Callable[[str], str]]] = {
 def encodings_of(secret: str) -> dict[str, str]:
     """Every rendering in `TRANSFORMS` of ``secret``."""
     return {name: render(secret) for name, render in TRANSFORMS.items()}
+
+
+def _hexs(seed: str, n: int) -> str:
+    out = ""
+    i = 0
+    while len(out) < n:
+        out += hashlib.sha256(f"{seed}{i}".encode()).hexdigest()
+        i += 1
+    return out[:n]
+
+
+def _bytes(seed: str, n: int) -> bytes:
+    return bytes.fromhex(_hexs(seed, 2 * n))
+
+
+def _code_samples() -> list[str]:
+    import inspect
+    import json as json_module
+    import urllib.parse as urlparse_module
+
+    return [inspect.getsource(json_module.encoder), inspect.getsource(urlparse_module)[:20000]]
+
+
+def random_secrets(count: int = 20, seed: str = "bb") -> dict[str, str]:
+    """``count`` known secrets of realistic shapes (random alphanumerics with separators)."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    out: dict[str, str] = {}
+    for i in range(count):
+        raw = _bytes(f"{seed}-{i}", 40)
+        value = "".join(alphabet[b % len(alphabet)] for b in raw)
+        if i % 3 == 1:
+            value = f"tok-{value[:16]}-{value[16:]}"
+        out[f"EGRESS_TOKEN_S{i:02d}"] = value
+    out["EGRESS_TOKEN_CANARY"] = "canary-" + _hexs(seed + "canary", 32)
+    return out
+
+
+def llm_request_body(target_bytes: int, seed: str = "llm") -> bytes:
+    """A JSON chat-completions body of about ``target_bytes``: prose, code, hashes, UUIDs."""
+    code = _code_samples()
+    messages: list[dict[str, object]] = []
+    size = 0
+    i = 0
+    while size < target_bytes:
+        sha = _hexs(f"{seed}{i}", 64)
+        uuid = f"{sha[:8]}-{sha[8:12]}-4{sha[13:16]}-a{sha[17:20]}-{sha[20:32]}"
+        prose = (
+            f"Turn {i}: the build at commit {sha[:40]} failed. Request id {uuid}; "
+            f"sha256 of the artifact is {sha}, md5 {sha[:32]}. Here is the module — please "
+            "review it and explain the “edge cases”, café naïve résumé.\n"
+        )
+        content = prose + "```python\n" + code[i % len(code)] + "\n```"
+        messages.append({"role": "user", "content": content})
+        messages.append({"role": "assistant", "content": "Sure. " + prose[::-1][:400]})
+        size += len(content) + 420
+        i += 1
+    return json.dumps(
+        {"model": "claude-sonnet-4", "max_tokens": 4096, "messages": messages}
+    ).encode()
+
+
+def negative_corpus() -> list[OutboundRequest]:
+    """Realistic benign agent traffic that must raise zero findings with the default detectors.
+
+    LLM conversations with code, commit ids, hashes and UUIDs; a base64 image; npm and pip
+    installs with integrity hashes; a GitHub REST call; form and multipart bodies with CRLF.
+    """
+    image = base64.b64encode(b"\x89PNG\r\n\x1a\n" + _bytes("image", 30000)).decode()
+    vision = json.dumps(
+        {
+            "model": "claude-sonnet-4",
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "image", "source": {"type": "base64", "data": image}},
+                        {"type": "text", "text": "What is in this picture?"},
+                    ],
+                }
+            ],
+        }
+    ).encode()
+    lock = {
+        "name": "app",
+        "lockfileVersion": 3,
+        "packages": {
+            f"node_modules/pkg{i}": {
+                "version": f"1.{i}.0",
+                "resolved": f"https://registry.npmjs.org/pkg{i}/-/pkg{i}-1.{i}.0.tgz",
+                "integrity": "sha512-"
+                + base64.b64encode(bytes.fromhex(_hexs(f"npm{i}", 128))).decode(),
+            }
+            for i in range(200)
+        },
+    }
+    pip_body = "\n".join(
+        f"package{i}==1.0.{i} --hash=sha256:{_hexs(f'pip{i}', 64)}" for i in range(100)
+    ).encode()
+    form = (
+        b"name=Jane%20Doe&comment=line1%0D%0Aline2%0D%0A&tags=a+b+c&csrf="
+        + _hexs("csrf", 40).encode()
+    )
+    multipart = (
+        b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="report.csv"\r\n'
+        b"Content-Type: text/csv\r\n\r\nid,sha\r\n1," + _hexs("csv", 40).encode() + b"\r\n"
+        b'--XyZ\r\nContent-Disposition: form-data; name="note"\r\n\r\nhello\r\nworld\r\n'
+        b"--XyZ--\r\n"
+    )
+    browser = [
+        ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0"),
+        ("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"),
+        ("Cookie", f"_ga=GA1.2.{_hexs('ga', 10)}; session={_hexs('sess', 32)}; theme=dark"),
+        ("If-None-Match", f'W/"{_hexs("etag", 40)}"'),
+        ("X-Request-Id", _hexs("rid", 8) + "-" + _hexs("rid2", 4) + "-4abc-8def-" + _hexs("r", 12)),
+    ]
+    json_headers = [("Content-Type", "application/json"), ("anthropic-version", "2023-06-01")]
+    return [
+        make_request("/v1/messages", json_headers, llm_request_body(200_000)),
+        make_request("/v1/messages", json_headers, vision),
+        make_request("/-/npm/v1/security/audits", json_headers, json.dumps(lock).encode()),
+        make_request("/simple/upload", [("Content-Type", "text/plain")], pip_body),
+        make_request(
+            f"/repos/octo/app/commits/{_hexs('commit', 40)}?per_page=100&page=2",
+            [("Accept", "application/vnd.github+json"), *browser],
+            b"",
+            method="GET",
+            host="api.github.com",
+        ),
+        make_request("/submit", [("Content-Type", "application/x-www-form-urlencoded")], form),
+        make_request("/upload", [("Content-Type", "multipart/form-data; boundary=XyZ")], multipart),
+        make_request("/search?q=caf%C3%A9+na%C3%AFve&lang=fr&utm_source=x", browser, method="GET"),
+    ]
