@@ -167,3 +167,25 @@ async def test_large_bodies_are_scanned_off_the_event_loop_thread(
     monkeypatch.setattr(outbound, "scan_outbound", recording)
     assert await _scanner().process(_flow(body=b"a" * size), _route(), "b") == "allow"
     assert (threads[0] is not threading.main_thread()) is off_loop
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding"),
+    [
+        (gzip.compress(b"\0" * 200_000), "gzip"),
+        (b"not gzip at all", "gzip"),
+        (gzip.compress(gzip.compress(b"x")), "gzip, gzip, br"),
+    ],
+)
+@pytest.mark.parametrize("policy", ["redact", "block", "supervise"])
+@pytest.mark.anyio
+async def test_bodies_that_cannot_be_decoded_within_the_cap_are_refused(
+    body: bytes, encoding: str, policy: str
+) -> None:
+    """A decompression bomb, a corrupt or an unknown encoding fails closed under every policy."""
+    config = DlpConfig.from_secrets({}, max_decoded_bytes=100_000)
+    scanner = OutboundScanner(config, TokenApprover(ApproveAll(), timeout=5), ENV)
+    flow = _flow(body=body, headers={"Content-Encoding": encoding})
+    outcome = await scanner.process(flow, _route(outbound_on_match=policy), "b")
+    assert isinstance(outcome, Denied)
+    assert outcome.reason == "body-invalid"
