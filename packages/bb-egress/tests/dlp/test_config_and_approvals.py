@@ -28,7 +28,7 @@ def test_entropy_is_opt_in_and_not_part_of_the_default_set() -> None:
 
 def test_an_unknown_detector_name_is_refused_with_the_known_names() -> None:
     """A typo fails loudly instead of silently scanning less."""
-    with pytest.raises(DlpConfigError, match="unknown DLP detector 'tokens'.*token_patterns"):
+    with pytest.raises(DlpConfigError, match=r"unknown DLP detector 'tokens'.*token_patterns"):
         DlpConfig.from_environ({}, ["tokens"])
 
 
