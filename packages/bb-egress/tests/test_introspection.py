@@ -45,10 +45,28 @@ def test_routes_need_the_token_and_no_token_configured_means_refused(tmp_path: P
 
 
 def test_healthz_reports_the_generation_without_a_token(tmp_path: Path) -> None:
-    """Health needs no token and shows no routes."""
-    status, body = _split(respond(_store(tmp_path), None, b"GET /healthz HTTP/1.1"))
+    """Health needs no token and shows no routes and no error text."""
+    status, body = _split(respond(_store(tmp_path), "t", b"GET /healthz HTTP/1.1"))
     assert status.endswith("200 OK")
-    assert json.loads(body) == {"ok": True, "generation": 1, "routes": 1, "last_error": None}
+    assert json.loads(body) == {
+        "ok": True,
+        "generation": 1,
+        "routes": 1,
+        "routes_file_rejected": False,
+    }
+
+
+def test_healthz_shows_the_rejection_message_only_to_the_token_holder(tmp_path: Path) -> None:
+    """A rejected routes file is flagged to all, explained (host names) only with the token."""
+    store = _store(tmp_path)
+    store.path.write_text("routes: [{host: 10.0.0.1}]")  # type: ignore[union-attr]
+    assert not store.reload()
+    anonymous = json.loads(_split(respond(store, "t", b"GET /healthz HTTP/1.1"))[1])
+    assert anonymous["routes_file_rejected"] is True
+    assert "last_error" not in anonymous
+    head = b"GET /healthz HTTP/1.1\r\nAuthorization: Bearer t"
+    authorised = json.loads(_split(respond(store, "t", head))[1])
+    assert "IP literal" in authorised["last_error"]
 
 
 def test_other_methods_and_paths_are_refused(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ given by the launcher) and every request but ``/healthz`` needs ``Authorization:
 The agent cannot reach it through the proxy either: the proxy never dials its own or any
 private address.
 
-* ``GET /healthz``: ``{"ok": true, "generation": N, "routes": N, "last_error": ...}``
+* ``GET /healthz``: ``{"ok": true, "generation": N, "routes": N, "routes_file_rejected": false}``
+  (plus ``last_error``, the rejection message, for the token holder)
 * ``GET /routes``: the routes in force, as YAML in the routes-file schema.
 """
 
@@ -50,18 +51,23 @@ def respond(store: RoutesStore, token: str | None, head: bytes) -> bytes:
             headers[name.strip().lower()] = value.strip()
     if method != "GET":
         return _response("405 Method Not Allowed", b"GET only\n", "text/plain")
+    given = headers.get("authorization", "")
+    authorised = token is not None and hmac.compare_digest(
+        given.encode(), f"Bearer {token}".encode()
+    )
     if target == "/healthz":
-        body = {
+        body: dict[str, object] = {
             "ok": True,
             "generation": store.generation,
             "routes": len(store.routes.routes),
-            "last_error": store.last_error,
+            "routes_file_rejected": store.last_error is not None,
         }
+        if authorised:  # the error text names hosts: only for the token holder
+            body["last_error"] = store.last_error
         return _response("200 OK", json.dumps(body).encode(), "application/json")
     if target != "/routes":
         return _response("404 Not Found", b"not found\n", "text/plain")
-    given = headers.get("authorization", "")
-    if token is None or not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+    if not authorised:
         return _response("401 Unauthorized", b"a valid bearer token is required\n", "text/plain")
     return _response("200 OK", dump_routes(store.routes).encode(), "application/yaml")
 
