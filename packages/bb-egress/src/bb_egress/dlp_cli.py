@@ -1,0 +1,178 @@
+"""``bb-egress dlp scan``: run the DLP engine over HAR files (``bb dlp scan`` calls this).
+
+    bb-egress dlp scan [--env-file FILE] [--detectors LIST] [--format jsonl|table] HAR...
+
+Exit 0: no findings; 1: findings; 2: bad input (unreadable or invalid HAR, bad env file,
+unknown detector), with a message naming the file and the problem. Output never contains a
+secret: only the redacted preview. A progress bar goes to stderr for large files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Final, TextIO
+
+from bb_egress.dlp import (
+    ALL_DETECTOR_NAMES,
+    DlpConfig,
+    DlpConfigError,
+    Finding,
+    scan_outbound,
+    scan_websocket_message,
+)
+from bb_egress.har import HarEntry, HarError, load_har
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_CLEAN", "EXIT_FINDINGS", "EnvFileError", "main", "read_env_file"]
+
+EXIT_CLEAN: Final = 0
+EXIT_FINDINGS: Final = 1
+EXIT_BAD_INPUT: Final = 2
+
+PROGRESS_MIN_BYTES: Final = 1024 * 1024
+"""Files at least this large get a progress bar on stderr."""
+
+_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class EnvFileError(ValueError):
+    """An env file line is not ``NAME=value``."""
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """``NAME=value`` lines, verbatim (no quotes, no interpolation); blanks and ``#`` skipped."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EnvFileError(f"{path}: cannot read: {exc}") from exc
+    env: dict[str, str] = {}
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        if not sep or not _NAME.fullmatch(name):
+            raise EnvFileError(f"{path}:{number}: expected NAME=value, got {name[:40]!r}")
+        if any(not c.isprintable() for c in value):
+            raise EnvFileError(f"{path}:{number}: {name} holds a non-printable character")
+        env[name] = value
+    return env
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="bb dlp scan",
+        description="Scan HAR files with the egress DLP engine (a dry run of the proxy).",
+    )
+    p.add_argument("--env-file", type=Path, help="NAME=value lines: the bottle's secrets")
+    p.add_argument(
+        "--detectors",
+        default="all",
+        help=f"comma-separated: all, {', '.join(ALL_DETECTOR_NAMES)} (default: all)",
+    )
+    p.add_argument("--format", choices=("jsonl", "table"), default="jsonl")
+    p.add_argument("har", nargs="+", type=Path, metavar="HAR")
+    return p
+
+
+class _Progress:
+    """A plain-text progress bar on stderr (only for large files)."""
+
+    def __init__(self, stream: TextIO, label: str, total: int, enabled: bool) -> None:
+        self.stream, self.label, self.total, self.enabled = stream, label, max(total, 1), enabled
+        self._shown = -1
+
+    def update(self, done: int) -> None:
+        if not self.enabled:
+            return
+        pct = done * 100 // self.total
+        if pct != self._shown:
+            self._shown = pct
+            bar = "#" * (pct // 4)
+            self.stream.write(f"\r{self.label} [{bar:<25}] {done}/{self.total}")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+
+
+def _findings(entry: HarEntry, config: DlpConfig) -> Iterator[tuple[int | None, Finding]]:
+    for f in scan_outbound(entry.request, config).findings:
+        yield None, f
+    for n, message in enumerate(entry.websocket):
+        for f in scan_websocket_message(message, config).findings:
+            yield n, f
+
+
+def _row(path: Path, entry: int, frame: int | None, f: Finding) -> dict[str, object]:
+    row: dict[str, object] = {
+        "file": str(path),
+        "entry": entry,
+        "detector": f.detector,
+        "surface": f.surface,
+        "severity": f.severity,
+        "preview": f.preview,
+        "secret_name": f.secret_name,
+        "span": list(f.span),
+    }
+    if frame is not None:
+        row["websocket_message"] = frame
+    return row
+
+
+def _table(rows: list[dict[str, object]], out: TextIO) -> None:
+    cols = ("file", "entry", "detector", "severity", "surface", "preview")
+    cells = [[str(r[c]) for c in cols] for r in rows]
+    widths = [max([len(c), *(len(x[i]) for x in cells)]) for i, c in enumerate(cols)]
+    out.write("  ".join(c.upper().ljust(w) for c, w in zip(cols, widths, strict=True)) + "\n")
+    for x in cells:
+        out.write("  ".join(v.ljust(w) for v, w in zip(x, widths, strict=True)).rstrip() + "\n")
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
+    """Run the scan; returns the exit code (0 clean, 1 findings, 2 bad input)."""
+    out = stdout or sys.stdout
+    err = sys.stderr
+    try:
+        args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as exc:
+        return EXIT_CLEAN if exc.code == 0 else EXIT_BAD_INPUT
+    try:
+        env = read_env_file(args.env_file) if args.env_file else {}
+        config = DlpConfig.from_environ(env, args.detectors.split(","))
+    except (EnvFileError, DlpConfigError) as exc:
+        err.write(f"bb dlp scan: {exc}\n")
+        return EXIT_BAD_INPUT
+    for warning in config.warnings:
+        err.write(f"bb dlp scan: warning: {warning}\n")
+    loaded: list[tuple[Path, list[HarEntry]]] = []
+    for path in args.har:
+        try:
+            loaded.append((path, load_har(path)))
+        except HarError as exc:
+            err.write(f"bb dlp scan: {path}: {exc}\n")
+            return EXIT_BAD_INPUT
+    rows: list[dict[str, object]] = []
+    for path, entries in loaded:
+        large = path.stat().st_size >= PROGRESS_MIN_BYTES
+        progress = _Progress(err, f"scanning {path.name}", len(entries), large)
+        for entry in entries:
+            for frame, finding in _findings(entry, config):
+                row = _row(path, entry.index, frame, finding)
+                rows.append(row)
+                if args.format == "jsonl":
+                    out.write(json.dumps(row) + "\n")
+            progress.update(entry.index + 1)
+        progress.close()
+    if args.format == "table":
+        if rows:
+            _table(rows, out)
+        else:
+            out.write("no findings\n")
+    out.flush()
+    return EXIT_FINDINGS if rows else EXIT_CLEAN
