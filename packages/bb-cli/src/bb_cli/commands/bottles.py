@@ -106,7 +106,19 @@ def _launch(
         else:
             console.print(f"[green]✓[/] {step} [dim]({time.monotonic() - began[step]:.1f}s)[/]")
 
-    get_bottle_backend(plan.backend).start(plan, progress)
+    if any(repo.forge for repo in plan.manifest.agent.repos):
+        from bb_cli.repo_keys import deprovision_keys, provision_keys
+
+        progress("provision deploy keys", "start")
+        provision_keys(plan, os.environ)
+        progress("provision deploy keys", "done")
+        try:
+            get_bottle_backend(plan.backend).start(plan, progress)
+        except BaseException:
+            deprovision_keys(plan.state_dir, plan.slug, os.environ)
+            raise
+    else:
+        get_bottle_backend(plan.backend).start(plan, progress)
     if as_json:
         typer.echo(json.dumps({"slug": plan.slug, "agent_container": plan.agent_container}))
     else:
@@ -283,10 +295,19 @@ def rm(slug: Annotated[str, typer.Argument(help="Bottle slug.")]) -> None:
     import time
 
     from bb_cli.backends import get_bottle_backend
+    from bb_cli.errors import BackendError
+    from bb_cli.repo_keys import deprovision_keys
     from bb_cli.state import find_record
     from bb_protocol.paths import bottle_dir, state_dir
 
-    get_bottle_backend(find_record(slug).backend).remove(slug)
+    record = find_record(slug)
+    try:
+        removed = deprovision_keys(bottle_dir(slug), slug, os.environ)
+    except LookupError as exc:
+        raise BackendError(f"{exc}; export it and run `bb rm {slug}` again") from None
+    if removed:
+        print(f"removed {removed} deploy key(s) from the forge", file=sys.stderr)
+    get_bottle_backend(record.backend).remove(slug)
     archive = state_dir() / "removed" / f"{slug}-{int(time.time())}"
     archive.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(bottle_dir(slug), archive)

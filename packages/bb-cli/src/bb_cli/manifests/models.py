@@ -26,6 +26,7 @@ __all__ = [
     "BottleManifest",
     "Dlp",
     "EffectiveBottle",
+    "Forge",
     "GitUser",
     "LoadedManifest",
     "Mount",
@@ -63,6 +64,26 @@ class GitUser(_Strict):
     """``user.email``."""
 
 
+class Forge(_Strict):
+    """Where ``bb start`` registers the bottle's own deploy key (and ``bb rm`` removes it)."""
+
+    kind: Literal["github", "gitea"]
+    """The forge's API flavour."""
+    repo: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+    """``owner/name`` on the forge."""
+    url: str | None = Field(default=None, pattern=r"^https?://")
+    """The Gitea server's base URL (required), or GitHub's API URL (default
+    https://api.github.com)."""
+    token_env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    """Host environment variable holding an API token allowed to manage deploy keys."""
+
+    @model_validator(mode="after")
+    def _gitea_needs_url(self) -> Forge:
+        if self.kind == "gitea" and not self.url:
+            raise ValueError("a gitea forge needs url (the server's base URL)")
+        return self
+
+
 class Repo(_Strict):
     """A repository the agent works on; pushes go through the git gate, never straight out."""
 
@@ -78,6 +99,8 @@ class Repo(_Strict):
     """Host path of the deploy key's private half (``ssh://`` upstreams); the gate only."""
     known_hosts: str | None = None
     """Host path of a known_hosts file pinning upstream's host key (``ssh://`` upstreams)."""
+    forge: Forge | None = None
+    """Provision a per-bottle deploy key on the forge instead of using ``deploy_key``."""
 
     @field_validator("name")
     @classmethod
@@ -88,9 +111,12 @@ class Repo(_Strict):
 
     @model_validator(mode="after")
     def _ssh_needs_key_and_pin(self) -> Repo:
-        if self.url.startswith("ssh://") and (self.deploy_key is None or self.known_hosts is None):
+        if self.forge is not None and self.deploy_key is not None:
+            raise ValueError(f"repo {self.name!r}: give either deploy_key or forge, not both")
+        has_key = self.deploy_key is not None or self.forge is not None
+        if self.url.startswith("ssh://") and (not has_key or self.known_hosts is None):
             raise ValueError(
-                f"repo {self.name!r}: an ssh:// url needs deploy_key and known_hosts "
+                f"repo {self.name!r}: an ssh:// url needs deploy_key (or forge) and known_hosts "
                 "(host keys are pinned, never trusted on first use)"
             )
         return self

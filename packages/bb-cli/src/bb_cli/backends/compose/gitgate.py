@@ -46,7 +46,7 @@ def gate_config(plan: BottlePlan) -> dict[str, Any]:
             "upstream": repo.url,
             "push_refs": list(repo.push_refs),
         }
-        if repo.deploy_key:
+        if repo.deploy_key or repo.forge:
             entry["deploy_key"] = f"{_KEYS_IN}/{repo.name}/deploy_key"
         if repo.known_hosts:
             entry["known_hosts"] = f"{_KEYS_IN}/{repo.name}/known_hosts"
@@ -63,7 +63,10 @@ def gate_config(plan: BottlePlan) -> dict[str, Any]:
 
 
 def prepare_gate_files(plan: BottlePlan) -> None:
-    """Create the gate's state dir and copy each repo's deploy key and known_hosts (0600)."""
+    """Create the gate's state dir and copy each repo's deploy key and known_hosts (0600).
+
+    A key provisioned on the forge (`bb_cli.repo_keys`) is already in place.
+    """
     root = plan.state_dir / "gitgate"
     (root / "state").mkdir(parents=True, exist_ok=True)
     for repo in plan.manifest.agent.repos:
