@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from escape_harness.bottle import Bottle, BottleError, build_observer_image
 from escape_harness.cases import CASES, Case, basic_auth_needle
+from escape_harness.cli_bottle import new_cli_bottle
 from escape_harness.judge import Evidence, Logs, Verdict
 from escape_harness.reload_phase import run_reload_phase
 
@@ -37,7 +38,7 @@ _META: dict[str, Any] = {}
 def bottle(docker_engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bottle]:
     """The real bottle under attack, torn down with its networks and volumes."""
     runnable = [c for c in CASES if c.kind != "skip"]
-    b = Bottle(tmp_path_factory.mktemp("escape"))
+    b = new_cli_bottle(tmp_path_factory.mktemp("escape"))
     b.secrets_env = {
         f"EGRESS_TOKEN_ESC_{c.id}": "ghp_" + secrets.token_hex(18) for c in runnable if c.secret
     }
@@ -87,7 +88,7 @@ def verdicts(bottle: Bottle) -> dict[str, Verdict]:
     logs = Logs.parse(
         bottle.read("sink", "/log/sink.jsonl"),
         bottle.read("resolver", "/log/dns.jsonl"),
-        bottle.read("egress", "/var/log/bot-bottle/audit.jsonl"),
+        bottle.audit_log(),
     )
     context = {
         "inject_token": bottle.inject_token,
@@ -104,7 +105,7 @@ def verdicts(bottle: Bottle) -> dict[str, Verdict]:
     logs = Logs.parse(
         bottle.read("sink", "/log/sink.jsonl"),
         bottle.read("resolver", "/log/dns.jsonl"),
-        bottle.read("egress", "/var/log/bot-bottle/audit.jsonl"),
+        bottle.audit_log(),
     )
     reload_case = next(c for c in CASES if c.id == RELOAD_CASE)
     _VERDICTS[RELOAD_CASE] = judge(reload_case, markers, plan, client, logs, context)

@@ -10,7 +10,7 @@ with what each attacks and how it is judged, is `escape_harness.cases` and
 from __future__ import annotations
 
 import pytest
-from escape_harness.bottle import Bottle, assert_agent, assert_network
+from escape_harness.bottle import Bottle
 from escape_harness.cases import CASES
 from escape_harness.judge import Verdict
 
@@ -19,8 +19,7 @@ pytestmark = [pytest.mark.docker]
 
 def test_the_running_bottle_still_passes_the_launcher_assertions(bottle: Bottle) -> None:
     """Internal network, isolated gateways, IPv6 off, caps dropped, no risky mounts."""
-    assert_network(bottle.name)
-    assert_agent(bottle.container("agent"), bottle.name)
+    bottle.assert_launcher()
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.id}-{c.number}" for c in CASES])

@@ -274,16 +274,33 @@ class Bottle:
         """A file inside a service's container ('' when it does not exist yet)."""
         return self.exec(service, f"cat {path} 2>/dev/null || true")
 
+    @property
+    def routes_file(self) -> Path:
+        """The live routes file the egress proxy watches (host side)."""
+        return self.directory / "routes" / "routes.yaml"
+
+    def audit_log(self) -> str:
+        """The egress proxy's audit log ('' before its first line)."""
+        return self.read("egress", "/var/log/bot-bottle/audit.jsonl")
+
+    def internal_network(self) -> str:
+        return f"{self.name}_internal"
+
+    def assert_launcher(self) -> None:
+        """Re-check the running bottle against the launcher assertions."""
+        assert_network(self.name)
+        assert_agent(self.container("agent"), self.name)
+
     def peers(self) -> dict[str, str]:
         """Address -> container name of everything on the internal network."""
-        info = json.loads(run(["docker", "network", "inspect", f"{self.name}_internal"]))[0]
+        info = json.loads(run(["docker", "network", "inspect", self.internal_network()]))[0]
         return {
             str(c["IPv4Address"]).split("/", 1)[0]: str(c["Name"])
             for c in (info.get("Containers") or {}).values()
         }
 
     def internal_gateway(self) -> str:
-        info = json.loads(run(["docker", "network", "inspect", f"{self.name}_internal"]))[0]
+        info = json.loads(run(["docker", "network", "inspect", self.internal_network()]))[0]
         configs = info.get("IPAM", {}).get("Config") or [{}]
         return str(
             configs[0].get("Gateway") or configs[0].get("Subnet", "").rsplit(".", 1)[0] + ".1"

@@ -49,7 +49,7 @@ def _write(path: Path, content: str | None) -> None:
 
 def run_reload_phase(bottle: Bottle, marker: str) -> dict[str, Any]:
     """Each bad allowlist in turn; what the agent saw (evidence) and whether reload was seen."""
-    path = bottle.directory / "routes" / "routes.yaml"
+    path = bottle.routes_file
     original = path.read_text()
     steps: list[tuple[str, Callable[[], str | None]]] = [
         ("empty", lambda: yaml.safe_dump({"version": 1, "routes": []})),

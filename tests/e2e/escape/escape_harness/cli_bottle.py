@@ -1,0 +1,216 @@
+"""The bottle under attack as ``bb start`` renders it, plus the observers.
+
+The project comes from the CLI's own code: a test manifest (agent + bottle with the suite's
+routes and secrets) is resolved into a `BottlePlan`, the state directory is prepared by
+`prepare_state_dir` and the project rendered by `render_project`, exactly as ``bb start``
+does. The suite then adds, as a visible test-only overlay:
+
+* the sink and the logging resolver on the bottle's egress-side network (fixed subnet,
+  the CLI's ``test_egress_subnet``);
+* on the egress service only: ``dns:`` the resolver, the sink's CA as ``--upstream-ca``,
+  and ``--allow-destination`` narrowed to the sink's single address.
+
+Bring-up follows ``ComposeBackend.start`` step by step with the CLI's launcher assertions
+(`check_engine_version`, `check_network`, `check_agent`): a bottle that fails them never
+starts its agent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bb_cli.backends.compose.backend import prepare_state_dir
+from bb_cli.backends.compose.checks import check_agent, check_engine_version, check_network
+from bb_cli.backends.compose.render import (
+    AGENT_SERVICE,
+    EGRESS_SERVICE,
+    compose_environment,
+    project_name,
+    render_project,
+)
+from bb_cli.manifests.index import ManifestIndex
+from bb_cli.plan import BottlePlan, BottleSpec, HostIdentity
+from escape_harness.bottle import OBSERVER_IMAGE, Bottle, BottleError, _file_exists, _image, run
+
+__all__ = ["CliBottle"]
+
+AGENT_MANIFEST = """---
+bottle: escape
+runtime: shell
+description: the escape suite's attacker (a shell agent)
+---
+You are the escape suite's attacker.
+"""
+
+
+@dataclass
+class CliBottle(Bottle):
+    """`Bottle`'s interface over the CLI-rendered project."""
+
+    plan: BottlePlan | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ naming
+
+    @property
+    def project_name(self) -> str:
+        assert self.plan is not None
+        return project_name(self.plan.slug)
+
+    def container(self, service: str) -> str:
+        assert self.plan is not None
+        if service == "agent":
+            return self.plan.agent_container
+        return f"{self.project_name}-{service}-1"
+
+    @property
+    def routes_file(self) -> Path:
+        assert self.plan is not None
+        return self.plan.state_dir / "routes" / "routes.yaml"
+
+    def audit_log(self) -> str:
+        assert self.plan is not None
+        path = self.plan.state_dir / "logs" / "egress-audit.jsonl"
+        return path.read_text() if path.exists() else ""
+
+    def internal_network(self) -> str:
+        return f"{self.project_name}_internal"
+
+    # ------------------------------------------------------------------ rendering
+
+    def _manifests(self) -> ManifestIndex:
+        root = self.directory / "manifests"
+        (root / "agents").mkdir(parents=True, exist_ok=True)
+        (root / "bottles").mkdir(parents=True, exist_ok=True)
+        (root / "agents" / "escape.md").write_text(AGENT_MANIFEST)
+        bottle = {
+            "description": "the escape suite's bottle: exact test hosts, every policy block",
+            "routes": self.routes()["routes"],
+            "secrets": {
+                "INJECT": "BB_ESCAPE_INJECT",
+                **{n.removeprefix("EGRESS_TOKEN_"): f"BB_{n}" for n in self.secrets_env},
+            },
+            "resources": {"memory": "512m", "pids": 512},
+            "supervise": True,
+        }
+        (root / "bottles" / "escape.md").write_text(f"---\n{yaml.safe_dump(bottle)}---\n")
+        return ManifestIndex([root])
+
+    def _plan(self) -> BottlePlan:
+        environ = {
+            **os.environ,
+            "BB_ESCAPE_INJECT": self.inject_token,
+            **{f"BB_{n}": v for n, v in self.secrets_env.items()},
+        }
+        spec = BottleSpec(
+            agent="escape", index=self._manifests(), test_egress_subnet=self.egress_subnet
+        )
+        return BottlePlan.resolve(
+            spec,
+            environ=environ,
+            image_for=_image,
+            state_dir=lambda slug: self.directory / "state" / slug,
+            host=HostIdentity(os.getuid(), os.getgid()),
+        )
+
+    def overlay(self, project: dict[str, Any]) -> dict[str, Any]:
+        """The test-only additions to the CLI's project (module docstring)."""
+        services = project["services"]
+        observer = {"image": OBSERVER_IMAGE, "volumes": ["testca:/testca"], "init": True}
+        services["sink"] = {
+            **observer,
+            "command": ["python3", "sink.py"],
+            "networks": {"egress": {"ipv4_address": self.sink_ip}},
+            "healthcheck": _file_exists("/testca/ca.pem"),
+        }
+        services["resolver"] = {
+            **observer,
+            "command": [
+                "python3",
+                "resolver.py",
+                "--answer",
+                self.sink_ip,
+                "--map",
+                f"rebind.allowed.test={self.resolver_ip}",
+                "--map",
+                "loop.allowed.test=127.0.0.1",
+            ],
+            "networks": {"egress": {"ipv4_address": self.resolver_ip}},
+            "healthcheck": _file_exists("/log/dns.jsonl"),
+        }
+        egress = services[EGRESS_SERVICE]
+        egress["dns"] = [self.resolver_ip]
+        egress["command"] = ["run", "--upstream-ca", "/testca/ca.pem",
+                             "--allow-destination", f"{self.sink_ip}/32"]  # fmt: skip
+        egress["volumes"] = [*egress["volumes"], "testca:/testca:ro"]
+        egress["depends_on"] = {
+            "sink": {"condition": "service_healthy"},
+            "resolver": {"condition": "service_healthy"},
+        }
+        project.setdefault("volumes", {})["testca"] = {}
+        return project
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def compose(self, *args: str, timeout: float = 300, stdin: str | None = None) -> str:
+        compose_file = self.directory / "compose.yaml"
+        return run(
+            ["env", *(f"{k}={v}" for k, v in self.env.items()),
+             "docker", "compose", "-p", self.project_name, "-f", str(compose_file), *args],
+            timeout=timeout, stdin=stdin,
+        )  # fmt: skip
+
+    def up(self) -> None:
+        """As ``ComposeBackend.start``: engine, state, sidecars, network, agent, asserted."""
+        version = run(["docker", "version", "--format", "{{.Server.Version}}"]).strip()
+        _raise(check_engine_version(version), "engine")
+        self.plan = self._plan()
+        self.name = self.project_name
+        prepare_state_dir(self.plan)
+        project = self.overlay(render_project(self.plan))
+        (self.directory / "compose.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+        self.env = compose_environment(self.plan)
+        sidecars = [s for s in project["services"] if s != AGENT_SERVICE]
+        self.compose("up", "-d", "--wait", "--wait-timeout", "120", *sidecars)
+        self._assert_network()
+        self.compose("create", "--no-recreate", AGENT_SERVICE)
+        self._assert_agent()
+        self.compose("up", "-d", "--wait", "--wait-timeout", "60", AGENT_SERVICE)
+        self._assert_agent()
+
+    def assert_launcher(self) -> None:
+        """Re-check the running bottle with the CLI's own launcher assertions."""
+        self._assert_network()
+        self._assert_agent()
+
+    def _assert_network(self) -> None:
+        network = json.loads(run(["docker", "network", "inspect", self.internal_network()]))[0]
+        _raise(check_network(network), "network")
+
+    def _assert_agent(self) -> None:
+        info = json.loads(run(["docker", "inspect", self.container("agent")]))[0]
+        _raise(check_agent(info, self.internal_network()), "agent")
+
+    def down(self) -> None:
+        if self.plan is None:
+            return
+        with contextlib.suppress(BottleError):
+            self.compose("down", "--volumes", "--remove-orphans", "--timeout", "5", timeout=120)
+
+
+def _raise(problems: list[str], what: str) -> None:
+    if problems:
+        raise BottleError(f"launcher assertion failed ({what}): {'; '.join(problems)}")
+
+
+def new_cli_bottle(directory: Path) -> CliBottle:
+    """A CLI-rendered bottle in ``directory`` (subnet and secrets drawn fresh)."""
+    return CliBottle(directory, name=f"pending{secrets.token_hex(3)}")
