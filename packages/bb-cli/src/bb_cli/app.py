@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from bb_cli.commands import bottles, doctor, images
+from bb_cli.commands import dlp as dlp_cmd
 from bb_cli.commands import queue as queue_cmd
 from bb_cli.commands import supervise as supervise_cmd
 
@@ -26,6 +27,7 @@ app.command("doctor")(doctor.doctor)
 app.add_typer(images.app, name="images")
 app.add_typer(queue_cmd.app, name="queue")
 app.command("supervise")(supervise_cmd.supervise)
+app.add_typer(dlp_cmd.app, name="dlp")
 
 
 def main() -> None:
