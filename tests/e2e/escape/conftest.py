@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from escape_harness.bottle import Bottle, BottleError, build_observer_image
 from escape_harness.cases import CASES, Case, basic_auth_needle
 from escape_harness.cli_bottle import new_cli_bottle
+from escape_harness.exhaustion_phase import run_exhaustion_phase
 from escape_harness.judge import Evidence, Logs, Verdict
 from escape_harness.reload_phase import run_reload_phase
 
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[3]
 REPORT = ROOT / "reports" / "escape-suite.json"
 ATTACKER = Path(__file__).resolve().parent / "escape_harness" / "agent_attacks.py"
 RELOAD_CASE = "C33"
+EXHAUSTION_CASE = "E49"
 _VERDICTS: dict[str, Verdict] = {}
 _META: dict[str, Any] = {}
 
@@ -69,6 +71,7 @@ def _plan(b: Bottle, markers: dict[str, str]) -> dict[str, Any]:
         "resolver_ip": b.resolver_ip,
         "egress_gateway": b.egress_gateway,
         "internal_gateway": b.internal_gateway(),
+        "peer_ips": [ip for ip, name in b.peers().items() if name != b.container("agent")],
         "sink_ca": b.read("sink", "/testca/ca.pem"),
         "encoded": payloads["encoded"],
         "bomb": payloads["bomb"],
@@ -98,17 +101,19 @@ def verdicts(bottle: Bottle) -> dict[str, Verdict]:
     _META.update(peers=context["peers"], internal_gateway=plan["internal_gateway"])
     _META.update(sink_lines=len(logs.sink), dns_lines=len(logs.dns), audit_lines=len(logs.audit))
     for case in CASES:
-        if case.id != RELOAD_CASE:
+        if case.id not in (RELOAD_CASE, EXHAUSTION_CASE):
             _VERDICTS[case.id] = judge(case, markers, plan, client, logs, context)
-    # C33 rewrites the live allowlist, so it runs after every other attack has been judged.
+    # E49 and C33 disturb the whole bottle, so they run alone, after the others are judged.
+    client[EXHAUSTION_CASE] = run_exhaustion_phase(bottle, markers[EXHAUSTION_CASE])
     client[RELOAD_CASE] = run_reload_phase(bottle, markers[RELOAD_CASE])
     logs = Logs.parse(
         bottle.read("sink", "/log/sink.jsonl"),
         bottle.read("resolver", "/log/dns.jsonl"),
         bottle.audit_log(),
     )
-    reload_case = next(c for c in CASES if c.id == RELOAD_CASE)
-    _VERDICTS[RELOAD_CASE] = judge(reload_case, markers, plan, client, logs, context)
+    for late in (EXHAUSTION_CASE, RELOAD_CASE):
+        case = next(c for c in CASES if c.id == late)
+        _VERDICTS[late] = judge(case, markers, plan, client, logs, context)
     return _VERDICTS
 
 

@@ -263,21 +263,23 @@ def metadata(m: str) -> dict[str, Any]:
 
 @case("A10")
 def peer_scan(m: str) -> dict[str, Any]:
-    peers = sh("getent hosts egress")["out"].split()
-    ip = peers[0] if peers else "egress"
-    open_ports: list[int] = []
+    """Every TCP port of every bottle peer, and UDP 53 on each."""
+    found: dict[str, Any] = {}
+    for ip in PLAN["peer_ips"]:
+        open_ports: list[int] = []
 
-    def probe(port: int) -> None:
-        try:
-            with socket.create_connection((ip, port), timeout=1):
-                open_ports.append(port)
-        except OSError:
-            pass
+        def probe(port: int, ip: str = ip, open_ports: list[int] = open_ports) -> None:
+            try:
+                with socket.create_connection((ip, port), timeout=1):
+                    open_ports.append(port)
+            except OSError:
+                pass
 
-    with concurrent.futures.ThreadPoolExecutor(64) as pool:
-        list(pool.map(probe, range(1, 65536)))
-    udp53 = udp(ip, 53, b"\x00\x01\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x01")
-    return {"peer": ip, "open": sorted(open_ports), "udp53": udp53}
+        with concurrent.futures.ThreadPoolExecutor(64) as pool:
+            list(pool.map(probe, range(1, 65536)))
+        query = b"\x00\x01\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x01"
+        found[ip] = {"open": sorted(open_ports), "udp53": udp(ip, 53, query)}
+    return found
 
 
 @case("A11")

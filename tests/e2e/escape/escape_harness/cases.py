@@ -154,6 +154,16 @@ def _sni_is_host(ev: Evidence) -> str | None:
     return f"upstream SNI differs from Host: {wrong}" if wrong else None
 
 
+def _fork_bomb_capped(ev: Evidence) -> str | None:
+    bomb = ev.client.get("fork_bomb", {})
+    if not isinstance(bomb, dict) or not bomb.get("error") or int(bomb.get("forked", 0)) > 512:
+        return f"fork was not capped by the pids limit: {bomb}"
+    after = str(ev.client.get("after", ""))
+    if not ev.sink_hits or "HTTP=200" not in after:
+        return f"the bottle did not serve a request after the fork bomb: {after[:200]}"
+    return None
+
+
 def _arrived(ev: Evidence) -> str | None:
     if not ev.sink_hits:
         return "the legit request never reached the sink"
@@ -192,9 +202,25 @@ def _kcore(ev: Evidence) -> str | None:
     return None if first == "0" else "/proc/kcore is readable"
 
 
-def _only_proxy_port(ev: Evidence) -> str | None:
-    open_ports = ev.client.get("open")
-    return None if open_ports == [8080] else f"open ports on the egress peer: {open_ports}"
+EXPECTED_PORTS = {"egress": [8080], "supervise": [8090], "gitgate": [8070]}
+"""The only listening ports each sidecar may show the agent (proxy, MCP, git gate)."""
+
+
+def _only_service_ports(ev: Evidence) -> str | None:
+    peers = ev.context.get("peers", {})
+    problems = []
+    for ip, result in ev.client.items():
+        name = str(peers.get(ip, ip))
+        role = next((r for r in EXPECTED_PORTS if name.endswith(f"-{r}-1")), None)
+        wanted = EXPECTED_PORTS.get(role or "", [])
+        if not isinstance(result, dict) or result.get("open") != wanted:
+            seen = result.get("open") if isinstance(result, dict) else result
+            problems.append(f"{name}: open {seen}, expected {wanted}")
+        elif str(result.get("udp53", "")).startswith("reply"):
+            problems.append(f"{name}: answers DNS on UDP 53")
+    if not ev.client:
+        return "no peer was scanned"
+    return "; ".join(problems) or None
 
 
 def _no_raw_sockets(ev: Evidence) -> str | None:
@@ -317,11 +343,12 @@ CASES: tuple[Case, ...] = (
     Case(
         "A10",
         "10,19,32",
-        "peer port scan (1-65535) of the egress peer",
+        "peer port scan (1-65535) of every sidecar on the internal network",
         "internal network",
         "probe",
-        check=_only_proxy_port,
-        judged="only 8080 open; no DNS, mitmweb, relay or debug port",
+        check=_only_service_ports,
+        judged="egress shows only 8080, supervise only 8090 (gate 8070); no DNS, mitmweb, "
+        "relay or debug port",
     ),
     Case(
         "A11",
@@ -578,11 +605,12 @@ CASES: tuple[Case, ...] = (
     Case(
         "E49",
         "49",
-        "fork bomb, memory balloon, disk fill",
+        "fork bomb capped by pids_limit; the bottle still serves afterwards",
         "cgroup limits",
-        "skip",
-        skip="limits asserted on the container (pids_limit, mem_limit, tmpfs size); running "
-        "the bombs on the shared 2-core CI machine is left out",
+        "legit",
+        check=_fork_bomb_capped,
+        judged="fork fails (EAGAIN) below the manifest's pids limit; a request made after the "
+        "bomb reaches the origin. Memory balloon and disk fill not run (limits asserted)",
     ),
     Case(
         "E50",
