@@ -1,0 +1,130 @@
+"""The compose backend against real Docker: a bottle that is not as hardened as rendered
+never runs; it is torn down with nothing left behind.
+
+The egress sidecar is replaced by a stand-in (the agent image writing the CA file the health
+check waits for, then sleeping) so that these tests exercise the backend's bring-up order,
+assertions and teardown whatever the state of the egress image; the real proxy is covered
+by ``tests/e2e/test_bottle_lifecycle.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bb_cli.backends.compose import ComposeBackend, render
+from bb_cli.errors import LauncherAssertionError
+from bb_cli.manifests import ManifestIndex
+from bb_cli.plan import BottlePlan, BottleSpec, HostIdentity
+
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_engine")]
+
+BOTTLE = "---\nextends: shell\nsupervise: false\n---\n"
+AGENT = "---\nbottle: plain\n---\n"
+
+
+def _image(component: str) -> str:
+    out = subprocess.run(
+        ["docker", "image", "ls", "--filter", f"label=org.bot-bottle.component={component}",
+         "--format", "{{.Repository}}:{{.Tag}}"], capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    if not out:
+        pytest.skip(f"no {component} image: run `bb images build`")
+    return out[0]
+
+
+def leftovers(slug: str) -> list[str]:
+    label = f"label=com.docker.compose.project=bb-{slug}"
+    out: list[str] = []
+    for args in (["ps", "-a"], ["network", "ls"], ["volume", "ls"]):
+        fmt = "{{.Names}}" if args[0] == "ps" else "{{.Name}}"
+        argv = ["docker", *args, "--filter", label, "--format", fmt]
+        out += subprocess.run(argv, capture_output=True, text=True, check=True).stdout.split()
+    return out
+
+
+@pytest.fixture
+def plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[BottlePlan]:
+    """A plan for a supervise-less bottle with the stand-in egress; always removed."""
+    for kind, text in (("bottles", BOTTLE), ("agents", AGENT)):
+        (tmp_path / ".bot-bottle" / kind).mkdir(parents=True)
+        (tmp_path / ".bot-bottle" / kind / "plain.md").write_text(text)
+    agent_image = _image("agent")
+    real_egress = render._egress
+
+    def stand_in(p: BottlePlan) -> dict[str, Any]:
+        service = real_egress(p)
+        service["image"] = agent_image
+        service["entrypoint"] = ["sh", "-c", f"echo ca > {render.AGENT_CA} && exec sleep 600"]
+        service["command"] = []
+        return service
+
+    monkeypatch.setattr(render, "_egress", stand_in)
+    index = ManifestIndex.default(cwd=tmp_path, environ={"HOME": str(tmp_path)})
+    the_plan = BottlePlan.resolve(
+        BottleSpec("plain", index), environ={}, image_for=lambda c: agent_image,
+        state_dir=lambda slug: tmp_path / "state" / slug,
+        host=HostIdentity(os.getuid(), os.getgid()),
+    )  # fmt: skip
+    monkeypatch.setattr(
+        "bb_cli.backends.compose.backend.bottle_dir", lambda slug: the_plan.state_dir
+    )
+    yield the_plan
+    ComposeBackend().remove(the_plan.slug)
+
+
+def test_hardened_bottle_starts_and_runs_as_rendered(plan: BottlePlan) -> None:
+    """The rendered bottle passes every assertion and runs."""
+    ComposeBackend().start(plan, lambda step, state: None)
+    assert ComposeBackend().status(plan.slug).containers["agent"] == "running"
+
+
+def _agent_with(key: str, value: object) -> Callable[[BottlePlan], dict[str, Any]]:
+    real = render._agent
+
+    def changed(p: BottlePlan) -> dict[str, Any]:
+        return {**real(p), key: value}
+
+    return changed
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "needle"),
+    [
+        ("dns", ["192.0.2.53"], "dns is set"),
+        ("cap_add", ["NET_RAW"], "CapAdd"),
+        ("extra_hosts", ["host.docker.internal:host-gateway"], "extra hosts"),
+        ("read_only", False, "root filesystem is writable"),
+        ("networks", ["internal", "egress"], "networks are"),
+    ],
+)
+def test_weakened_agent_is_torn_down_before_it_runs(
+    plan: BottlePlan, monkeypatch: pytest.MonkeyPatch, key: str, value: object, needle: str
+) -> None:
+    """A rendered weakness fails the agent assertion; the whole project is removed."""
+    monkeypatch.setattr(render, "_agent", _agent_with(key, value))
+    with pytest.raises(LauncherAssertionError, match=needle):
+        ComposeBackend().start(plan, lambda step, state: None)
+    assert leftovers(plan.slug) == []
+
+
+def test_network_without_isolated_gateway_is_torn_down(
+    plan: BottlePlan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An internal network without gateway isolation fails before the agent is created."""
+    real = render.render_project
+
+    def weakened(p: BottlePlan) -> dict[str, Any]:
+        project = real(p)
+        del project["networks"]["internal"]["driver_opts"]
+        return project
+
+    monkeypatch.setattr("bb_cli.backends.compose.backend.render_project", weakened)
+    with pytest.raises(LauncherAssertionError, match="gateway_mode_ipv4 is not isolated"):
+        ComposeBackend().start(plan, lambda step, state: None)
+    assert leftovers(plan.slug) == []
