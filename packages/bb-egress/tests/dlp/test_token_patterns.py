@@ -5,17 +5,15 @@ from __future__ import annotations
 import re
 import re._constants as sre_constants
 import re._parser as sre_parse
-from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bb_egress.dlp import DlpConfig, scan_outbound
 from bb_egress.dlp.multimatch import RuleSet
 from bb_egress.dlp.rules import RULES, TokenRule
-from bb_egress.dlp.testing import make_request
+from bb_egress.dlp.testing import NOSEYPARKER_RULES, make_request, noseyparker_examples
 
 CONFIG = DlpConfig.from_environ({})
 RULE_SET = RuleSet([r.hyperscan_pattern for r in RULES])
@@ -132,75 +130,12 @@ def test_python_and_hyperscan_agree_on_which_rules_match(text: str) -> None:
     assert hyperscan_hits == python_hits
 
 
-_NP_RULES = Path("/work/shared/data/secret-examples/noseyparker-rules/rules")
-# Nosey Parker rule name (prefix) -> our rule id: providers this project covers.
-_NP_MAP = {
-    "AWS API Key": "aws-access-key-id",
-    "GitHub Personal Access Token (fine-grained": "github-fine-grained-pat",
-    "GitHub Personal Access Token": "github-classic-pat",
-    "GitHub OAuth Access Token": "github-oauth-token",
-    "GitHub App Token": "github-app-token",
-    "GitHub Refresh Token": "github-app-token",
-    "GitLab Private Token": "gitlab-token",
-    "GitLab Runner Registration Token": "gitlab-token",
-    "Slack Bot Token": "slack-token",
-    "Slack User Token": "slack-token",
-    "Slack App Token": "slack-app-token",
-    "Slack Webhook": "slack-webhook-url",
-    "Stripe API Key": "stripe-secret-key",
-    "Stripe API Test Key": "stripe-secret-key",
-    "Anthropic API Key": "anthropic-api-key",
-    "OpenAI API Key": "openai-api-key",
-    "Google API Key": "google-api-key",
-    "Google OAuth Client Secret": "google-oauth-client-secret",
-    "NPM Access Token": "npm-access-token",
-    "PyPI Upload Token": "pypi-upload-token",
-    "HuggingFace User Access Token": "huggingface-token",
-    "SendGrid API Key": "sendgrid-api-key",
-    "DigitalOcean": "digitalocean-token",
-    "Shopify Access Token": "shopify-token",
-    "Shopify App Secret": "shopify-token",
-    "Shopify Custom App Access Token": "shopify-token",
-    "Shopify Private App Access Token": "shopify-token",
-    "PEM-Encoded Private Key": "private-key-block",
-    "Twilio API Key": "twilio-api-key",
-    "Postman API Key": "postman-api-key",
-    "Doppler": "doppler-token",
-    "Databricks Personal Access Token": "databricks-token",
-    "Grafana": "grafana-token",
-    "New Relic User API Key": "newrelic-user-key",
-    "Age Identity": "age-secret-key",
-    "HashiCorp Vault Unseal Key": "",
-    "HashiCorp Vault": "hashicorp-vault-token",
-    "Terraform Cloud": "terraform-cloud-token",
-    "Azure Connection String": "azure-storage-key",
-    "Telegram Bot Token": "telegram-bot-token",
-    "Mailchimp API Key": "mailchimp-api-key",
-    "Supabase": "supabase-token",
-    "Pulumi": "pulumi-token",
-    "RubyGems API Key": "rubygems-api-key",
-    "Docker Hub Personal Access Token": "docker-hub-pat",
-    "Airtable Personal Access Token": "airtable-pat",
-    "Linear API Key": "linear-api-key",
-    "Atlassian API token": "atlassian-api-token",
-}
+_NP_RULES = NOSEYPARKER_RULES
 
 
 def noseyparker_covered() -> list[tuple[str, str, str, bool]]:
-    """(np rule name, our rule id, example, is_positive) for every covered Nosey Parker example."""
-    out: list[tuple[str, str, str, bool]] = []
-    if not _NP_RULES.is_dir():
-        return out
-    for path in sorted(_NP_RULES.glob("*.yml")):
-        for rule in yaml.safe_load(path.read_text()).get("rules", []):
-            name = rule.get("name", "")
-            keys = [k for k in _NP_MAP if name.lower().startswith(k.lower())]
-            ours = _NP_MAP[max(keys, key=len)] if keys else ""
-            if not ours:
-                continue
-            out += [(name, ours, e, True) for e in rule.get("examples", []) or []]
-            out += [(name, ours, e, False) for e in rule.get("negative_examples", []) or []]
-    return out
+    """(np rule name, our rule id, example, is_positive) for covered Nosey Parker examples."""
+    return noseyparker_examples()
 
 
 @pytest.mark.skipif(not _NP_RULES.is_dir(), reason="development set not present")

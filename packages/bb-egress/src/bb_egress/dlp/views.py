@@ -65,16 +65,25 @@ _CONFUSABLE_PAIRS: Final = (
 _CONFUSABLES: Final = dict(_CONFUSABLE_PAIRS)
 
 
-def percent_decode(data: bytes) -> bytes | None:
-    """``data`` with percent-escapes decoded (any case, any mix), repeated for nested layers."""
-    if not _PCT.search(data):
-        return None
-    out = data
+def _unquote_layers(region: bytes) -> bytes:
+    out = region
     for _ in range(MAX_PERCENT_LAYERS):
         out = unquote_to_bytes(out)
         if not _PCT.search(out):
             break
     return out
+
+
+def percent_decode(data: bytes) -> bytes | None:
+    """Regions around percent-escapes, decoded (any case, any mix, nested layers); or None.
+
+    Only regions around escapes are decoded and joined by newlines, so a large body with a
+    stray ``%20`` costs a few kilobytes of work, not a copy of the body.
+    """
+    regions = _regions(((m.start(), m.end()) for m in _PCT.finditer(data)), len(data))
+    if not regions:
+        return None
+    return b"\n".join(_unquote_layers(data[lo:hi]) for lo, hi in regions)
 
 
 def json_trigger(secret_chars: str) -> re.Pattern[bytes]:
