@@ -46,16 +46,21 @@ class _Compiled:
             self._local.scratch = scratch
         return scratch
 
-    def _scan(self, data: bytes) -> list[tuple[int, int, int]]:
+    def _scan(self, data: bytes, limit: int = 0) -> tuple[list[tuple[int, int, int]], bool]:
+        """Hits in ``data``; with ``limit``, stop after that many (second value: stopped)."""
         hits: list[tuple[int, int, int]] = []
         if self._db is None or not data:
-            return hits
+            return hits, False
 
-        def on_match(pid: int, start: int, end: int, _flags: int, _ctx: object) -> None:
+        def on_match(pid: int, start: int, end: int, _flags: int, _ctx: object) -> bool:
             hits.append((pid, start, end))
+            return bool(limit) and len(hits) >= limit
 
-        self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
-        return hits
+        try:
+            self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
+        except hyperscan.ScanTerminated:
+            return hits, True
+        return hits, False
 
 
 class LiteralSet(_Compiled):
@@ -67,7 +72,11 @@ class LiteralSet(_Compiled):
 
     def find(self, data: bytes) -> list[tuple[int, int, int]]:
         """Every occurrence (overlapping ones included) of any literal in ``data``."""
-        return self._scan(data)
+        return self._scan(data)[0]
+
+    def find_some(self, data: bytes, limit: int) -> tuple[list[tuple[int, int, int]], bool]:
+        """Up to ``limit`` occurrences; the flag says whether there were more."""
+        return self._scan(data, limit)
 
 
 class RuleSet(_Compiled):
@@ -82,4 +91,4 @@ class RuleSet(_Compiled):
 
     def which(self, data: bytes) -> set[int]:
         """Indexes of the expressions that match ``data`` at least once."""
-        return {pid for pid, _s, _e in self._scan(data)}
+        return {pid for pid, _s, _e in self._scan(data)[0]}

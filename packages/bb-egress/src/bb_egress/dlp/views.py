@@ -6,11 +6,11 @@ for views that can reveal something. All are linear in the input.
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from collections.abc import Iterable
 from typing import Final
-from urllib.parse import unquote_to_bytes
 
 from bb_egress.dlp.multimatch import LiteralSet
 
@@ -27,6 +27,10 @@ __all__ = [
 FOLD_CONTEXT: Final = 1024
 """Bytes kept either side of a suspicious character or escape in a decoded view (longer than
 any secret or token the engine looks for, so a secret around the character is whole)."""
+
+DENSE_HITS: Final = 4096
+"""Past this many suspicious characters the whole blob is folded at once (C-speed passes)
+instead of region by region."""
 
 MAX_PERCENT_LAYERS: Final = 4
 """Percent-decoding is repeated (``%2541`` -> ``%41`` -> ``A``) up to this many layers."""
@@ -65,10 +69,25 @@ _CONFUSABLE_PAIRS: Final = (
 _CONFUSABLES: Final = dict(_CONFUSABLE_PAIRS)
 
 
+_BAD_PCT: Final = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+
+
+def _unquote(data: bytes) -> bytes:
+    """Percent-decoding (same result as ``unquote_to_bytes``) at C speed.
+
+    A ``%`` that starts no escape is first written as ``%25`` (itself), then every escape
+    becomes ``\\xXX`` for ``escape_decode``; backslashes are doubled so nothing else decodes.
+    """
+    data = _BAD_PCT.sub(b"%25", data)
+    escaped = data.replace(b"\\", b"\\\\").replace(b"%", b"\\x")
+    decoded: bytes = codecs.escape_decode(escaped)[0]
+    return decoded
+
+
 def _unquote_layers(region: bytes) -> bytes:
     out = region
     for _ in range(MAX_PERCENT_LAYERS):
-        out = unquote_to_bytes(out)
+        out = _unquote(out)
         if not _PCT.search(out):
             break
     return out
@@ -80,7 +99,7 @@ def percent_decode(data: bytes) -> bytes | None:
     Only regions around escapes are decoded and joined by newlines, so a large body with a
     stray ``%20`` costs a few kilobytes of work, not a copy of the body.
     """
-    regions = _regions(((m.start(), m.end()) for m in _PCT.finditer(data)), len(data))
+    regions = _match_regions(_PCT, data)
     if not regions:
         return None
     return b"\n".join(_unquote_layers(data[lo:hi]) for lo, hi in regions)
@@ -127,7 +146,7 @@ def json_unescape(data: bytes, trigger: re.Pattern[bytes] = _DEFAULT_TRIGGER) ->
     """
     if b"\\" not in data:
         return None
-    regions = _regions(((m.start(), m.end()) for m in trigger.finditer(data)), len(data))
+    regions = _match_regions(trigger, data)
     if not regions:
         return None
     return b"\n".join(_unescape_region(data[lo:hi]) for lo, hi in regions)
@@ -143,6 +162,36 @@ def _regions(spans: Iterable[tuple[int, int]], size: int) -> list[tuple[int, int
         else:
             out.append([lo, hi])
     return [(lo, hi) for lo, hi in out]
+
+
+def _match_regions(pattern: re.Pattern[bytes], data: bytes) -> list[tuple[int, int]]:
+    """`_regions` of every match of ``pattern``, without visiting each match of a dense run.
+
+    Inside a region the next search starts half a context ahead: any match skipped there is
+    covered by the region anyway. A flood of escapes therefore costs a search per 512 bytes.
+    """
+    out: list[tuple[int, int]] = []
+    size = len(data)
+    m = pattern.search(data)
+    while m is not None:
+        lo, end = max(0, m.start() - FOLD_CONTEXT), m.end()
+        while True:
+            probe = pattern.search(data, end + FOLD_CONTEXT // 2)
+            if probe is not None and probe.start() <= end + FOLD_CONTEXT:
+                end = probe.end()
+                continue
+            nearer = pattern.search(data, end)
+            if nearer is not None and nearer.start() <= end + FOLD_CONTEXT:
+                end = nearer.end()
+                continue
+            m = (
+                probe
+                if probe is not None and (nearer is None or probe.start() < nearer.start())
+                else nearer
+            )
+            break
+        out.append((lo, min(size, end + FOLD_CONTEXT)))
+    return out
 
 
 def _suspicious_codepoints() -> list[int]:
@@ -186,7 +235,10 @@ def _fold_text(text: str) -> str:
     text = _INVISIBLE_RE.sub("", text)
     text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
     text = unicodedata.normalize("NFKC", text)
-    return _CONFUSABLE_RE.sub(lambda m: _CONFUSABLES[ord(m.group())], text)
+    if _CONFUSABLE_RE.search(text):
+        for cp, ascii_char in _CONFUSABLE_PAIRS:
+            text = text.replace(chr(cp), ascii_char)
+    return text
 
 
 def fold_unicode(data: bytes) -> bytes | None:
@@ -199,9 +251,11 @@ def fold_unicode(data: bytes) -> bytes | None:
     """
     if data.isascii():
         return None
-    hits = _SUSPICIOUS.find(data)
+    hits, dense = _SUSPICIOUS.find_some(data, DENSE_HITS)
     if not hits:
         return None
+    if dense:
+        return _fold_text(data.decode("utf-8", "replace")).encode("utf-8", "replace")
     regions = _regions(((s, e) for _i, s, e in hits), len(data))
     folded = [
         _fold_text(data[lo:hi].decode("utf-8", "replace")).encode("utf-8", "replace")
