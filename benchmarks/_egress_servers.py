@@ -52,29 +52,14 @@ def serve_origin(port: int) -> None:
 
 
 def _scanner():
-    """The real DLP-backed scanner when the engine is installed, else None."""
-    try:
-        from bb_egress.dlp import DlpConfig
-        from bb_egress.outbound import OutboundScanner
-        from bb_egress.token_approval import DisabledChannel, TokenApprover
-    except ImportError:
-        return None
+    """The real DLP-backed scanner, as `bb-egress run` builds it."""
+    from bb_egress.dlp import DlpConfig
+    from bb_egress.outbound import OutboundScanner
+    from bb_egress.token_approval import DisabledChannel, TokenApprover
+
     return OutboundScanner(
         DlpConfig.from_environ(os.environ), TokenApprover(DisabledChannel(), 1.0), os.environ
     )
-
-
-class _NoScan:
-    """Used only when bb_egress.dlp is not importable; the JSON output says so."""
-
-    async def process(self, flow, route, bottle):
-        return "allow"
-
-    async def scan_websocket(self, flow, content, is_text):
-        return None
-
-    def last_detectors(self, flow):
-        return ()
 
 
 async def serve_proxy(mode: str, port: int, confdir: str, origin_port: int, workdir: Path) -> None:
@@ -98,11 +83,11 @@ async def serve_proxy(mode: str, port: int, confdir: str, origin_port: int, work
             "    outbound_on_match: block\n"
         )
         scanner = _scanner()
-        (workdir / "scanner.txt").write_text("dlp" if scanner is not None else "none")
+        (workdir / "scanner.txt").write_text("dlp")
         master.addons.add(
             EgressAddon(
                 store=RoutesStore(routes),
-                scanner=scanner or _NoScan(),
+                scanner=scanner,
                 audit=AuditLog(workdir / "audit.jsonl"),
                 bottle="bench",
                 destinations=DestinationPolicy(

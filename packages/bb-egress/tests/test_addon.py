@@ -55,6 +55,9 @@ class StandInScanner:
     def last_detectors(self, flow: http.HTTPFlow) -> tuple[str, ...]:
         return ("stand-in",) if isinstance(self.verdict, Denied) else ()
 
+    def scrub_response(self, flow: http.HTTPFlow) -> bool:
+        return True
+
 
 class Answers:
     """A resolver answering from a table and recording every lookup."""

@@ -76,6 +76,14 @@ def origin() -> Iterator[Origin]:
             length = int(self.headers.get("content-length", "0") or 0)
             self.rfile.read(length)
             record.seen.append((self.command, self.path, dict(self.headers.items())))
+            if self.path.startswith("/echo"):
+                echoed = "".join(f"{k}: {v}\n" for k, v in self.headers.items()).encode()
+                self.send_response(200)
+                self.send_header("X-Echo-Authorization", self.headers.get("Authorization", ""))
+                self.send_header("Content-Length", str(len(echoed)))
+                self.end_headers()
+                self.wfile.write(echoed)
+                return
             if self.path.startswith("/redirect"):
                 self.send_response(302)
                 self.send_header("Location", "http://denied.test/")
@@ -112,6 +120,9 @@ class CleanScanner:
 
     def last_detectors(self, flow: object) -> tuple[str, ...]:
         return ()
+
+    def scrub_response(self, flow: object) -> bool:
+        return True
 
 
 def _wait_listening(port: int) -> None:

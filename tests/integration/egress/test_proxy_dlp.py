@@ -98,3 +98,22 @@ def test_the_agent_echoing_the_injected_credential_is_caught(proxy: Proxy, origi
     ).encode() + body
     assert _send(proxy, raw).startswith(b"HTTP/1.1 403")
     assert origin.seen == []
+
+
+def test_an_origin_echoing_the_injected_credential_never_shows_it_to_the_agent(
+    proxy: Proxy, origin: Origin
+) -> None:
+    """Echoed in a response header and the body, the real value reaches the agent as REDACTED."""
+    _routes(
+        proxy,
+        origin,
+        "    outbound_on_match: block\n    inject_headers:\n"
+        '      Authorization: "Bearer ${EGRESS_TOKEN_FORGE}"\n',
+    )
+    host = f"origin.test:{origin.port}"
+    answer = _send(proxy, f"GET http://{host}/echo HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    assert answer.startswith(b"HTTP/1.1 200")
+    assert origin.seen[0][2]["Authorization"] == f"Bearer {INJECTED}"
+    assert INJECTED.encode() not in answer
+    assert b"X-Echo-Authorization: Bearer REDACTED" in answer
+    assert b"Authorization: Bearer REDACTED" in answer.partition(b"\r\n\r\n")[2]

@@ -72,6 +72,10 @@ class RequestScanner(Protocol):
         """Detector names of the last scan of ``flow``."""
         ...
 
+    def scrub_response(self, flow: http.HTTPFlow) -> bool:
+        """Remove injected credentials from the response; False when it cannot be checked."""
+        ...
+
 
 WEBSOCKET_HISTORY: Final = 8
 """Websocket messages kept on a flow after scanning (mitmproxy keeps all otherwise)."""
@@ -440,6 +444,19 @@ class EgressAddon:
             detectors=detectors,
             tainted=bool(detectors),
         )
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        """Keep injected credentials out of what the agent reads (see `scrub_response`)."""
+        if not self.scanner.scrub_response(flow):
+            flow.response = http.Response.make(
+                502,
+                b"bot-bottle egress proxy: the response could not be decoded to check it for"
+                b" the route's credential, so it was withheld.\n",
+                {
+                    "Content-Type": "text/plain; charset=utf-8",
+                    "X-Bot-Bottle-Denied": "body-invalid",
+                },
+            )
 
     # ------------------------------------------------------------------ websockets
 
