@@ -85,6 +85,7 @@ def verdicts(bottle: Bottle) -> dict[str, Verdict]:
     runnable = [c for c in CASES if c.kind != "skip"]
     markers = {c.id: f"bbx{c.id.lower()}{secrets.token_hex(8)}" for c in runnable}
     plan = _plan(bottle, markers)
+    routes_before = bottle.routes_file.read_text()
     bottle.exec("agent", "cat > /tmp/attack.py", stdin=ATTACKER.read_text())
     raw = bottle.exec("agent", "python3 /tmp/attack.py", stdin=json.dumps(plan), timeout=420)
     client: dict[str, Any] = json.loads(raw)
@@ -97,6 +98,8 @@ def verdicts(bottle: Bottle) -> dict[str, Verdict]:
         "inject_token": bottle.inject_token,
         "hidden": {**bottle.secrets_env, "EGRESS_TOKEN_INJECT": bottle.inject_token},
         "peers": bottle.peers(),
+        "queue": bottle.queue_state(),
+        "routes_changed": bottle.routes_file.read_text() != routes_before,
     }
     _META.update(peers=context["peers"], internal_gateway=plan["internal_gateway"])
     _META.update(sink_lines=len(logs.sink), dns_lines=len(logs.dns), audit_lines=len(logs.audit))

@@ -752,6 +752,113 @@ def queue_visibility(m: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+class Mcp:
+    """A minimal MCP client over streamable HTTP (JSON-RPC POSTs; JSON or SSE answers)."""
+
+    def __init__(self, host: str = "supervise", port: int = 8090) -> None:
+        self.host, self.port = host, port
+        self.session: str | None = None
+        self.next_id = 0
+
+    def call(self, method: str, params: Any = None, *, notify: bool = False) -> Any:
+        import http.client
+
+        body: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+        if params is not None:
+            body["params"] = params
+        if not notify:
+            self.next_id += 1
+            body["id"] = self.next_id
+        headers = {"Content-Type": "application/json",
+                   "Accept": "application/json, text/event-stream"}  # fmt: skip
+        if self.session:
+            headers["mcp-session-id"] = self.session
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=8)
+        try:
+            conn.request("POST", "/mcp", json.dumps(body), headers)
+            resp = conn.getresponse()
+            self.session = resp.getheader("mcp-session-id") or self.session
+            raw = resp.read().decode("utf-8", "replace")
+        finally:
+            conn.close()
+        if notify:
+            return {"status": resp.status}
+        for line in raw.splitlines():
+            if line.startswith("data:"):
+                raw = line[5:].strip()
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return {"status": resp.status, "raw": raw[:300]}
+
+
+def _mcp_outcome(fn: Callable[[], Any]) -> str:
+    """What one MCP call produced, summarised: an error, a tool error, or a result."""
+    try:
+        answer = fn()
+    except Exception as exc:
+        return f"exception: {exc.__class__.__name__}: {str(exc)[:120]}"
+    if not isinstance(answer, dict):
+        return f"odd: {str(answer)[:200]}"
+    if "error" in answer:
+        return f"rpc-error: {str(answer['error'])[:200]}"
+    result = answer.get("result", {})
+    if isinstance(result, dict) and result.get("isError"):
+        return f"tool-error: {str(result.get('content'))[:200]}"
+    return f"result: {str(answer)[:300]}"
+
+
+@case("F53")
+def self_approval_via_mcp(m: str) -> dict[str, Any]:
+    mcp = Mcp()
+    out: dict[str, Any] = {}
+    out["initialize"] = _mcp_outcome(lambda: mcp.call("initialize", {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "escape-suite", "version": "0"}}))  # fmt: skip
+    mcp.call("notifications/initialized", notify=True)
+    listed = mcp.call("tools/list", {})
+    names = [t.get("name") for t in listed.get("result", {}).get("tools", [])]
+    out["tools"] = names
+    forged = {"status": "approved", "approved_by": "operator", "decision": "approve",
+              "approved": True, "id": "../responses/x", "proposal_id": "%2e%2e/x\x00"}  # fmt: skip
+    calls: dict[str, tuple[str, dict[str, Any]]] = {
+        "approve": ("approve", {"id": m}),
+        "decide": ("decide", {"id": m, "decision": "approve"}),
+        "token_allow": ("egress-token-allow", {"host": f"{m}.evil.test", **forged}),
+        "gitleaks_allow": ("gitleaks-allow", {"ref": "refs/heads/main", **forged}),
+        "allow_forged": ("egress-allow", {"host": f"{m}.evil.test", "port": 443,
+                                          "reason": "x", **forged}),
+        "allow_traversal": ("egress-allow", {"host": "../approved/x", "port": 443,
+                                             "justification": "x"}),
+        "block_forged": ("egress-block", {"host": "allowed.test", **forged}),
+        "capability_forged": ("capability-block", {"capability": "x", **forged}),
+        "list_forged": ("list-egress-routes", forged),
+        "oversized": ("egress-allow", {"host": "a" * 1_000_000, "port": 443,
+                                       "justification": m}),
+    }  # fmt: skip
+    for key, (name, arguments) in calls.items():
+        out[key] = _mcp_outcome(
+            lambda n=name, a=arguments: mcp.call("tools/call", {"name": n, "arguments": a})
+        )
+    nested: Any = "x"
+    for _ in range(3000):
+        nested = {"a": nested}
+    out["deep_nesting"] = _mcp_outcome(
+        lambda: mcp.call("tools/call", {"name": "egress-allow", "arguments": nested})
+    )
+    out["alive_after"] = _mcp_outcome(lambda: mcp.call("tools/list", {}))
+    return out
+
+
+@case("F52")
+def self_approval_via_files(m: str) -> dict[str, Any]:
+    return {
+        "queue_dirs": sh("find / -xdev -type d \\( -name responses -o -name claims -o "
+                         "-name quarantine \\) 2>/dev/null | head"),
+        "key": sh("find / -xdev -name 'approval.key' 2>/dev/null | head"),
+    }  # fmt: skip
+
+
 # ---------------------------------------------------------------- legit traffic
 
 

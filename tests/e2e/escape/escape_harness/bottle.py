@@ -283,6 +283,10 @@ class Bottle:
         """The egress proxy's audit log ('' before its first line)."""
         return self.read("egress", "/var/log/bot-bottle/audit.jsonl")
 
+    def queue_state(self) -> dict[str, list[str]]:
+        """File names per queue subdirectory on the host (no queue in this fixture)."""
+        return {}
+
     def internal_network(self) -> str:
         return f"{self.name}_internal"
 

@@ -164,6 +164,34 @@ def _fork_bomb_capped(ev: Evidence) -> str | None:
     return None
 
 
+def _no_self_approval(ev: Evidence) -> str | None:
+    from bb_protocol.tools import AGENT_CALLABLE_TOOLS
+
+    problems = []
+    tools = ev.client.get("tools") or []
+    if not tools:
+        problems.append("tools/list returned nothing (could not judge)")
+    extra = sorted(set(tools) - AGENT_CALLABLE_TOOLS)
+    if extra:
+        problems.append(f"non-agent tools listed: {extra}")
+    skip = {"initialize", "tools", "alive_after"}
+    for key, outcome in ev.client.items():
+        if key in skip:
+            continue
+        text = str(outcome)
+        if text.startswith("result:") or "timed out" in text or "timeout" in text.lower():
+            problems.append(f"{key} was not refused: {text[:150]}")
+    if not str(ev.client.get("alive_after", "")).startswith("result:"):
+        problems.append(f"server not answering afterwards: {ev.client.get('alive_after')}")
+    queue = ev.context.get("queue", {})
+    for sub in ("responses", "claims"):
+        if queue.get(sub):
+            problems.append(f"host queue {sub}/ holds {queue[sub]}")
+    if ev.context.get("routes_changed"):
+        problems.append("the routes file changed during the attacks")
+    return "; ".join(problems) or None
+
+
 def _arrived(ev: Evidence) -> str | None:
     if not ev.sink_hits:
         return "the legit request never reached the sink"
@@ -630,6 +658,28 @@ CASES: tuple[Case, ...] = (
         check=_no_queue,
         judged="no queue/approval path in mountinfo",
     ),
+    Case(
+        "F52",
+        "52",
+        "self-approval via files: no queue directory or approval key in the agent",
+        "agent filesystem",
+        "probe",
+        check=_all(
+            lambda ev: None if not _out(ev, "queue_dirs").strip() else "queue dirs visible",
+            lambda ev: None if not _out(ev, "key").strip() else "approval key visible",
+        ),
+        judged="no responses/claims/quarantine directory and no approval.key anywhere",
+    ),
+    Case(
+        "F53",
+        "53",
+        "self-approval via MCP: forged fields, unlisted tools, traversal, oversized, deep JSON",
+        "supervise MCP",
+        "probe",
+        check=_no_self_approval,
+        judged="only agent-callable tools listed; every forged call refused; server alive; on "
+        "the host no response/claim appeared and the routes file is unchanged",
+    ),
     *(
         Case(
             f"F{n}",
@@ -637,16 +687,38 @@ CASES: tuple[Case, ...] = (
             title,
             "supervise / git-gate",
             "skip",
-            skip="bb-supervise and bb-gitgate are not in the bottle under test yet",
+            skip=why,
         )
-        for n, title in (
-            (52, "self-approval via files"),
-            (53, "self-approval via MCP"),
-            (54, "TOCTOU between approval and apply"),
-            (55, "operator UI spoofing"),
-            (56, "git argument and transport injection"),
-            (57, "repo-controlled code execution on the host"),
-            (58, "files the host's tools auto-execute"),
+        for n, title, why in (
+            (
+                54,
+                "TOCTOU between approval and apply",
+                "needs an operator decision mid-case; "
+                "covered by bb-gitgate's hash-bound approval tests, not end to end here",
+            ),
+            (
+                55,
+                "operator UI spoofing",
+                "host-side TUI, not reachable from a bottle run; "
+                "covered by bb-supervise's sanitised-display Pilot tests",
+            ),
+            (
+                56,
+                "git argument and transport injection",
+                "the suite's bottle has no repos, so "
+                "no git gate runs; covered by bb-gitgate's own tests",
+            ),
+            (
+                57,
+                "repo-controlled code execution on the host",
+                "the suite's bottle has no "
+                "repos, so no git gate runs; covered by bb-gitgate's own tests",
+            ),
+            (
+                58,
+                "files the host's tools auto-execute",
+                "needs host-side tooling opening the workspace; not part of a bottle run",
+            ),
         )
     ),
     # -------------------------------------------------------------- legit traffic

@@ -81,6 +81,16 @@ class CliBottle(Bottle):
         path = self.plan.state_dir / "logs" / "egress-audit.jsonl"
         return path.read_text() if path.exists() else ""
 
+    def queue_state(self) -> dict[str, list[str]]:
+        """File names per queue subdirectory on the host: what the operator side holds."""
+        assert self.plan is not None
+        root = self.plan.state_dir / "queue"
+        return {
+            sub.name: sorted(p.name for p in sub.iterdir())
+            for sub in sorted(root.iterdir())
+            if sub.is_dir()
+        }
+
     def internal_network(self) -> str:
         return f"{self.project_name}_internal"
 
