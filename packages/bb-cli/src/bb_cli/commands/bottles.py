@@ -68,20 +68,24 @@ def _launch(
 
     from bb_cli.backends import get_bottle_backend
     from bb_cli.backends.compose import project_name
+    from bb_cli.errors import StartError
     from bb_cli.images import ensure_images
     from bb_cli.images.console import RichReporter
     from bb_cli.plan import BottlePlan
     from bb_cli.state import BottleRecord, save_record
 
     console = Console(stderr=True)
-    with RichReporter(console) as reporter:
-        try:
-            ensure_images(reporter)
-        except Exception as exc:
-            from bb_cli.errors import StartError
-
-            raise StartError("build images", str(exc), "run `bb images build`") from None
-    plan = _plan(agent, slug, tests or {})
+    try:
+        plan = _plan(agent, slug, tests or {})
+    except StartError as exc:
+        if exc.step != "resolve images":
+            raise
+        with RichReporter(console) as reporter:  # first use: build what is missing
+            try:
+                ensure_images(reporter)
+            except Exception as error:
+                raise StartError("build images", str(error), "run `bb images build`") from None
+        plan = _plan(agent, slug, tests or {})
     assert isinstance(plan, BottlePlan)
     save_record(
         BottleRecord(

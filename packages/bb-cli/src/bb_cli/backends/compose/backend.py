@@ -1,10 +1,11 @@
 """`ComposeBackend`: one Docker Compose project per bottle, asserted after start.
 
 ``start`` runs named steps; each failure becomes a `StartError` naming the step and the
-fix. Bring-up order makes the launcher assertions count: egress (and supervise) first,
-then the internal network is checked, then the agent is *created* and its configuration
-checked before it ever starts, then started and checked again. Any failed assertion tears
-the whole project down (containers, networks, volumes) before raising.
+fix. Bring-up order makes the launcher assertions count: the whole project is *created*
+(networks and containers, nothing running), the internal network and the agent's
+configuration are checked, then the sidecars start and become healthy, then the agent
+starts and is checked again. Any failure tears the whole project down (containers,
+networks, volumes) before raising.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -23,7 +25,6 @@ from bb_cli.backends.compose.checks import check_agent, check_engine_version, ch
 from bb_cli.backends.compose.docker import Docker, DockerCommandError
 from bb_cli.backends.compose.gitgate import gate_config, gate_url, prepare_gate_files
 from bb_cli.backends.compose.render import (
-    AGENT_SERVICE,
     SUPERVISE_URL,
     compose_environment,
     project_name,
@@ -106,24 +107,25 @@ class ComposeBackend(BottleBackend):
         try:
             sidecars = ["egress"] + (["supervise"] if plan.manifest.bottle.supervise else [])
             sidecars += ["gitgate"] if plan.manifest.agent.repos else []
+            with self._step(progress, "create bottle", "check the images (`bb doctor`)"):
+                self.docker.compose(project, compose, "create", env=env)
+            with self._step(progress, "assert network", "use Docker Engine >= 28 on Linux"):
+                self._assert(check_network(self.docker.inspect("network", f"{project}_internal")),
+                             "assert network")  # fmt: skip
+            with self._step(progress, "assert agent", "report this: the render is wrong"):
+                self._assert_agent(plan, "assert agent (created, not started)")
             with self._step(
                 progress,
                 "start sidecars",
                 "check the sidecar images (`bb doctor`, `bb images build`); logs are below",
             ):
-                self.docker.compose(project, compose, "up", "-d", "--wait", "--wait-timeout",
-                                    "120", *sidecars, env=env)  # fmt: skip
-            with self._step(progress, "assert network", "use Docker Engine >= 28 on Linux"):
-                self._assert(check_network(self.docker.inspect("network", f"{project}_internal")),
-                             "assert network")  # fmt: skip
-            with self._step(progress, "create agent", "check the agent image (`bb doctor`)"):
-                self.docker.compose(project, compose, "create", "--no-recreate", AGENT_SERVICE,
-                                    env=env)  # fmt: skip
-                self._assert_agent(plan, "assert agent (created)")
+                self.docker.compose(project, compose, "up", "-d", "--no-recreate", "--wait",
+                                    "--wait-timeout", "120", *sidecars, env=env)  # fmt: skip
             with self._step(progress, "start agent", f"see `bb logs {plan.slug}`"):
-                self.docker.compose(project, compose, "up", "-d", "--wait", "--wait-timeout",
-                                    "60", AGENT_SERVICE, env=env)  # fmt: skip
-                self._assert_agent(plan, "assert agent (running)")
+                self.docker.run("start", plan.agent_container, timeout=60)
+                info = self._assert_agent(plan, "assert agent (running)")
+                if not (info.get("State") or {}).get("Running"):
+                    raise StartError("start agent", "the agent container is not running")
             if plan.manifest.agent.repos:
                 with self._step(progress, "clone repos", "check the repo urls and the gate logs"):
                     self._clone_repos(plan)
@@ -157,9 +159,10 @@ class ComposeBackend(BottleBackend):
                 "run `bb doctor`; report this if the engine is supported",
             )
 
-    def _assert_agent(self, plan: BottlePlan, step: str) -> None:
+    def _assert_agent(self, plan: BottlePlan, step: str) -> dict[str, Any]:
         info = self.docker.inspect("container", plan.agent_container)
         self._assert(check_agent(info, f"{project_name(plan.slug)}_internal"), step)
+        return info
 
     def _down(self, project: str, compose: Path) -> None:
         with contextlib.suppress(DockerCommandError):
