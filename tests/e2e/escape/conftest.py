@@ -20,9 +20,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from escape_harness.bottle import Bottle, BottleError, build_observer_image
+from escape_harness.bottle import Bottle, BottleError, build_observer_image, new_bottle
 from escape_harness.cases import CASES, Case, basic_auth_needle
-from escape_harness.cli_bottle import new_cli_bottle
 from escape_harness.exhaustion_phase import run_exhaustion_phase
 from escape_harness.judge import Evidence, Logs, Verdict
 from escape_harness.reload_phase import run_reload_phase
@@ -40,7 +39,7 @@ _META: dict[str, Any] = {}
 def bottle(docker_engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bottle]:
     """The real bottle under attack, torn down with its networks and volumes."""
     runnable = [c for c in CASES if c.kind != "skip"]
-    b = new_cli_bottle(tmp_path_factory.mktemp("escape"))
+    b = new_bottle(tmp_path_factory.mktemp("escape"))
     b.secrets_env = {
         f"EGRESS_TOKEN_ESC_{c.id}": "ghp_" + secrets.token_hex(18) for c in runnable if c.secret
     }

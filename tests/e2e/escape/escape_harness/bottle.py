@@ -1,24 +1,25 @@
-"""The bottle under attack and its observers, as one Docker Compose project.
+"""The bottle under attack, exactly as ``bb start`` renders it, plus the observers.
 
-The agent and egress services carry the hardening of security.md section 1.6, the same
-that ``bb start`` applies (agent image, UID 1000, ``cap_drop: ALL``, no-new-privileges,
-read-only root, only the internal network, no ``dns:``, proxy and CA env). Until the
-CLI's compose backend lands this module renders the project itself; when it does, this
-is the one place to switch to the CLI's renderer.
+The project comes from the CLI's own code: a test manifest (agent + bottle with the suite's
+routes and secrets) is resolved into a `BottlePlan`, the state directory is prepared by
+`prepare_state_dir` and the project rendered by `render_project`, exactly as ``bb start``
+does. The suite then adds, as a visible test-only overlay:
 
-Beside the bottle, on the egress-side network only: the sink (the "internet") and the
-logging resolver. The egress container alone is pointed at the resolver (``dns:``) and
-trusts the sink's test CA upstream (``--upstream-ca``); ``--allow-destination`` admits
-the sink's single address, which the proxy would otherwise refuse as private.
+* the sink and the logging resolver on the bottle's egress-side network (fixed subnet,
+  the CLI's ``test_egress_subnet``);
+* on the egress service only: ``dns:`` the resolver, the sink's CA as ``--upstream-ca``,
+  and ``--allow-destination`` narrowed to the sink's single address.
 
-Bring-up is ordered so that the launcher's configuration assertions (`assert_network`,
-`assert_agent`) run before the agent starts: a bottle that fails them never starts.
+Bring-up follows ``ComposeBackend.start`` step by step with the CLI's launcher assertions
+(`check_engine_version`, `check_network`, `check_agent`): a bottle that fails them never
+starts its agent.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import secrets
 import subprocess
 from collections.abc import Sequence
@@ -28,13 +29,23 @@ from typing import Any
 
 import yaml
 
-__all__ = ["OBSERVER_IMAGE", "Bottle", "BottleError", "build_observer_image"]
+from bb_cli.backends.compose.backend import prepare_state_dir
+from bb_cli.backends.compose.checks import check_agent, check_engine_version, check_network
+from bb_cli.backends.compose.render import (
+    AGENT_SERVICE,
+    EGRESS_SERVICE,
+    compose_environment,
+    project_name,
+    render_project,
+)
+from bb_cli.manifests.index import ManifestIndex
+from bb_cli.plan import BottlePlan, BottleSpec, HostIdentity
+
+__all__ = ["OBSERVER_IMAGE", "Bottle", "BottleError", "build_observer_image", "new_bottle"]
 
 OBSERVER_IMAGE = "bb-escape-observer:test"
 OBSERVERS_DIR = Path(__file__).resolve().parent.parent / "observers"
-MIN_ENGINE = (28, 0)
 AGENT_CA = "/etc/bot-bottle/ca/ca.pem"
-PROXY_URL = "http://egress:8080"
 
 
 class BottleError(RuntimeError):
@@ -64,16 +75,27 @@ def _image(component: str) -> str:
     return out[0]
 
 
+AGENT_MANIFEST = """---
+bottle: escape
+runtime: shell
+description: the escape suite's attacker (a shell agent)
+---
+You are the escape suite's attacker.
+"""
+
+
 @dataclass
 class Bottle:
-    """One escape-suite project: its name, directory, addresses and secrets."""
+    """One escape-suite bottle: the CLI's project plus the observers, and how to reach them."""
 
     directory: Path
     name: str = field(default_factory=lambda: f"bbescape{secrets.token_hex(4)}")
     subnet_octet: int = field(default_factory=lambda: 100 + secrets.randbelow(100))
     secrets_env: dict[str, str] = field(default_factory=dict)
-    canary: str = field(default_factory=lambda: "ghp_" + secrets.token_hex(18))
     inject_token: str = field(default_factory=lambda: "ghp_" + secrets.token_hex(18))
+    plan: BottlePlan | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    """Values for the rendered file's valueless (secret) entries (`compose_environment`)."""
 
     @property
     def egress_subnet(self) -> str:
@@ -92,8 +114,6 @@ class Bottle:
     @property
     def egress_gateway(self) -> str:
         return f"10.{self.subnet_octet}.{self.subnet_third}.1"
-
-    # ------------------------------------------------------------------ rendering
 
     def routes(self) -> dict[str, Any]:
         """The allowlist under test: exact hosts only, every on-match policy ``block``."""
@@ -114,155 +134,162 @@ class Bottle:
             ],
         }
 
-    def project(self) -> dict[str, Any]:
-        """The compose project (security.md 1.6 for agent and egress, observers beside)."""
-        hardening = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges:true"]}
-        egress_env = {
-            "BOT_BOTTLE_ROUTES_FILE": "/etc/bot-bottle/routes/routes.yaml",
-            "BOT_BOTTLE_AUDIT_LOG": "/var/log/bot-bottle/audit.jsonl",
-            "BOT_BOTTLE_EGRESS_CA_CERT": AGENT_CA,
-            "BOT_BOTTLE_SLUG": self.name,
-            "BOT_BOTTLE_SUPERVISE": "0",
-            "EGRESS_TOKEN_CANARY": self.canary,
-            "EGRESS_TOKEN_INJECT": self.inject_token,
-            **self.secrets_env,
-        }
-        proxy_env = dict.fromkeys(
-            ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"), PROXY_URL
-        )
-        ca_vars = ("SSL_CERT_FILE", "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE")
-        ca_env = dict.fromkeys((*ca_vars, "GIT_SSL_CAINFO"), AGENT_CA)
-        observer = {"image": OBSERVER_IMAGE, "volumes": ["testca:/testca"], "init": True}
+    # ------------------------------------------------------------------ naming
+
+    @property
+    def project_name(self) -> str:
+        assert self.plan is not None
+        return project_name(self.plan.slug)
+
+    def container(self, service: str) -> str:
+        assert self.plan is not None
+        if service == "agent":
+            return self.plan.agent_container
+        return f"{self.project_name}-{service}-1"
+
+    @property
+    def routes_file(self) -> Path:
+        assert self.plan is not None
+        return self.plan.state_dir / "routes" / "routes.yaml"
+
+    def audit_log(self) -> str:
+        assert self.plan is not None
+        path = self.plan.state_dir / "logs" / "egress-audit.jsonl"
+        return path.read_text() if path.exists() else ""
+
+    def queue_state(self) -> dict[str, list[str]]:
+        """File names per queue subdirectory on the host: what the operator side holds."""
+        assert self.plan is not None
+        root = self.plan.state_dir / "queue"
         return {
-            "name": self.name,
-            "networks": {
-                "internal": {
-                    "name": f"{self.name}_internal",
-                    "internal": True,
-                    "enable_ipv6": False,
-                    "driver": "bridge",
-                    "driver_opts": {
-                        "com.docker.network.bridge.gateway_mode_ipv4": "isolated",
-                        "com.docker.network.bridge.gateway_mode_ipv6": "isolated",
-                    },
-                },
-                "egress": {
-                    "name": f"{self.name}_egress",
-                    "driver": "bridge",
-                    "ipam": {"config": [{"subnet": self.egress_subnet}]},
-                },
-            },
-            "volumes": {"testca": {}, "agentca": {}},
-            "services": {
-                "sink": {
-                    **observer,
-                    "command": ["python3", "sink.py"],
-                    "networks": {"egress": {"ipv4_address": self.sink_ip}},
-                    "healthcheck": _file_exists("/testca/ca.pem"),
-                },
-                "resolver": {
-                    **observer,
-                    "command": [
-                        "python3",
-                        "resolver.py",
-                        "--answer",
-                        self.sink_ip,
-                        "--map",
-                        f"rebind.allowed.test={self.resolver_ip}",
-                        "--map",
-                        "loop.allowed.test=127.0.0.1",
-                    ],
-                    "networks": {"egress": {"ipv4_address": self.resolver_ip}},
-                    "healthcheck": _file_exists("/log/dns.jsonl"),
-                },
-                "egress": {
-                    "image": _image("egress"),
-                    "command": [
-                        "run",
-                        "--upstream-ca",
-                        "/testca/ca.pem",
-                        "--allow-destination",
-                        f"{self.sink_ip}/32",
-                    ],
-                    "networks": ["internal", "egress"],
-                    "dns": [self.resolver_ip],
-                    "sysctls": {"net.ipv4.ip_forward": "0"},
-                    **hardening,
-                    "environment": egress_env,
-                    "volumes": [
-                        f"{self.directory / 'routes'}:/etc/bot-bottle/routes:ro",
-                        "testca:/testca:ro",
-                        "agentca:/etc/bot-bottle/ca",
-                    ],
-                    "healthcheck": _file_exists(AGENT_CA),
-                    "depends_on": {
-                        "sink": {"condition": "service_healthy"},
-                        "resolver": {"condition": "service_healthy"},
-                    },
-                },
-                "agent": {
-                    "image": _image("agent"),
-                    "networks": ["internal"],
-                    "user": "1000:1000",
-                    **hardening,
-                    "read_only": True,
-                    "tmpfs": [
-                        "/tmp:rw,nosuid,nodev,size=96m",
-                        "/home/agent:rw,nosuid,nodev,size=16m,uid=1000,gid=1000",
-                    ],
-                    "sysctls": {"net.ipv6.conf.all.disable_ipv6": "1"},
-                    "pids_limit": 512,
-                    "mem_limit": "512m",
-                    "environment": {
-                        **proxy_env,
-                        "NO_PROXY": "localhost,127.0.0.1",
-                        "no_proxy": "localhost,127.0.0.1",
-                        **ca_env,
-                        "BOT_BOTTLE_CANARY": self.canary,
-                    },
-                    "volumes": ["agentca:/etc/bot-bottle/ca:ro"],
-                    "depends_on": {"egress": {"condition": "service_healthy"}},
-                },
-            },
+            sub.name: sorted(p.name for p in sub.iterdir())
+            for sub in sorted(root.iterdir())
+            if sub.is_dir()
         }
+
+    def internal_network(self) -> str:
+        return f"{self.project_name}_internal"
+
+    # ------------------------------------------------------------------ rendering
+
+    def _manifests(self) -> ManifestIndex:
+        root = self.directory / "manifests"
+        (root / "agents").mkdir(parents=True, exist_ok=True)
+        (root / "bottles").mkdir(parents=True, exist_ok=True)
+        (root / "agents" / "escape.md").write_text(AGENT_MANIFEST)
+        bottle = {
+            "description": "the escape suite's bottle: exact test hosts, every policy block",
+            "routes": self.routes()["routes"],
+            "secrets": {
+                "INJECT": "BB_ESCAPE_INJECT",
+                **{n.removeprefix("EGRESS_TOKEN_"): f"BB_{n}" for n in self.secrets_env},
+            },
+            "resources": {"memory": "512m", "pids": 512},
+            "supervise": True,
+        }
+        (root / "bottles" / "escape.md").write_text(f"---\n{yaml.safe_dump(bottle)}---\n")
+        return ManifestIndex([root])
+
+    def _plan(self) -> BottlePlan:
+        environ = {
+            **os.environ,
+            "BB_ESCAPE_INJECT": self.inject_token,
+            **{f"BB_{n}": v for n, v in self.secrets_env.items()},
+        }
+        spec = BottleSpec(
+            agent="escape", index=self._manifests(), test_egress_subnet=self.egress_subnet
+        )
+        return BottlePlan.resolve(
+            spec,
+            environ=environ,
+            image_for=_image,
+            state_dir=lambda slug: self.directory / "state" / slug,
+            host=HostIdentity(os.getuid(), os.getgid()),
+        )
+
+    def overlay(self, project: dict[str, Any]) -> dict[str, Any]:
+        """The test-only additions to the CLI's project (module docstring)."""
+        services = project["services"]
+        observer = {"image": OBSERVER_IMAGE, "volumes": ["testca:/testca"], "init": True}
+        services["sink"] = {
+            **observer,
+            "command": ["python3", "sink.py"],
+            "networks": {"egress": {"ipv4_address": self.sink_ip}},
+            "healthcheck": _file_exists("/testca/ca.pem"),
+        }
+        services["resolver"] = {
+            **observer,
+            "command": [
+                "python3",
+                "resolver.py",
+                "--answer",
+                self.sink_ip,
+                "--map",
+                f"rebind.allowed.test={self.resolver_ip}",
+                "--map",
+                "loop.allowed.test=127.0.0.1",
+            ],
+            "networks": {"egress": {"ipv4_address": self.resolver_ip}},
+            "healthcheck": _file_exists("/log/dns.jsonl"),
+        }
+        egress = services[EGRESS_SERVICE]
+        egress["dns"] = [self.resolver_ip]
+        egress["command"] = ["run", "--upstream-ca", "/testca/ca.pem",
+                             "--allow-destination", f"{self.sink_ip}/32"]  # fmt: skip
+        egress["volumes"] = [*egress["volumes"], "testca:/testca:ro"]
+        egress["depends_on"] = {
+            "sink": {"condition": "service_healthy"},
+            "resolver": {"condition": "service_healthy"},
+        }
+        project.setdefault("volumes", {})["testca"] = {}
+        return project
 
     # ------------------------------------------------------------------ lifecycle
 
     def compose(self, *args: str, timeout: float = 300, stdin: str | None = None) -> str:
+        compose_file = self.directory / "compose.yaml"
         return run(
-            [
-                "docker",
-                "compose",
-                "-p",
-                self.name,
-                "-f",
-                str(self.directory / "compose.yaml"),
-                *args,
-            ],
-            timeout=timeout,
-            stdin=stdin,
-        )
+            ["env", *(f"{k}={v}" for k, v in self.env.items()),
+             "docker", "compose", "-p", self.project_name, "-f", str(compose_file), *args],
+            timeout=timeout, stdin=stdin,
+        )  # fmt: skip
 
     def up(self) -> None:
-        """Observers and egress first, launcher assertions, then the agent."""
-        check_engine()
-        (self.directory / "routes").mkdir(exist_ok=True)
-        (self.directory / "routes" / "routes.yaml").write_text(yaml.safe_dump(self.routes()))
-        (self.directory / "compose.yaml").write_text(
-            yaml.safe_dump(self.project(), sort_keys=False)
-        )
-        self.compose("up", "-d", "--wait", "--wait-timeout", "120", "sink", "resolver", "egress")
-        assert_network(self.name)
-        self.compose("create", "--no-recreate", "agent")
-        assert_agent(self.container("agent"), self.name)
-        self.compose("up", "-d", "--wait", "--wait-timeout", "60", "agent")
+        """As ``ComposeBackend.start``: engine, state, sidecars, network, agent, asserted."""
+        version = run(["docker", "version", "--format", "{{.Server.Version}}"]).strip()
+        _raise(check_engine_version(version), "engine")
+        self.plan = self._plan()
+        self.name = self.project_name
+        prepare_state_dir(self.plan)
+        project = self.overlay(render_project(self.plan))
+        (self.directory / "compose.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+        self.env = compose_environment(self.plan)
+        sidecars = [s for s in project["services"] if s != AGENT_SERVICE]
+        self.compose("up", "-d", "--wait", "--wait-timeout", "120", *sidecars)
+        self._assert_network()
+        self.compose("create", "--no-recreate", AGENT_SERVICE)
+        self._assert_agent()
+        self.compose("up", "-d", "--wait", "--wait-timeout", "60", AGENT_SERVICE)
+        self._assert_agent()
+
+    def assert_launcher(self) -> None:
+        """Re-check the running bottle with the CLI's own launcher assertions."""
+        self._assert_network()
+        self._assert_agent()
+
+    def _assert_network(self) -> None:
+        network = json.loads(run(["docker", "network", "inspect", self.internal_network()]))[0]
+        _raise(check_network(network), "network")
+
+    def _assert_agent(self) -> None:
+        info = json.loads(run(["docker", "inspect", self.container("agent")]))[0]
+        _raise(check_agent(info, self.internal_network()), "agent")
 
     def down(self) -> None:
+        if self.plan is None:
+            return
         with contextlib.suppress(BottleError):
             self.compose("down", "--volumes", "--remove-orphans", "--timeout", "5", timeout=120)
-
-    def container(self, service: str) -> str:
-        return f"{self.name}-{service}-1"
 
     def exec(
         self, service: str, script: str, *, stdin: str | None = None, timeout: float = 300
@@ -273,27 +300,6 @@ class Bottle:
     def read(self, service: str, path: str) -> str:
         """A file inside a service's container ('' when it does not exist yet)."""
         return self.exec(service, f"cat {path} 2>/dev/null || true")
-
-    @property
-    def routes_file(self) -> Path:
-        """The live routes file the egress proxy watches (host side)."""
-        return self.directory / "routes" / "routes.yaml"
-
-    def audit_log(self) -> str:
-        """The egress proxy's audit log ('' before its first line)."""
-        return self.read("egress", "/var/log/bot-bottle/audit.jsonl")
-
-    def queue_state(self) -> dict[str, list[str]]:
-        """File names per queue subdirectory on the host (no queue in this fixture)."""
-        return {}
-
-    def internal_network(self) -> str:
-        return f"{self.name}_internal"
-
-    def assert_launcher(self) -> None:
-        """Re-check the running bottle against the launcher assertions."""
-        assert_network(self.name)
-        assert_agent(self.container("agent"), self.name)
 
     def peers(self) -> dict[str, str]:
         """Address -> container name of everything on the internal network."""
@@ -315,82 +321,11 @@ def _file_exists(path: str) -> dict[str, Any]:
     return {"test": ["CMD", "test", "-s", path], "interval": "1s", "timeout": "3s", "retries": 60}
 
 
-def check_engine() -> None:
-    """The engine is new enough for isolated gateways and the embedded-DNS fix."""
-    version = run(["docker", "version", "--format", "{{.Server.Version}}"]).strip()
-    major_minor = tuple(int(x) for x in version.split(".")[:2])
-    if major_minor < MIN_ENGINE:
-        raise BottleError(f"Docker Engine {version} < 28.0: gateway isolation is unavailable")
-
-
-def assert_network(project: str) -> None:
-    """security.md 1.6: internal, IPv6 off, both gateway modes isolated."""
-    info = json.loads(run(["docker", "network", "inspect", f"{project}_internal"]))[0]
-    options = info.get("Options") or {}
-    problems = [
-        what
-        for what, ok in (
-            ("network is not internal", info.get("Internal") is True),
-            ("IPv6 is enabled", info.get("EnableIPv6") is False),
-            (
-                "gateway_mode_ipv4 is not isolated",
-                options.get("com.docker.network.bridge.gateway_mode_ipv4") == "isolated",
-            ),
-            (
-                "gateway_mode_ipv6 is not isolated",
-                options.get("com.docker.network.bridge.gateway_mode_ipv6") == "isolated",
-            ),
-        )
-        if not ok
-    ]
+def _raise(problems: list[str], what: str) -> None:
     if problems:
-        raise BottleError(
-            f"launcher assertion failed for {project}_internal: {'; '.join(problems)}"
-        )
+        raise BottleError(f"launcher assertion failed ({what}): {'; '.join(problems)}")
 
 
-def assert_agent(container: str, project: str) -> None:
-    """security.md 1.6: the created (not yet started) agent has nothing that opens a way out."""
-    info = json.loads(run(["docker", "inspect", container]))[0]
-    host = info["HostConfig"]
-    networks = list((info.get("NetworkSettings") or {}).get("Networks") or {})
-    mounts = info.get("Mounts") or []
-    problems = [
-        what
-        for what, ok in (
-            (f"agent networks are {networks}", networks == [f"{project}_internal"]),
-            ("CapAdd is not empty", not host.get("CapAdd")),
-            ("CapDrop is not ALL", [c.upper() for c in host.get("CapDrop") or []] == ["ALL"]),
-            ("privileged", host.get("Privileged") is False),
-            ("dns is set", not host.get("Dns")),
-            ("ports are published", not host.get("PortBindings")),
-            ("extra hosts are set", not host.get("ExtraHosts")),
-            ("root is writable", host.get("ReadonlyRootfs") is True),
-            (
-                "pid/ipc/network mode shares the host",
-                host.get("PidMode", "") != "host"
-                and host.get("IpcMode", "") != "host"
-                and host.get("NetworkMode", "") != "host",
-            ),
-            (
-                "no-new-privileges missing",
-                any("no-new-privileges" in o for o in host.get("SecurityOpt") or []),
-            ),
-            (
-                "seccomp or apparmor unconfined",
-                not any("unconfined" in o for o in host.get("SecurityOpt") or []),
-            ),
-            (
-                "a mount exposes docker.sock or the proxy confdir",
-                not any(
-                    "docker.sock" in (m.get("Source") or "")
-                    or "mitmproxy" in (m.get("Source") or "")
-                    for m in mounts
-                ),
-            ),
-            ("user is root", info["Config"].get("User") not in ("", "0", "root")),
-        )
-        if not ok
-    ]
-    if problems:
-        raise BottleError(f"launcher assertion failed for {container}: {'; '.join(problems)}")
+def new_bottle(directory: Path) -> Bottle:
+    """A CLI-rendered bottle in ``directory`` (subnet and secrets drawn fresh)."""
+    return Bottle(directory, name=f"pending{secrets.token_hex(3)}")
