@@ -151,6 +151,26 @@ def test_list_json_shows_the_running_bottle(run: Run) -> None:
     assert rows[run.slug]["agent_container"] == f"bot-bottle-{run.slug}"
 
 
+def test_canary_reaches_the_agent_and_no_real_secret_does(run: Run) -> None:
+    """The agent holds the canary; no EGRESS_TOKEN_* variable is visible inside it."""
+    env = run.agent("env").stdout
+    assert "BOT_BOTTLE_CANARY=" in env
+    assert "EGRESS_TOKEN_" not in env
+
+
+def test_stop_then_resume_keeps_the_workspace_with_a_fresh_canary(run: Run) -> None:
+    """A resumed bottle has its workspace back and a new canary."""
+    assert run.agent("echo kept > /workspace/note").returncode == 0
+    before = run.agent("printenv BOT_BOTTLE_CANARY").stdout.strip()
+    run.bb("stop", run.slug)
+    rows = {r["slug"]: r for r in json.loads(run.bb("list", "--json").stdout)}
+    assert rows[run.slug]["state"] == "stopped"
+    run.bb("resume", run.slug)
+    assert run.agent("cat /workspace/note").stdout.strip() == "kept"
+    assert run.agent("printenv BOT_BOTTLE_CANARY").stdout.strip() not in ("", before)
+    assert fetch(run, "http://internet.test:8000/") == "200"
+
+
 def test_stop_then_rm_leave_nothing_behind(run: Run) -> None:
     """Stopped, the bottle's containers are not running; removed, nothing of it is left."""
     run.bb("stop", run.slug)

@@ -49,6 +49,8 @@ class BottleRecord(BaseModel):
     """When ``bb start`` created it."""
     sources: tuple[str, ...] = ()
     """Manifest files read."""
+    test_options: dict[str, str] = Field(default_factory=dict)
+    """Hidden test-only start options, kept so ``bb resume`` renders the same networks."""
 
 
 def save_record(record: BottleRecord) -> Path:

@@ -72,7 +72,7 @@ def _launch(
     from bb_cli.images import ensure_images
     from bb_cli.images.console import RichReporter
     from bb_cli.plan import BottlePlan
-    from bb_cli.state import BottleRecord, save_record
+    from bb_cli.state import BottleRecord, find_record, save_record
 
     console = Console(stderr=True)
     try:
@@ -87,8 +87,12 @@ def _launch(
                 raise StartError("build images", str(error), "run `bb images build`") from None
         plan = _plan(agent, slug, tests or {})
     assert isinstance(plan, BottlePlan)
+    created = {}
+    if slug is not None:  # resume: the bottle keeps its creation time
+        created = {"created_at": find_record(slug).created_at}
     save_record(
         BottleRecord(
+            **created,
             slug=plan.slug,
             agent=agent,
             bottle=plan.manifest.bottle.name,
@@ -97,6 +101,7 @@ def _launch(
             project=project_name(plan.slug),
             agent_container=plan.agent_container,
             supervised=plan.manifest.bottle.supervise,
+            test_options={k: v for k, v in (tests or {}).items() if v},
             sources=plan.manifest.sources,
         )
     )
@@ -164,7 +169,7 @@ def resume(
             raise fail("no bottles to resume; start one with `bb start`", 3)
         slug = records[-1].slug
     record = find_record(slug)
-    _launch(record.agent, record.slug, as_json)
+    _launch(record.agent, record.slug, as_json, dict(record.test_options))
 
 
 @handle_errors

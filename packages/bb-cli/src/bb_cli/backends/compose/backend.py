@@ -225,6 +225,8 @@ class ComposeBackend(BottleBackend):
 
     def remove(self, slug: str) -> None:
         """Remove containers, networks and the bottle's own volumes."""
+        if not (bottle_dir(slug) / COMPOSE_FILE).is_file():
+            return  # the start failed before anything was created
         try:
             self.docker.compose(project_name(slug), self._compose_file(slug), "down",
                                 "--volumes", "--remove-orphans", "--timeout", "10",
