@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bb_cli.egress_plan import Egress, EgressPlan
+from bb_cli.errors import ManifestError
 from bb_cli.manifests import LoadedManifest, ManifestIndex
 from bb_protocol.paths import check_slug
 
@@ -26,6 +27,21 @@ def new_slug(agent: str) -> str:
     """``<agent>-<6 hex>``: readable, unique per start, valid as a path and a DNS label."""
     stem = re.sub(r"[^a-z0-9-]", "-", agent.lower()).strip("-")[:40] or "bottle"
     return check_slug(f"{stem}-{secrets.token_hex(3)}")
+
+
+def _refuse_dangerous_mounts(manifest: LoadedManifest, bottles_root: Path) -> None:
+    """No mount may expose the Docker socket or bot-bottle's host state (approval keys)."""
+    forbidden = [Path("/var/run/docker.sock"), Path("/run/docker.sock"), bottles_root]
+    for mount in manifest.bottle.mounts:
+        source = Path(mount.source).expanduser().resolve()
+        for bad in forbidden:
+            bad = bad.resolve()
+            if source == bad or source.is_relative_to(bad) or bad.is_relative_to(source):
+                raise ManifestError(
+                    f"bottle {manifest.bottle.name}: mount {mount.source} -> {mount.target} "
+                    f"would expose {bad} to the agent; refused",
+                    file=manifest.sources[-1],
+                )
 
 
 @dataclass(frozen=True)
@@ -89,6 +105,7 @@ class BottlePlan:
         """Load the agent's manifest, prepare egress, pick images: the plan."""
         manifest = spec.index.load_for_agent(spec.agent)
         slug = spec.slug or new_slug(spec.agent)
+        _refuse_dangerous_mounts(manifest, state_dir(slug).parent)
         wanted = ["egress", "supervise", "agent"] + (["gitgate"] if manifest.agent.repos else [])
         images = {c: image_for(c) for c in wanted}
         if manifest.bottle.image:

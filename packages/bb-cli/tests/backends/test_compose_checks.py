@@ -115,3 +115,22 @@ def test_agent_problems_are_named(
 def test_engine_version(version: str, ok: bool) -> None:
     """Engine 28 or newer is required."""
     assert (check_engine_version(version) == []) is ok
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["/", "/var", "/var/run", "/run/docker.sock", "/state/bottles/x", "/state/bottles/x/queue/new"],
+)
+def test_bind_mounts_over_the_socket_or_approvals_are_named(source: str) -> None:
+    """A bind mount containing, or inside, the Docker socket or the approvals is refused."""
+    info = copy.deepcopy(GOOD_AGENT)
+    info["Mounts"] = [{"Type": "bind", "Source": source, "Destination": "/data"}]
+    problems = check_agent(info, NET, ["/state/bottles/x/approval.key", "/state/bottles/x/queue"])
+    assert any("approvals" in p for p in problems)
+
+
+def test_the_bottles_own_ca_and_agent_dirs_may_be_mounted() -> None:
+    """Siblings of the approval key (ca/, agent/) are fine."""
+    info = copy.deepcopy(GOOD_AGENT)
+    info["Mounts"] = [{"Type": "bind", "Source": "/state/bottles/x/ca", "Destination": "/ca"}]
+    assert check_agent(info, NET, ["/state/bottles/x/approval.key"]) == []

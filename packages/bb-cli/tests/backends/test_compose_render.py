@@ -153,3 +153,16 @@ def test_ssh_repo_without_pinned_host_key_is_refused(tmp_path: Path) -> None:
     index = ManifestIndex([ManifestIndex.default().search_dirs[0], tmp_path])
     with pytest.raises(ManifestError, match="known_hosts"):
         index.load_for_agent("r")
+
+
+@pytest.mark.parametrize("source", ["/var/run", "/", "{state}", "{state}/shell-abc123/queue"])
+def test_manifest_mounts_exposing_socket_or_state_are_refused(tmp_path: Path, source: str) -> None:
+    """A bottle may not mount the Docker socket's directory or bot-bottle's host state."""
+    from bb_cli.errors import ManifestError
+
+    bottles = tmp_path / ".bot-bottle" / "bottles"
+    bottles.mkdir(parents=True)
+    src = source.format(state=tmp_path)
+    (bottles / "shell.md").write_text(f"---\nmounts:\n  - source: {src}\n    target: /data\n---\n")
+    with pytest.raises(ManifestError, match="would expose"):
+        make_plan(tmp_path)

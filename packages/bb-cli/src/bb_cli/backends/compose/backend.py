@@ -161,7 +161,8 @@ class ComposeBackend(BottleBackend):
 
     def _assert_agent(self, plan: BottlePlan, step: str) -> dict[str, Any]:
         info = self.docker.inspect("container", plan.agent_container)
-        self._assert(check_agent(info, f"{project_name(plan.slug)}_internal"), step)
+        forbidden = [str(plan.state_dir / "approval.key"), str(plan.state_dir / "queue")]
+        self._assert(check_agent(info, f"{project_name(plan.slug)}_internal", forbidden), step)
         return info
 
     def _down(self, project: str, compose: Path) -> None:

@@ -8,10 +8,11 @@ that does not look exactly as rendered never runs an agent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import PurePosixPath
 from typing import Any, Final
 
-__all__ = ["MIN_ENGINE", "check_agent", "check_engine_version", "check_network"]
+__all__ = ["DOCKER_SOCKETS", "MIN_ENGINE", "check_agent", "check_engine_version", "check_network"]
 
 MIN_ENGINE: Final = (28, 0)
 """Isolated gateway modes (28.0) and the embedded-DNS fix (26.0)."""
@@ -49,20 +50,42 @@ def check_network(info: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def check_agent(info: Mapping[str, Any], internal_network: str) -> list[str]:
-    """The agent container: one internal network and nothing that opens a way out."""
+DOCKER_SOCKETS: Final = ("/var/run/docker.sock", "/run/docker.sock")
+"""Host paths of the Docker socket: no agent mount may contain or be one of them."""
+
+
+def _overlaps(source: str, forbidden: str) -> bool:
+    """True when ``source`` is ``forbidden``, inside it, or a directory containing it."""
+    src = PurePosixPath(source)
+    bad = PurePosixPath(forbidden)
+    return src == bad or bad.is_relative_to(src) or src.is_relative_to(bad)
+
+
+def check_agent(
+    info: Mapping[str, Any], internal_network: str, forbidden_sources: Sequence[str] = ()
+) -> list[str]:
+    """The agent container: one internal network and nothing that opens a way out.
+
+    ``forbidden_sources``: host paths no agent mount may expose, beside the Docker socket
+    (the bottle's approval key and queue: approvals must stay out of the agent's reach).
+    """
     host = info.get("HostConfig") or {}
     config = info.get("Config") or {}
     networks = sorted((info.get("NetworkSettings") or {}).get("Networks") or {})
     options = host.get("SecurityOpt") or []
     mounts = info.get("Mounts") or []
     sysctls = host.get("Sysctls") or {}
+    forbidden = (*DOCKER_SOCKETS, *forbidden_sources)
     bad_mounts = [
         str(m.get("Source"))
         for m in mounts
         if "docker.sock" in str(m.get("Source") or "")
         or "mitmproxy" in str(m.get("Source") or "")
-        or str(m.get("Destination") or "") in ("/var/run/docker.sock", "/run/docker.sock")
+        or str(m.get("Destination") or "") in DOCKER_SOCKETS
+        or (
+            m.get("Type") == "bind"
+            and any(_overlaps(str(m.get("Source") or "/"), f) for f in forbidden)
+        )
     ]
     checks = [
         (networks == [internal_network], f"networks are {networks}, not only {internal_network}"),
@@ -84,7 +107,10 @@ def check_agent(info: Mapping[str, Any], internal_network: str) -> list[str]:
         (not host.get("Devices"), "devices are passed through"),
         (any(o.startswith("no-new-privileges") for o in options), "no-new-privileges is missing"),
         (not any("unconfined" in o for o in options), "seccomp or apparmor is unconfined"),
-        (not bad_mounts, f"mounts expose the Docker socket or the proxy confdir: {bad_mounts}"),
+        (
+            not bad_mounts,
+            f"mounts expose the Docker socket, the proxy confdir or approvals: {bad_mounts}",
+        ),
         (config.get("User") not in ("", "0", "root", "0:0", None), "runs as root"),
         (str(sysctls.get("net.ipv6.conf.all.disable_ipv6")) == "1", "IPv6 is not disabled"),
         (int(host.get("PidsLimit") or 0) > 0, "no pids limit"),
