@@ -646,7 +646,8 @@ CASES: tuple[Case, ...] = (
         "symlink traps for host-side consumers",
         "git-gate, supervise",
         "skip",
-        skip="git-gate and supervise are not part of the bottle under test yet",
+        skip="needs host-side consumers of the workspace (a git gate with repos); the suite's "
+        "bottle has none. See tests/integration/gitgate/test_no_repo_code.py",
     ),
     # -------------------------------------------------------------- F. approvals, git gate
     Case(
@@ -694,25 +695,25 @@ CASES: tuple[Case, ...] = (
                 54,
                 "TOCTOU between approval and apply",
                 "needs an operator decision mid-case; "
-                "covered by bb-gitgate's hash-bound approval tests, not end to end here",
+                "see packages/bb-gitgate/tests/test_queue.py (hash-bound approvals)",
             ),
             (
                 55,
                 "operator UI spoofing",
                 "host-side TUI, not reachable from a bottle run; "
-                "covered by bb-supervise's sanitised-display Pilot tests",
+                "see packages/bb-cli/tests/tui/test_app.py (sanitised display)",
             ),
             (
                 56,
                 "git argument and transport injection",
                 "the suite's bottle has no repos, so "
-                "no git gate runs; covered by bb-gitgate's own tests",
+                "no git gate runs; see packages/bb-gitgate/tests/test_refs.py",
             ),
             (
                 57,
                 "repo-controlled code execution on the host",
                 "the suite's bottle has no "
-                "repos, so no git gate runs; covered by bb-gitgate's own tests",
+                "repos, so no git gate runs; see tests/integration/gitgate/test_no_repo_code.py",
             ),
             (
                 58,
