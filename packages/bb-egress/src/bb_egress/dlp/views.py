@@ -108,9 +108,11 @@ def percent_decode(data: bytes) -> bytes | None:
 def json_trigger(secret_chars: str) -> re.Pattern[bytes]:
     """Runs of the JSON escapes that can hide a secret: ``\\uXXXX`` always, plus ``\\"``,
     ``\\\\`` and ``\\/`` only when some secret contains that character."""
-    alts = [rb"u[0-9A-Fa-f]{4}"]
-    alts += [re.escape(c.encode()) for c in sorted(set(secret_chars) & set('"/\\'))]
-    # A leading literal lets ``re`` skip ahead with a fast search between escapes.
+    extra = sorted(set(secret_chars) & set('"/\\'))
+    if not extra:
+        # A two-byte literal prefix lets ``re`` skip ahead with a fast search.
+        return re.compile(rb"\\u[0-9A-Fa-f]{4}")
+    alts = [rb"u[0-9A-Fa-f]{4}", *(re.escape(c.encode()) for c in extra)]
     return re.compile(rb"\\(?:" + b"|".join(alts) + b")")
 
 
@@ -176,20 +178,14 @@ def _match_regions(pattern: re.Pattern[bytes], data: bytes) -> list[tuple[int, i
     while m is not None:
         lo, end = max(0, m.start() - FOLD_CONTEXT), m.end()
         while True:
-            probe = pattern.search(data, end + FOLD_CONTEXT // 2)
+            m = pattern.search(data, end)
+            if m is None or m.start() > end + FOLD_CONTEXT:
+                break
+            end = m.end()
+            # Bounded to the region: a probe never scans the gap to the next region.
+            probe = pattern.search(data, end + FOLD_CONTEXT // 2, end + FOLD_CONTEXT + 64)
             if probe is not None and probe.start() <= end + FOLD_CONTEXT:
                 end = probe.end()
-                continue
-            nearer = pattern.search(data, end)
-            if nearer is not None and nearer.start() <= end + FOLD_CONTEXT:
-                end = nearer.end()
-                continue
-            m = (
-                probe
-                if probe is not None and (nearer is None or probe.start() < nearer.start())
-                else nearer
-            )
-            break
         out.append((lo, min(size, end + FOLD_CONTEXT)))
     return out
 
