@@ -62,7 +62,11 @@ def _pick_agent() -> str:
 
 
 def _launch(
-    agent: str, slug: str | None, as_json: bool, tests: dict[str, str | None] | None = None
+    agent: str,
+    slug: str | None,
+    as_json: bool,
+    tests: dict[str, str | None] | None = None,
+    agent_image: str | None = None,
 ) -> None:
     from rich.console import Console
 
@@ -87,6 +91,10 @@ def _launch(
                 raise StartError("build images", str(error), "run `bb images build`") from None
         plan = _plan(agent, slug, tests or {})
     assert isinstance(plan, BottlePlan)
+    if agent_image is not None:  # `bb resume` of a committed bottle boots its snapshot
+        import dataclasses
+
+        plan = dataclasses.replace(plan, images={**plan.images, "agent": agent_image})
     created = {}
     if slug is not None:  # resume: the bottle keeps its creation time
         created = {"created_at": find_record(slug).created_at}
@@ -160,7 +168,11 @@ def resume(
     slug: Annotated[str | None, typer.Argument(help="Bottle slug (the newest if omitted).")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Start an existing bottle again: same slug and volumes, fresh canary."""
+    """Start an existing bottle again: same slug and volumes, fresh canary.
+
+    A bottle saved with `bb commit` boots from its snapshot (with a warning, from the
+    normal image if the snapshot is gone).
+    """
     from bb_cli.state import find_record, list_records
 
     if slug is None:
@@ -168,8 +180,11 @@ def resume(
         if not records:
             raise fail("no bottles to resume; start one with `bb start`", 3)
         slug = records[-1].slug
+    from bb_cli.commands.commit import resume_image
+
     record = find_record(slug)
-    _launch(record.agent, record.slug, as_json, dict(record.test_options))
+    _launch(record.agent, record.slug, as_json, dict(record.test_options),
+            agent_image=resume_image(record.slug, record.backend))  # fmt: skip
 
 
 @handle_errors
