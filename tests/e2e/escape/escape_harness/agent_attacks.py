@@ -573,6 +573,18 @@ def secret_everywhere(m: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+@case("D44")
+def redact_route(m: str) -> dict[str, Any]:
+    """On a redact route the request goes out, the secret replaced (body, query, header)."""
+    s = secret("D44")
+    return {
+        "body": curl(f"https://redact.allowed.test/r -H '{JSON}' "
+                     f"-d '{{\"note\":\"{m}\",\"token\":\"{s}\"}}'"),
+        "query": curl(f"'https://redact.allowed.test/q/{m}?token={s}'"),
+        "header": curl(f"https://redact.allowed.test/h/{m} -H 'X-Token: {s}'"),
+    }  # fmt: skip
+
+
 @case("D37")
 def encodings(m: str) -> dict[str, Any]:
     out = {}

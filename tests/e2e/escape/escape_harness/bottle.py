@@ -126,6 +126,7 @@ class Bottle:
             "routes": [
                 *https,
                 {"host": "plain.test", "scheme": "http", "outbound_on_match": "block"},
+                {"host": "redact.allowed.test", "outbound_on_match": "redact"},
                 {
                     "host": "api.allowed.test",
                     "outbound_on_match": "block",

@@ -192,6 +192,18 @@ def _no_self_approval(ev: Evidence) -> str | None:
     return "; ".join(problems) or None
 
 
+def _arrived_redacted(ev: Evidence) -> str | None:
+    """Each request reached the origin (its signed echo names the marker) without the secret."""
+    missing = [
+        key
+        for key, value in ev.client.items()
+        if SIGNATURE not in str(value)
+        or ev.marker not in str(value)
+        or "HTTP=200" not in str(value)
+    ]
+    return f"not forwarded after redaction: {missing}" if missing else None
+
+
 def _arrived(ev: Evidence) -> str | None:
     if not ev.sink_hits:
         return "the legit request never reached the sink"
@@ -503,6 +515,16 @@ CASES: tuple[Case, ...] = (
         "DLP",
         secret=True,
         judged="secret (all encodings) absent from sink and audit logs",
+    ),
+    Case(
+        "D44",
+        "36",
+        "secret on a redact route (body, query, header): forwarded with the secret replaced",
+        "DLP redaction",
+        secret=True,
+        check=_arrived_redacted,
+        judged="every request reaches the origin (signed echo with the marker) and the secret "
+        "is absent from the sink and audit logs",
     ),
     Case(
         "D37",
