@@ -55,9 +55,6 @@ class StandInScanner:
     def last_detectors(self, flow: http.HTTPFlow) -> tuple[str, ...]:
         return ("stand-in",) if isinstance(self.verdict, Denied) else ()
 
-    def scrub_response(self, flow: http.HTTPFlow) -> bool:
-        return True
-
 
 class Answers:
     """A resolver answering from a table and recording every lookup."""
@@ -435,3 +432,44 @@ async def test_websocket_messages_with_findings_are_dropped_and_history_trimmed(
         await addon.websocket_message(flow)
     assert message.dropped
     assert len(flow.websocket.messages) <= 8
+
+
+@pytest.mark.parametrize(
+    ("injected", "encoding", "streamed"),
+    [
+        (None, None, "plain"),
+        (("secret-value",), None, "scrubbed"),
+        (("secret-value",), "gzip", "buffered"),
+    ],
+)
+def test_responses_are_streamed_and_scrubbed_where_credentials_were_injected(
+    tmp_path: Path, injected: tuple[str, ...] | None, encoding: str | None, streamed: str
+) -> None:
+    """Plain streaming by default; a scrubbing stream or buffering on injecting routes."""
+    from bb_egress.responses import Scrubber
+
+    addon = _addon(tmp_path)
+    flow = tflow.tflow(resp=True)
+    assert flow.response is not None
+    flow.response.headers["X-Echo"] = "secret-value"
+    if encoding:
+        flow.response.headers["Content-Encoding"] = encoding
+    if injected:
+        flow.metadata["bb_injected"] = injected
+    with taddons.context(addon):
+        addon.responseheaders(flow)
+    stream = flow.response.stream
+    kind = "scrubbed" if isinstance(stream, Scrubber) else "plain" if stream is True else "buffered"
+    assert kind == streamed
+    assert (flow.response.headers["X-Echo"] == "secret-value") is (injected is None)
+
+
+def test_a_request_body_over_the_limit_is_refused_with_413(tmp_path: Path) -> None:
+    """Declared sizes are checked before the body is read."""
+    addon = _addon(tmp_path)
+    flow = tflow.tflow(req=tutils.treq(host="api.example.com", port=443, scheme=b"https"))
+    flow.request.headers["content-length"] = str(addon.request_size_limit + 1)
+    with taddons.context(addon):
+        assert addon._too_large(flow, flow.request.headers["content-length"])
+    assert flow.response is not None
+    assert flow.response.status_code == 413

@@ -46,8 +46,12 @@ SAFE = {
     "ssl_insecure": False,
     "http3": False,
     "onboarding": False,
-    "body_size_limit": "1m",
+    "body_size_limit": "8m",
 }
+
+
+LARGE = 3 * 1024 * 1024
+"""Size of the origin's /large response: larger than the proxy's request limit (1 MiB)."""
 
 
 @dataclass
@@ -76,6 +80,13 @@ def origin() -> Iterator[Origin]:
             length = int(self.headers.get("content-length", "0") or 0)
             self.rfile.read(length)
             record.seen.append((self.command, self.path, dict(self.headers.items())))
+            if self.path.startswith("/large"):
+                self.send_response(200)
+                self.send_header("Content-Length", str(LARGE))
+                self.end_headers()
+                for _ in range(LARGE // 65536):
+                    self.wfile.write(b"x" * 65536)
+                return
             if self.path.startswith("/echo"):
                 echoed = "".join(f"{k}: {v}\n" for k, v in self.headers.items()).encode()
                 self.send_response(200)
@@ -120,9 +131,6 @@ class CleanScanner:
 
     def last_detectors(self, flow: object) -> tuple[str, ...]:
         return ()
-
-    def scrub_response(self, flow: object) -> bool:
-        return True
 
 
 def _wait_listening(port: int) -> None:
@@ -234,6 +242,7 @@ def proxy(
         audit=AuditLog(audit_file),
         bottle="itest",
         destinations=DestinationPolicy(extra_allowed=(ipaddress.ip_network("127.0.0.1/32"),)),
+        request_size_limit=1024 * 1024,
         resolver=static_resolver(
             {"origin.test": "127.0.0.1", "private.test": "10.0.0.1", "denied.test": "127.0.0.1"}
         ),

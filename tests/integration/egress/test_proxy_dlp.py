@@ -117,3 +117,4 @@ def test_an_origin_echoing_the_injected_credential_never_shows_it_to_the_agent(
     assert INJECTED.encode() not in answer
     assert b"X-Echo-Authorization: Bearer REDACTED" in answer
     assert b"Authorization: Bearer REDACTED" in answer.partition(b"\r\n\r\n")[2]
+    assert INJECTED.encode() not in answer

@@ -145,14 +145,19 @@ def test_many_keep_alive_requests_reuse_the_pinned_upstream_connection(
     assert len(origin.seen) == 12
 
 
-def test_a_body_over_the_size_limit_is_refused_not_streamed(proxy: Proxy, origin: Origin) -> None:
-    """body_size_limit (1m here) answers 413 and the origin sees nothing."""
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_body_over_the_size_limit_is_refused_not_streamed(
+    proxy: Proxy, origin: Origin, chunked: bool
+) -> None:
+    """The request limit (1 MiB here) answers 413, declared or chunked; the origin sees nothing."""
     body = b"a" * (2 * 1024 * 1024)
+    framing = "Transfer-Encoding: chunked\r\n" if chunked else f"Content-Length: {len(body)}\r\n"
     head = (
         f"POST http://origin.test:{origin.port}/big HTTP/1.1\r\nHost: origin.test:{origin.port}\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
+        f"{framing}\r\n"
     ).encode()
-    answer = _raw(proxy, head + body)
+    payload = f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n" if chunked else body
+    answer = _raw(proxy, head + payload)
     assert answer.startswith(b"HTTP/1.1 413")
     assert origin.seen == []
 
@@ -175,3 +180,12 @@ def test_non_http_bytes_inside_an_allowed_tunnel_never_reach_the_origin(
             reply = b""
     assert not reply.startswith(b"SSH-")
     assert origin.seen == []
+
+
+def test_responses_larger_than_the_body_limit_are_streamed_to_the_agent(
+    proxy: Proxy, origin: Origin
+) -> None:
+    """The request limit guards what leaves; a 3 MiB download (limit 1 MiB here) arrives."""
+    answer = _get(proxy, f"http://origin.test:{origin.port}/large")
+    assert answer.startswith(b"HTTP/1.1 200")
+    assert len(answer.partition(b"\r\n\r\n")[2]) == 3 * 1024 * 1024

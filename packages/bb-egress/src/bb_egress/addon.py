@@ -46,6 +46,7 @@ from bb_egress.policy import (
     denial_body,
 )
 from bb_egress.reload import RoutesStore
+from bb_egress.responses import META_INJECTED, Scrubber, scrub_body, scrub_headers
 from bb_protocol.logging import get_logger
 from bb_protocol.routes import Route, normalise_host
 
@@ -72,15 +73,14 @@ class RequestScanner(Protocol):
         """Detector names of the last scan of ``flow``."""
         ...
 
-    def scrub_response(self, flow: http.HTTPFlow) -> bool:
-        """Remove injected credentials from the response; False when it cannot be checked."""
-        ...
-
 
 WEBSOCKET_HISTORY: Final = 8
 """Websocket messages kept on a flow after scanning (mitmproxy keeps all otherwise)."""
 
 _log = get_logger("bb-egress.addon")
+
+DEFAULT_REQUEST_SIZE_LIMIT: Final = 32 * 1024 * 1024
+"""Largest request body the proxy buffers, scans and forwards (bytes, as sent)."""
 
 RESOLVE_TTL: Final = 30.0
 """Seconds a checked DNS answer is reused (connections to it stay pinned regardless)."""
@@ -136,8 +136,10 @@ class EgressAddon:
         destinations: DestinationPolicy,
         resolver: Resolver = system_resolver,
         ca_cert_export: Path | None = None,
+        request_size_limit: int = DEFAULT_REQUEST_SIZE_LIMIT,
     ) -> None:
         self.store = store
+        self.request_size_limit = request_size_limit
         self.scanner = scanner
         self.audit = audit
         self.bottle = bottle
@@ -213,7 +215,7 @@ class EgressAddon:
         want_json = "application/json" in accept and "text/plain" not in accept
         body, content_type = denial_body(denied, want_json=want_json)
         flow.response = http.Response.make(
-            403,
+            413 if denied.reason == "body-too-large" else 403,
             body,
             {
                 "Content-Type": content_type,
@@ -342,6 +344,8 @@ class EgressAddon:
                 Denied("header-invalid", bad_header, flow.request.pretty_host, flow.request.port),
             )
             return
+        if self._too_large(flow, flow.request.headers.get("content-length", "0")):
+            return
         tunnel = self._tunnels.get(flow.client_conn.id)
         connect_host, connect_port = tunnel if tunnel is not None else (None, None)
         sni = flow.client_conn.sni
@@ -423,9 +427,31 @@ class EgressAddon:
         values = [flow.request.authority, flow.request.headers.get("host", "")]
         return all(cls._names_destination(v, flow) for v in values if v)
 
+    def _too_large(self, flow: http.HTTPFlow, size: str | int) -> bool:
+        """Refuse (413) a request body over the limit; mitmproxy's own body_size_limit is
+        set far higher because it also caps responses, which are streamed."""
+        try:
+            length = int(size)
+        except ValueError:
+            length = 0  # mitmproxy already refused a malformed Content-Length
+        if length <= self.request_size_limit:
+            return False
+        self.deny(
+            flow,
+            Denied(
+                "body-too-large",
+                f"the request body ({length} bytes) exceeds {self.request_size_limit} bytes",
+                flow.request.pretty_host,
+                flow.request.port,
+            ),
+        )
+        return True
+
     async def request(self, flow: http.HTTPFlow) -> None:
         """Scan the buffered request and apply the route's on-match policy and injection."""
         if flow.response is not None or flow.error is not None:
+            return
+        if self._too_large(flow, len(flow.request.raw_content or b"")):  # chunked uploads
             return
         if META_ROUTE not in flow.metadata:  # requestheaders did not allow it: check again
             await self.requestheaders(flow)
@@ -445,9 +471,32 @@ class EgressAddon:
             tainted=bool(detectors),
         )
 
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        """Stream responses (see `bb_egress.responses`); scrub injected credentials first."""
+        response = flow.response
+        if response is None or response.status_code == 101:
+            return
+        values = flow.metadata.get(META_INJECTED)
+        if not values:
+            response.stream = True
+            return
+        cleaned = scrub_headers(response.headers, values)
+        if cleaned is not None:
+            response.headers = cleaned
+        if response.headers.get("content-encoding", "identity").strip().lower() in {"", "identity"}:
+            response.stream = Scrubber(values)
+        # else: buffered; `response` decodes and scrubs it
+
     def response(self, flow: http.HTTPFlow) -> None:
-        """Keep injected credentials out of what the agent reads (see `scrub_response`)."""
-        if not self.scanner.scrub_response(flow):
+        """Scrub a buffered response on a credential-injecting route, or withhold it."""
+        response = flow.response
+        values = flow.metadata.get(META_INJECTED)
+        if response is None or not values or response.stream:
+            return
+        cleaned = scrub_headers(response.headers, values)
+        if cleaned is not None:
+            response.headers = cleaned
+        if not scrub_body(response, values):
             flow.response = http.Response.make(
                 502,
                 b"bot-bottle egress proxy: the response could not be decoded to check it for"

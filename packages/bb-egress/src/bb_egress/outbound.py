@@ -23,7 +23,6 @@ from typing import Final, Literal
 from mitmproxy import http
 
 from bb_egress.dlp import (
-    REDACTED,
     DlpConfig,
     Finding,
     OutboundRequest,
@@ -35,6 +34,7 @@ from bb_egress.dlp import (
     strip_crlf,
 )
 from bb_egress.policy import Denied
+from bb_egress.responses import META_INJECTED
 from bb_egress.token_approval import TokenApprover, TokenProposal, fingerprint
 from bb_protocol.logging import get_logger
 from bb_protocol.routes import Route
@@ -45,8 +45,7 @@ INLINE_SCAN_BYTES: Final = 64 * 1024
 """Bodies up to this size are scanned on the event loop; larger ones in a worker thread."""
 
 META_DETECTORS: Final = "bb_detectors"
-META_INJECTED: Final = "bb_injected"
-"""Flow metadata key: the credential values injected into this request (memory only)."""
+
 
 _PLACEHOLDER: Final = re.compile(r"\$\{([A-Z0-9_]+)\}")
 _log = get_logger("bb-egress.outbound")
@@ -183,46 +182,10 @@ class OutboundScanner:
         for name, value in injected:
             flow.request.headers[name] = value
         used = {self.environ[v] for v in route.secret_env_vars if self.environ.get(v)}
-        if used:
+        if used:  # responses on this route get scrubbed; identity bodies can be streamed
             flow.metadata[META_INJECTED] = tuple(sorted(used, key=len))
+            flow.request.headers["Accept-Encoding"] = "identity"
         return outcome
-
-    @staticmethod
-    def scrub_response(flow: http.HTTPFlow) -> bool:
-        """Replace the route's injected credential values in the response; False if unreadable.
-
-        An origin may echo request headers (debug endpoints, error pages); the agent must
-        never see the real credential, so every occurrence in the response headers and the
-        decoded body becomes ``REDACTED``. A body that cannot be decoded cannot be checked.
-        """
-        values = flow.metadata.get(META_INJECTED)
-        response = flow.response
-        if not values or response is None:
-            return True
-
-        def scrub(text: str) -> str:
-            for v in reversed(values):  # longest first
-                text = text.replace(v, REDACTED)
-            return text
-
-        pairs = list(response.headers.items(multi=True))  # type: ignore[no-untyped-call]
-        if any(v in value for _name, value in pairs for v in values):
-            response.headers = http.Headers(
-                [
-                    (
-                        name.encode("utf-8", "surrogateescape"),
-                        scrub(value).encode("utf-8", "surrogateescape"),
-                    )
-                    for name, value in pairs
-                ]
-            )
-        try:
-            body = response.get_content(strict=True)
-        except ValueError:
-            return False
-        if body and any(v.encode() in body for v in values):
-            response.content = scrub(body.decode("latin-1")).encode("latin-1")
-        return True
 
     @staticmethod
     def _summary(findings: tuple[Finding, ...] | list[Finding]) -> str:

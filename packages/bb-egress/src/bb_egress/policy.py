@@ -46,6 +46,7 @@ DenyReason = Literal[
     "injection-unavailable",
     "websocket-secret",
     "header-invalid",
+    "body-too-large",
 ]
 """Machine-readable reason codes of a denial (stable: the audit log and tests use them)."""
 

@@ -88,7 +88,14 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         default=environ.get(envvars.EGRESS_INTROSPECTION_LISTEN, ""),
         help="host:port for the routes endpoint; empty disables it",
     )
-    p.add_argument("--body-size-limit", default="32m")
+    p.add_argument(
+        "--request-size-limit", default="32m", help="largest request body scanned and forwarded"
+    )
+    p.add_argument(
+        "--body-size-limit",
+        default="4g",
+        help="mitmproxy's cap on any body; responses are streamed, so this bounds downloads",
+    )
     p.add_argument("--bottle", default=environ.get(envvars.BOTTLE_SLUG, "unknown"))
     p.add_argument("--upstream-ca", default=None, help="extra CA bundle trusted upstream (tests)")
     p.add_argument("--resolve", action="append", default=[], metavar="HOST=IP")
@@ -170,10 +177,18 @@ def _build(
     except ValueError as exc:
         raise StartupError(f"--allow-destination: {exc}") from None
     table = _parse_resolve(args.resolve)
-    try:
-        human.parse_size(args.body_size_limit)
-    except ValueError as exc:
-        raise StartupError(f"--body-size-limit {args.body_size_limit!r}: {exc}") from None
+    sizes: dict[str, int] = {}
+    for flag in ("body_size_limit", "request_size_limit"):
+        try:
+            parsed = human.parse_size(getattr(args, flag))
+        except ValueError as exc:
+            parsed = None
+            reason = str(exc)
+        else:
+            reason = "must be a positive size"
+        if not parsed or parsed <= 0:
+            raise StartupError(f"--{flag.replace('_', '-')} {getattr(args, flag)!r}: {reason}")
+        sizes[flag] = parsed
     listen = _parse_listen(args.introspection_listen) if args.introspection_listen else None
     try:
         dlp_config = DlpConfig.from_environ(environ)
@@ -200,6 +215,7 @@ def _build(
         destinations=DestinationPolicy(_own_addresses(args.listen_host), extra),
         resolver=static_resolver(table) if table else system_resolver,
         ca_cert_export=args.ca_cert_export,
+        request_size_limit=sizes["request_size_limit"],
     )
     opts = options.Options(listen_host=args.listen_host, listen_port=args.listen_port)
     master = DumpMaster(opts, with_termlog=True, with_dumper=False)
