@@ -33,15 +33,17 @@ def test_an_unknown_detector_name_is_refused_with_the_known_names() -> None:
 
 
 def test_secrets_come_from_sensitive_prefixes_only() -> None:
-    """EGRESS_TOKEN_ always; BOT_BOTTLE_SENSITIVE_PREFIXES adds more, comma-separated."""
+    """EGRESS_TOKEN_ always; BOT_BOTTLE_SENSITIVE_PREFIXES adds more; settings are not secrets."""
     env = {
         "EGRESS_TOKEN_X": A,
         "MY_SECRET_Y": B,
         "OTHER_Z": "Zz9yY8xX7wW6vV5uU4tT3sS2",
         "BOT_BOTTLE_SENSITIVE_PREFIXES": " MY_SECRET_ , ,",
+        "EGRESS_TOKEN_ALLOW_TIMEOUT_SECONDS": "300",
     }
-    names = {s.name for s in DlpConfig.from_environ(env).secrets}
-    assert names == {"EGRESS_TOKEN_X", "MY_SECRET_Y"}
+    config = DlpConfig.from_environ(env)
+    assert {s.name for s in config.secrets} == {"EGRESS_TOKEN_X", "MY_SECRET_Y"}
+    assert config.warnings == []
 
 
 def test_the_canary_variable_is_the_canary() -> None:

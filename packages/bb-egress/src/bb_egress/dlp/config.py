@@ -18,12 +18,14 @@ from bb_egress.dlp.multimatch import LiteralSet, RuleSet
 from bb_egress.dlp.rules import RULES, TokenRule
 from bb_egress.dlp.secrets import MIN_SECRET_LEN, PARTIAL_MATCH_MIN_LEN, KnownSecret
 from bb_egress.dlp.views import json_trigger
+from bb_protocol import envvars
 
 __all__ = [
     "ALL_DETECTOR_NAMES",
     "CANARY_VAR",
     "DEFAULT_MAX_DECODED_BYTES",
     "DEFAULT_SENSITIVE_PREFIX",
+    "NOT_SECRETS",
     "OUTBOUND_DETECTOR_NAMES",
     "SENSITIVE_PREFIXES_VAR",
     "DlpConfig",
@@ -41,9 +43,12 @@ OUTBOUND_DETECTOR_NAMES: Final[tuple[str, ...]] = (
 
 ALL_DETECTOR_NAMES: Final[tuple[str, ...]] = (*OUTBOUND_DETECTOR_NAMES, "entropy")
 
-DEFAULT_SENSITIVE_PREFIX: Final = "EGRESS_TOKEN_"
-SENSITIVE_PREFIXES_VAR: Final = "BOT_BOTTLE_SENSITIVE_PREFIXES"
-CANARY_VAR: Final = "EGRESS_TOKEN_CANARY"
+DEFAULT_SENSITIVE_PREFIX: Final = envvars.DEFAULT_SENSITIVE_PREFIX
+SENSITIVE_PREFIXES_VAR: Final = envvars.SENSITIVE_PREFIXES
+CANARY_VAR: Final = envvars.EGRESS_CANARY
+
+NOT_SECRETS: Final = frozenset({envvars.SENSITIVE_PREFIXES, envvars.EGRESS_TOKEN_ALLOW_TIMEOUT})
+"""Settings that happen to carry the sensitive prefix: configuration, not secrets."""
 
 DEFAULT_MAX_DECODED_BYTES: Final = 64 * 1024 * 1024
 """Decompressed bodies larger than this are a finding (a decompression bomb, or hiding)."""
@@ -194,6 +199,6 @@ class DlpConfig:
         secrets = {
             k: v
             for k, v in environ.items()
-            if k != SENSITIVE_PREFIXES_VAR and any(k.startswith(p) for p in prefixes)
+            if k not in NOT_SECRETS and any(k.startswith(p) for p in prefixes)
         }
         return cls.from_secrets(secrets, detectors)
