@@ -105,8 +105,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     assert started.returncode == 0, started.stderr
     the_run = Run(json.loads(started.stdout)["slug"], cwd, env, origin_ip)
     origin = f"bb-e2e-origin-{the_run.slug}"
-    image = docker("image", "ls", "--filter", "label=org.bot-bottle.component=supervise",
-                   "--format", "{{.Repository}}:{{.Tag}}").split()[0]  # fmt: skip
+    image = docker(
+        "image", "ls", "--filter", "label=org.bot-bottle.component=supervise",
+        "--filter", "dangling=false", "--format", "{{.Repository}}:{{.Tag}}",
+    ).split()[0]  # fmt: skip
     try:
         docker("run", "-d", "--rm", "--name", origin, "--network", f"bb-{the_run.slug}_egress",
                "--ip", origin_ip, "--network-alias", "internet.test",

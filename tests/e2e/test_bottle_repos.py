@@ -81,8 +81,10 @@ def bottle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bottle]:
     """The forge on its own network, then the bottle; both always removed."""
     token = secrets.token_hex(4)
     network, forge = f"bb-e2e-forge-{token}", f"bb-e2e-forge-{token}"
-    agent_image = docker("image", "ls", "--filter", "label=org.bot-bottle.component=agent",
-                         "--format", "{{.Repository}}:{{.Tag}}").stdout.split()[0]  # fmt: skip
+    agent_image = docker(
+        "image", "ls", "--filter", "label=org.bot-bottle.component=agent",
+        "--filter", "dangling=false", "--format", "{{.Repository}}:{{.Tag}}",
+    ).stdout.split()[0]  # fmt: skip
     cwd = tmp_path_factory.mktemp("project")
     (cwd / ".bot-bottle" / "agents").mkdir(parents=True)
     (cwd / ".bot-bottle" / "agents" / "repo.md").write_text(AGENT)

@@ -2,9 +2,9 @@
 never runs; it is torn down with nothing left behind.
 
 The egress sidecar is replaced by a stand-in (the agent image writing the CA file the health
-check waits for, then sleeping) so that these tests exercise the backend's bring-up order,
-assertions and teardown whatever the state of the egress image; the real proxy is covered
-by ``tests/e2e/test_bottle_lifecycle.py``.
+check waits for, then listening on the proxy port) so that these tests exercise the
+backend's bring-up order, assertions and teardown whatever the state of the egress image;
+the real proxy is covered by ``tests/e2e/test_bottle_lifecycle.py``.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def _image(component: str) -> str:
         ["docker", "image", "ls", "--filter", f"label=org.bot-bottle.component={component}",
          "--format", "{{.Repository}}:{{.Tag}}"], capture_output=True, text=True, check=True,
     ).stdout.split()  # fmt: skip
+    out = [ref for ref in out if "<none>" not in ref]
     if not out:
         pytest.skip(f"no {component} image: run `bb images build`")
     return out[0]
@@ -60,7 +61,9 @@ def plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[BottlePlan
     def stand_in(p: BottlePlan) -> dict[str, Any]:
         service = real_egress(p)
         service["image"] = agent_image
-        service["entrypoint"] = ["sh", "-c", f"echo ca > {render.AGENT_CA} && exec sleep 600"]
+        service["entrypoint"] = [
+            "sh", "-c", f"echo ca > {render.AGENT_CA} && exec python3 -m http.server 8080",
+        ]  # fmt: skip
         service["command"] = []
         return service
 

@@ -47,6 +47,9 @@ def prepare_state_dir(plan: BottlePlan) -> Path:
     for sub in ("routes", "ca", "agent", "logs"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     (root / "ca").chmod(0o755)
+    # A certificate left by a previous run would pass the health check before the proxy
+    # listens (and would be the wrong CA: the key lives in a tmpfs); the proxy re-exports it.
+    (root / "ca" / "ca.pem").unlink(missing_ok=True)
     (root / "agent").chmod(0o755)
     QueueStore(root / "queue")
     ApprovalKey.load_or_create(root / "approval.key")

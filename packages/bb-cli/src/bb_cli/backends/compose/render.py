@@ -59,6 +59,12 @@ _CA_VARS: Final = (
     "REQUESTS_CA_BUNDLE",
     "GIT_SSL_CAINFO",
 )
+_EGRESS_HEALTH: Final = (
+    "import os, socket; "
+    f"assert os.path.getsize({AGENT_CA!r}) > 0; "
+    "socket.create_connection(('127.0.0.1', 8080), 2).close()"
+)
+"""Healthy = the CA certificate is exported and the proxy accepts connections."""
 _HARDENING: Final[dict[str, Any]] = {
     "cap_drop": ["ALL"],
     "security_opt": ["no-new-privileges:true"],
@@ -172,7 +178,7 @@ def _egress(plan: BottlePlan) -> dict[str, Any]:
         ],
         "labels": {"org.bot-bottle.slug": plan.slug, "org.bot-bottle.role": "egress"},
         "healthcheck": {
-            "test": ["CMD", "test", "-s", AGENT_CA],
+            "test": ["CMD", "python3", "-c", _EGRESS_HEALTH],
             "interval": "1s",
             "timeout": "3s",
             "retries": 60,
