@@ -146,6 +146,16 @@ def test_agent_cannot_bypass_the_proxy(run: Run, target: str) -> None:
     assert fetch(run, target.format(ip=run.origin_ip), "--noproxy '*'") == "000"
 
 
+def test_agent_reaches_supervise_directly(run: Run) -> None:
+    """The MCP server answers the agent without the proxy (NO_PROXY), at the configured URL."""
+    done = run.agent(
+        "cat $BOT_BOTTLE_MCP_CONFIG; "
+        "curl -sS -m 10 -o /dev/null -w '%{http_code}' $BOT_BOTTLE_SUPERVISE_URL || true"
+    )
+    assert '"url": "http://supervise:8090/mcp"' in done.stdout
+    assert done.stdout.strip()[-3:] not in ("000", "403")
+
+
 def test_list_json_shows_the_running_bottle(run: Run) -> None:
     """`bb list --json` has the bottle, running, with its agent container."""
     rows = {r["slug"]: r for r in json.loads(run.bb("list", "--json").stdout)}

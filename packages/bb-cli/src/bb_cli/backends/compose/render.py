@@ -65,6 +65,8 @@ _EGRESS_HEALTH: Final = (
     "socket.create_connection(('127.0.0.1', 8080), 2).close()"
 )
 """Healthy = the CA certificate is exported and the proxy accepts connections."""
+_SUPERVISE_HEALTH: Final = "import socket; socket.create_connection(('127.0.0.1', 8090), 2).close()"
+"""Healthy = the MCP server accepts connections."""
 _HARDENING: Final[dict[str, Any]] = {
     "cap_drop": ["ALL"],
     "security_opt": ["no-new-privileges:true"],
@@ -209,6 +211,19 @@ def _supervise(plan: BottlePlan) -> dict[str, Any]:
             f"{state / 'approval.key'}:{_KEY_IN}:ro",
         ],
         "labels": {"org.bot-bottle.slug": plan.slug, "org.bot-bottle.role": "supervise"},
+        "healthcheck": {
+            "test": [
+                "CMD",
+                "python3",
+                "-c",
+                "import socket; socket.create_connection(('127.0.0.1', 8090), 2).close()",
+            ],
+            "interval": "1s",
+            "timeout": "3s",
+            "retries": 60,
+            "start_period": "30s",
+            "start_interval": "1s",
+        },
     }
 
 
