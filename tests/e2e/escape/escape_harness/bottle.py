@@ -8,7 +8,8 @@ does. The suite then adds, as a visible test-only overlay:
 * the sink and the logging resolver on the bottle's egress-side network (fixed subnet,
   the CLI's ``test_egress_subnet``);
 * on the egress service only: ``dns:`` the resolver, the sink's CA as ``--upstream-ca``,
-  and ``--allow-destination`` narrowed to the sink's single address.
+  ``--allow-destination`` narrowed to the sink's single address, and a 4 s operator
+  timeout for held requests (nobody answers the queue during the suite).
 
 Bring-up follows ``ComposeBackend.start`` step by step with the CLI's launcher assertions
 (`check_engine_version`, `check_network`, `check_agent`): a bottle that fails them never
@@ -38,6 +39,7 @@ from bb_cli.backends.compose.render import (
     project_name,
     render_project,
 )
+from bb_cli.images import resolve_image
 from bb_cli.manifests.index import ManifestIndex
 from bb_cli.plan import BottlePlan, BottleSpec, HostIdentity
 
@@ -46,16 +48,34 @@ __all__ = ["OBSERVER_IMAGE", "Bottle", "BottleError", "build_observer_image", "n
 OBSERVER_IMAGE = "bb-escape-observer:test"
 OBSERVERS_DIR = Path(__file__).resolve().parent.parent / "observers"
 AGENT_CA = "/etc/bot-bottle/ca/ca.pem"
+HELD_TIMEOUT_VAR = "EGRESS_TOKEN_ALLOW_TIMEOUT_SECONDS"  # bb_protocol.envvars
+HELD_TIMEOUT_SECONDS = 4
 
 
 class BottleError(RuntimeError):
     """The bottle could not be assembled, or failed a launcher assertion."""
 
 
-def run(args: Sequence[str], *, timeout: float = 300, stdin: str | None = None) -> str:
-    """Run a command; its stdout, or `BottleError` with its stderr."""
+def run(
+    args: Sequence[str],
+    *,
+    timeout: float = 300,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+) -> str:
+    """Run a command; its stdout, or `BottleError` with its stderr.
+
+    ``env`` is added to this process's environment (secrets go there, never into argv,
+    which error messages quote).
+    """
     done = subprocess.run(
-        list(args), capture_output=True, text=True, timeout=timeout, input=stdin, check=False
+        list(args),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=stdin,
+        check=False,
+        env={**os.environ, **env} if env else None,
     )
     if done.returncode != 0:
         raise BottleError(f"{' '.join(args[:4])} failed ({done.returncode}): {done.stderr[-2000:]}")
@@ -65,14 +85,6 @@ def run(args: Sequence[str], *, timeout: float = 300, stdin: str | None = None) 
 def build_observer_image() -> None:
     """Build the observers' image (apt packages on debian:trixie-slim; cached after once)."""
     run(["docker", "build", "-q", "-t", OBSERVER_IMAGE, str(OBSERVERS_DIR)], timeout=600)
-
-
-def _image(component: str) -> str:
-    out = run(["docker", "image", "ls", "--filter", f"label=org.bot-bottle.component={component}",
-               "--format", "{{.Repository}}:{{.Tag}}"]).split()  # fmt: skip
-    if not out:
-        raise BottleError(f"no {component} image: run `uv run bb images build` first")
-    return out[0]
 
 
 AGENT_MANIFEST = """---
@@ -127,6 +139,7 @@ class Bottle:
                 *https,
                 {"host": "plain.test", "scheme": "http", "outbound_on_match": "block"},
                 {"host": "redact.allowed.test", "outbound_on_match": "redact"},
+                {"host": "held.allowed.test", "outbound_on_match": "supervise"},
                 {
                     "host": "api.allowed.test",
                     "outbound_on_match": "block",
@@ -203,7 +216,7 @@ class Bottle:
         return BottlePlan.resolve(
             spec,
             environ=environ,
-            image_for=_image,
+            image_for=resolve_image,  # the CLI's own choice of image per component
             state_dir=lambda slug: self.directory / "state" / slug,
             host=HostIdentity(os.getuid(), os.getgid()),
         )
@@ -235,6 +248,8 @@ class Bottle:
         }
         egress = services[EGRESS_SERVICE]
         egress["dns"] = [self.resolver_ip]
+        # A held request waits this long for the operator (default 300 s): no operator here.
+        egress["environment"][HELD_TIMEOUT_VAR] = str(HELD_TIMEOUT_SECONDS)
         egress["command"] = ["run", "--upstream-ca", "/testca/ca.pem",
                              "--allow-destination", f"{self.sink_ip}/32"]  # fmt: skip
         egress["volumes"] = [*egress["volumes"], "testca:/testca:ro"]
@@ -248,12 +263,13 @@ class Bottle:
     # ------------------------------------------------------------------ lifecycle
 
     def compose(self, *args: str, timeout: float = 300, stdin: str | None = None) -> str:
-        compose_file = self.directory / "compose.yaml"
+        compose_file = str(self.directory / "compose.yaml")
         return run(
-            ["env", *(f"{k}={v}" for k, v in self.env.items()),
-             "docker", "compose", "-p", self.project_name, "-f", str(compose_file), *args],
-            timeout=timeout, stdin=stdin,
-        )  # fmt: skip
+            ["docker", "compose", "-p", self.project_name, "-f", compose_file, *args],
+            timeout=timeout,
+            stdin=stdin,
+            env=self.env,
+        )
 
     def up(self) -> None:
         """As ``ComposeBackend.start``: engine, state, sidecars, network, agent, asserted."""

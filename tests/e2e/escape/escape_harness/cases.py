@@ -204,6 +204,17 @@ def _arrived_redacted(ev: Evidence) -> str | None:
     return f"not forwarded after redaction: {missing}" if missing else None
 
 
+def _held_then_refused(ev: Evidence) -> str | None:
+    """The request was refused after the operator timeout, and a proposal reached the queue."""
+    out = str(ev.client)
+    if "HTTP=403" not in out:
+        return f"the held request was not refused: {out[:300]}"
+    queue = ev.context.get("queue", {})
+    if not (queue.get("new") or queue.get("processed")):
+        return f"no proposal reached the host's queue: {queue}"
+    return None
+
+
 def _arrived(ev: Evidence) -> str | None:
     if not ev.sink_hits:
         return "the legit request never reached the sink"
@@ -525,6 +536,16 @@ CASES: tuple[Case, ...] = (
         check=_arrived_redacted,
         judged="every request reaches the origin (signed echo with the marker) and the secret "
         "is absent from the sink and audit logs",
+    ),
+    Case(
+        "D45",
+        "36",
+        "secret on a supervise route with no operator: held, then refused",
+        "DLP + approval queue",
+        secret=True,
+        check=_held_then_refused,
+        judged="secret absent from sink and audit logs; 403 after the operator timeout; the "
+        "proposal is in the host's queue",
     ),
     Case(
         "D37",
