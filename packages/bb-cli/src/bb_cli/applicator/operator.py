@@ -109,7 +109,15 @@ def operator_identity() -> str:
 
 
 def _docker_reload(bottle: Bottle) -> ReloadSignal:
-    return DockerReloadSignal(slug=bottle.slug)
+    """The reload signal of the bottle's backend (Docker for a bottle with no record)."""
+    from bb_cli.backends import get_bottle_backend
+    from bb_cli.state import find_record
+
+    try:
+        backend = find_record(bottle.slug).backend
+    except LookupError:  # bb_cli.errors.BottleNotFoundError: no record on this host
+        return DockerReloadSignal(slug=bottle.slug)
+    return get_bottle_backend(backend).reload_signal(bottle.slug)
 
 
 class Operator:

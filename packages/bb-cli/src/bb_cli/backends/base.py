@@ -1,7 +1,8 @@
 """The seam between the CLI and a container runtime: `BottleBackend`.
 
-Docker Compose is the one implementation (`bb_cli.backends.compose`); macOS ``container``
-and smolmachines can follow by implementing the same methods. Commands only ever see this
+Docker Compose (`bb_cli.backends.compose`), macOS ``container``
+(`bb_cli.backends.apple_container`) and smolmachines (`bb_cli.backends.smolvm`) implement
+the same methods. Commands only ever see this
 interface and `get_bottle_backend`.
 """
 
@@ -10,8 +11,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bb_cli.plan import BottlePlan
+
+if TYPE_CHECKING:
+    from bb_cli.applicator.reload import ReloadSignal
 
 __all__ = ["BACKENDS", "BottleBackend", "BottleStatus", "Progress", "get_bottle_backend"]
 
@@ -63,6 +68,16 @@ class BottleBackend(ABC):
     def remove(self, slug: str) -> None:
         """Remove containers, networks and the bottle's volumes."""
 
+    def reload_signal(self, slug: str) -> ReloadSignal:
+        """How ``bb queue`` tells this bottle's proxy to re-read its routes.
+
+        The routes change itself is backend-independent (`EgressApplicator`); only the
+        signal differs. Default: SIGHUP to the compose egress container.
+        """
+        from bb_cli.applicator.reload import DockerReloadSignal
+
+        return DockerReloadSignal(slug=slug)
+
 
 def _compose() -> BottleBackend:
     from bb_cli.backends.compose import ComposeBackend
@@ -70,7 +85,23 @@ def _compose() -> BottleBackend:
     return ComposeBackend()
 
 
-BACKENDS: dict[str, Callable[[], BottleBackend]] = {"compose": _compose}
+def _apple_container() -> BottleBackend:
+    from bb_cli.backends.apple_container import AppleContainerBackend
+
+    return AppleContainerBackend()
+
+
+def _smolvm() -> BottleBackend:
+    from bb_cli.backends.smolvm import SmolvmBackend
+
+    return SmolvmBackend()
+
+
+BACKENDS: dict[str, Callable[[], BottleBackend]] = {
+    "compose": _compose,
+    "apple-container": _apple_container,
+    "smolvm": _smolvm,
+}
 """Backend name -> factory (imports lazily)."""
 
 

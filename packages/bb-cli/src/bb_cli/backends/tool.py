@@ -72,7 +72,9 @@ class Tool:
             raise ToolError([self.name, *args], done.returncode, done.stderr)
         return done
 
-    def shell(self, script: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def shell(
+        self, script: str, *args: str, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
         """``sh -c SCRIPT sh TOOL ARGS``: a wrapper whose ``$1`` is the tool's absolute path."""
         argv = ["sh", "-c", script, "sh", *self._argv(args)]
         done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)

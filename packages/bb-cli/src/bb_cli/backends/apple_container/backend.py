@@ -46,7 +46,7 @@ class AppleContainerBackend(BottleBackend):
 
     name = "apple-container"
 
-    def __init__(self, tool: Tool | None = None, warn: Callable[[str], None] | None = None):
+    def __init__(self, tool: Tool | None = None, warn: Callable[[str], None] | None = None) -> None:
         self.tool = tool or Tool("container")
         self.warn = warn or (lambda message: print(f"warning: {message}", file=sys.stderr))
 
@@ -139,6 +139,10 @@ class AppleContainerBackend(BottleBackend):
             self._teardown(slug, keep_volumes=False, strict=True)
         except ToolError as exc:
             raise BackendError(str(exc)) from None
+
+    def reload_signal(self, slug: str) -> ContainerReloadSignal:
+        """``container kill --signal HUP`` to the bottle's egress container."""
+        return ContainerReloadSignal(slug, self.tool)
 
     def _teardown(self, slug: str, *, keep_volumes: bool, strict: bool = False) -> None:
         running = self._containers(slug)
