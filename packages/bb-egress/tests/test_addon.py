@@ -435,23 +435,35 @@ async def test_websocket_messages_with_findings_are_dropped_and_history_trimmed(
 
 
 @pytest.mark.parametrize(
-    ("injected", "encoding", "streamed"),
+    ("injected", "encoding", "length", "streamed"),
     [
-        (None, None, "plain"),
-        (("secret-value",), None, "scrubbed"),
-        (("secret-value",), "gzip", "buffered"),
+        (None, None, "5000000", "plain"),
+        (None, None, None, "plain"),
+        (None, None, "100", "buffered"),
+        (("secret-value",), None, "5000000", "scrubbed"),
+        (("secret-value",), None, "100", "buffered"),
+        (("secret-value",), "gzip", "5000000", "buffered"),
     ],
 )
 def test_responses_are_streamed_and_scrubbed_where_credentials_were_injected(
-    tmp_path: Path, injected: tuple[str, ...] | None, encoding: str | None, streamed: str
+    tmp_path: Path,
+    injected: tuple[str, ...] | None,
+    encoding: str | None,
+    length: str | None,
+    streamed: str,
 ) -> None:
-    """Plain streaming by default; a scrubbing stream or buffering on injecting routes."""
+    """Large or unsized bodies stream (scrubbing on injecting routes); small ones and
+    compressed ones on injecting routes are buffered; echoed headers are always scrubbed."""
     from bb_egress.responses import Scrubber
 
     addon = _addon(tmp_path)
     flow = tflow.tflow(resp=True)
     assert flow.response is not None
     flow.response.headers["X-Echo"] = "secret-value"
+    if length is None:
+        del flow.response.headers["content-length"]
+    else:
+        flow.response.headers["content-length"] = length
     if encoding:
         flow.response.headers["Content-Encoding"] = encoding
     if injected:

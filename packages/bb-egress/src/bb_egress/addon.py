@@ -82,6 +82,9 @@ _log = get_logger("bb-egress.addon")
 DEFAULT_REQUEST_SIZE_LIMIT: Final = 32 * 1024 * 1024
 """Largest request body the proxy buffers, scans and forwards (bytes, as sent)."""
 
+STREAM_ABOVE: Final = 1024 * 1024
+"""Responses declaring more bytes than this (or no length) are streamed to the agent."""
+
 RESOLVE_TTL: Final = 30.0
 """Seconds a checked DNS answer is reused (connections to it stay pinned regardless)."""
 
@@ -477,15 +480,30 @@ class EgressAddon:
         if response is None or response.status_code == 101:
             return
         values = flow.metadata.get(META_INJECTED)
+        if values:
+            cleaned = scrub_headers(response.headers, values)
+            if cleaned is not None:
+                response.headers = cleaned
+        if not self._worth_streaming(response):
+            return  # small: buffered, and scrubbed in `response` if need be
         if not values:
             response.stream = True
-            return
-        cleaned = scrub_headers(response.headers, values)
-        if cleaned is not None:
-            response.headers = cleaned
-        if response.headers.get("content-encoding", "identity").strip().lower() in {"", "identity"}:
+        elif response.headers.get("content-encoding", "identity").strip().lower() in {
+            "",
+            "identity",
+        }:
             response.stream = Scrubber(values)
         # else: buffered; `response` decodes and scrubs it
+
+    @staticmethod
+    def _worth_streaming(response: http.Response) -> bool:
+        """Event streams, unknown lengths and large bodies; small ones are cheaper buffered."""
+        if "text/event-stream" in response.headers.get("content-type", ""):
+            return True
+        try:
+            return int(response.headers.get("content-length", "")) > STREAM_ABOVE
+        except ValueError:
+            return True
 
     def response(self, flow: http.HTTPFlow) -> None:
         """Scrub a buffered response on a credential-injecting route, or withhold it."""
