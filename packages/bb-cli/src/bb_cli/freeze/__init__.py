@@ -31,7 +31,26 @@ def _docker(backend: BottleBackend) -> Freezer:
     return DockerFreezer(backend)
 
 
-FREEZERS: dict[str, Callable[[BottleBackend], Freezer]] = {"compose": _docker}
+def _apple_container(backend: BottleBackend) -> Freezer:
+    from bb_cli.freeze.apple_container import AppleContainerFreezer
+
+    return AppleContainerFreezer(backend)
+
+
+def _smolvm(backend: BottleBackend) -> Freezer:
+    from bb_cli.backends.smolvm import SmolvmBackend
+    from bb_cli.freeze.smolvm import SmolvmFreezer
+
+    if not isinstance(backend, SmolvmBackend):
+        raise ValueError(f"backend {backend.name!r} is not a smolvm backend")
+    return SmolvmFreezer(backend)
+
+
+FREEZERS: dict[str, Callable[[BottleBackend], Freezer]] = {
+    "compose": _docker,
+    "apple-container": _apple_container,
+    "smolvm": _smolvm,
+}
 """Backend name -> freezer factory (imports lazily)."""
 
 

@@ -57,8 +57,12 @@ class Freezer(ABC):
         return self._state_root(slug) if self._state_root else None
 
     @abstractmethod
-    def _freeze(self, slug: str, image: str) -> None:
-        """Snapshot the running agent of ``slug`` into ``image``; leave the bottle running."""
+    def _freeze(self, slug: str, image: str) -> str:
+        """Snapshot the running agent of ``slug`` as ``image``, leaving the bottle running.
+
+        Returns the reference to record: ``image`` itself, or where the backend keeps the
+        snapshot (smolvm: the packed ``.smolmachine`` file).
+        """
 
     @abstractmethod
     def image_exists(self, image: str) -> bool:
@@ -77,8 +81,7 @@ class Freezer(ABC):
                 f"bottle {slug} is {status.state} (agent: {agent}); "
                 f"only a running bottle can be committed: `bb resume {slug}` first"
             )
-        image = snapshot_ref(slug, now)
-        self._freeze(slug, image)
+        image = self._freeze(slug, snapshot_ref(slug, now))
         committed = CommittedImage(slug=slug, backend=self.backend.name, image=image)
         write_committed_image(committed, self._root(slug))
         return FreezeResult(

@@ -58,7 +58,7 @@ class DockerFreezer(Freezer):
         """``docker image inspect`` succeeds."""
         return self.docker.run("image", "inspect", image, check=False, timeout=30).returncode == 0
 
-    def _freeze(self, slug: str, image: str) -> None:
+    def _freeze(self, slug: str, image: str) -> str:
         container = f"bot-bottle-{slug}"
         try:
             info = self.docker.inspect("container", container)
@@ -78,6 +78,7 @@ class DockerFreezer(Freezer):
                 self.docker.run("image", "rm", layer, check=False, timeout=60)
         except DockerCommandError as exc:
             raise BackendError(f"cannot snapshot bottle {slug}: {exc}") from None
+        return image
 
     def _add_state(self, container: str, layer: str, image: str) -> None:
         """Stream the volumes out and build ``image`` = ``layer`` + their contents."""

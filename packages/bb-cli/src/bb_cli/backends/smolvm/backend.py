@@ -37,7 +37,8 @@ from bb_protocol.paths import bottle_dir
 __all__ = ["SIDECARS_FILE", "SmolvmBackend"]
 
 SIDECARS_FILE = "sidecars.compose.yaml"
-INIT_SCRIPT = "mkdir -p /tmp /var/tmp && chmod 1777 /tmp /var/tmp"
+_TEMP_DIRS = ["/tmp", "/var/tmp"]  # noqa: S108 - the guest's own temp dirs, recreated
+INIT_COMMANDS = (["mkdir", "-p", *_TEMP_DIRS], ["chmod", "1777", *_TEMP_DIRS])
 """Run once the VM is up: a snapshot excludes the temp dirs, so they are made fresh."""
 
 
@@ -80,7 +81,8 @@ class SmolvmBackend(BottleBackend):
             self.tool.run("machine", "delete", machine.name, "-f", check=False, timeout=120)
             self.tool.run(*machine.create_argv(), timeout=600)
             self.tool.run("machine", "start", "--name", machine.name, timeout=300)
-            self._exec_captured(plan.slug, ["sh", "-c", INIT_SCRIPT])
+            for command in INIT_COMMANDS:
+                self._exec_captured(plan.slug, command)
             progress(step, "done")
         except (ToolError, DockerCommandError, BackendError) as exc:
             self.tool.run("machine", "delete", machine.name, "-f", check=False, timeout=120)
