@@ -10,7 +10,6 @@ networks, volumes) before raising.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -135,11 +134,13 @@ class ComposeBackend(BottleBackend):
         except StartError as exc:
             tail = self.docker.compose(project, compose, "logs", "--no-color", "--tail", "15",
                                        check=False, timeout=60)  # fmt: skip
-            self._down(project, compose)
+            teardown = self._down(project, compose)
+            detail = exc.detail
             if tail.stdout.strip():
-                detail = f"{exc.detail}\n  last logs:\n{tail.stdout}"
-                raise type(exc)(exc.step, detail, exc.fix) from None
-            raise
+                detail += f"\n  last logs:\n{tail.stdout}"
+            if teardown:
+                detail += f"\n  TEARDOWN FAILED ({teardown}); run `bb rm {plan.slug}`"
+            raise type(exc)(exc.step, detail, exc.fix) from None
 
     def _clone_repos(self, plan: BottlePlan) -> None:
         """Clone each repo through the gate into ``/workspace`` (kept across resumes)."""
@@ -168,10 +169,18 @@ class ComposeBackend(BottleBackend):
         self._assert(check_agent(info, f"{project_name(plan.slug)}_internal", forbidden), step)
         return info
 
-    def _down(self, project: str, compose: Path) -> None:
-        with contextlib.suppress(DockerCommandError):
-            self.docker.compose(project, compose, "down", "--volumes", "--remove-orphans",
-                                "--timeout", "5", timeout=180)  # fmt: skip
+    def _down(self, project: str, compose: Path) -> str:
+        """Remove the project (one retry); '' when done, else what failed."""
+        error = ""
+        for _ in range(2):
+            try:
+                self.docker.compose(project, compose, "down", "--volumes", "--remove-orphans",
+                                    "--timeout", "5", timeout=180)  # fmt: skip
+            except DockerCommandError as exc:
+                error = str(exc)
+            else:
+                return ""
+        return error
 
     # ------------------------------------------------------------------ others
 
