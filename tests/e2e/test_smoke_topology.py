@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_engine")]
+from bb_cli.images import Component, ImagesMissingError, resolve_image
 
-IMAGE = {c: f"bot-bottle-{c}:0.1.0" for c in ("egress", "supervise", "gitgate", "agent")}
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_engine")]
 
 
 def _compose(project: str, directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -33,15 +33,11 @@ def _compose(project: str, directory: Path, *args: str) -> subprocess.CompletedP
     )
 
 
-def _image_version(component: str) -> str:
-    out = subprocess.run(
-        ["docker", "image", "ls", "--filter", f"label=org.bot-bottle.component={component}",
-         "--format", "{{.Repository}}:{{.Tag}}"],
-        capture_output=True, text=True, check=True,
-    ).stdout.split()  # fmt: skip
-    if not out:
-        pytest.fail(f"no {component} image: run `bb images build` first")
-    return out[0]
+def _image_version(component: Component) -> str:
+    try:
+        return resolve_image(component)
+    except ImagesMissingError as exc:
+        pytest.fail(str(exc))
 
 
 def _project(name: str) -> dict[str, object]:
@@ -75,10 +71,14 @@ def _project(name: str) -> dict[str, object]:
                 "mem_limit": "512m",
             },
             "egress": {
-                # The smoke test needs only something listening on the proxy port inside
-                # the real egress image; the proxy's own behaviour is tested elsewhere.
+                # The real proxy (`bb-egress run`) with no routes file: deny-all.
                 "image": _image_version("egress"),
-                "entrypoint": ["python3", "-m", "http.server", "8080"],
+                "environment": {"BOT_BOTTLE_EGRESS_CA_CERT": "/tmp/ca-cert.pem"},
+                "healthcheck": {
+                    "test": ["CMD", "test", "-s", "/tmp/ca-cert.pem"],
+                    "interval": "1s",
+                    "retries": 60,
+                },
                 "networks": ["internal", "egress"],
                 "cap_drop": ["ALL"],
                 "security_opt": ["no-new-privileges:true"],
@@ -162,13 +162,16 @@ def test_agent_cannot_reach_the_origin_directly(bottle: tuple[str, Path]) -> Non
     assert by_name.returncode != 0
 
 
-def test_egress_container_answers_the_agent(bottle: tuple[str, Path]) -> None:
-    """The one way out, the egress container, is reachable on the proxy port."""
+def test_egress_proxy_answers_the_agent_and_denies_by_default(bottle: tuple[str, Path]) -> None:
+    """The one way out answers; with no routes file it denies, naming the MCP tool to ask."""
     result = _agent(
-        *bottle, "curl -sS --max-time 5 -o /dev/null -w '%{http_code}' http://egress:8080/"
+        *bottle,
+        "curl -sS --max-time 10 -x http://egress:8080 -w '\\n%{http_code}' http://origin:8000/",
     )
     assert result.returncode == 0, result.stderr + result.stdout
-    assert result.stdout.strip() == "200"
+    body, _, code = result.stdout.rpartition("\n")
+    assert code.strip() == "403"
+    assert "egress-allow" in body
 
 
 def test_sidecar_images_carry_their_tools(bottle: tuple[str, Path]) -> None:
