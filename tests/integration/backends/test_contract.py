@@ -9,7 +9,6 @@ test comes last.
 from __future__ import annotations
 
 import pytest
-
 from tests.integration.backends.conftest import Harness
 
 BACKENDS = [

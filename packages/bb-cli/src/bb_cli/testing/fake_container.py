@@ -16,7 +16,8 @@ Models the documented interface of apple/container ``docs/command-reference.md``
 
 What a fake cannot do, it does on the host: ``exec`` runs the command as a host process in
 the container's directory (``$FAKE_ROOT``), and ``tar -C /`` is rewritten to that
-directory, so a streamed root filesystem is the fake container's files.
+directory, so a streamed root filesystem is the fake container's files. ``build`` keeps a
+copy of its context (``images/<tag>/``) in place of image layers, for tests to inspect.
 """
 
 from __future__ import annotations
@@ -184,8 +185,11 @@ def _build(args: list[str]) -> int:
     for line in spec.splitlines():
         if line.startswith(("ADD ", "COPY ")) and not (Path(context) / line.split()[1]).exists():
             return _fail(f"build: {line.split()[1]} not found in the context")
+    stored = root() / "images" / tag.replace("/", "_").replace(":", "_")
+    shutil.rmtree(stored, ignore_errors=True)
+    shutil.copytree(context, stored)  # the "layers": what the build added, kept for tests
     with state() as st:
-        st.setdefault("images", {})[tag] = {"dockerfile": spec,
+        st.setdefault("images", {})[tag] = {"dockerfile": spec, "stored": str(stored),
                                             "files": sorted(os.listdir(context))}  # fmt: skip
     print(tag)
     return 0
