@@ -21,7 +21,9 @@ __all__ = ["register"]
 COMPONENTS = ("agent", "egress", "supervise", "gitgate")
 
 
-def _plan(agent: str, slug: str | None, tests: dict[str, str | None]) -> object:
+def _plan(
+    agent: str, slug: str | None, tests: dict[str, str | None], backend: str = "compose"
+) -> object:
     from bb_cli.egress_plan import SecretMissingError
     from bb_cli.errors import StartError
     from bb_cli.images import ImageError, resolve_image
@@ -30,7 +32,7 @@ def _plan(agent: str, slug: str | None, tests: dict[str, str | None]) -> object:
     from bb_protocol.paths import bottle_dir
     from bb_protocol.routes import RoutesError
 
-    spec = BottleSpec(agent=agent, index=ManifestIndex.default(), slug=slug,
+    spec = BottleSpec(agent=agent, index=ManifestIndex.default(), slug=slug, backend=backend,
                       test_egress_subnet=tests.get("egress_subnet"),
                       test_forge_network=tests.get("forge_network"))  # fmt: skip
     try:
@@ -67,6 +69,7 @@ def _launch(
     as_json: bool,
     tests: dict[str, str | None] | None = None,
     agent_image: str | None = None,
+    backend: str = "compose",
 ) -> None:
     from rich.console import Console
 
@@ -80,7 +83,7 @@ def _launch(
 
     console = Console(stderr=True)
     try:
-        plan = _plan(agent, slug, tests or {})
+        plan = _plan(agent, slug, tests or {}, backend)
     except StartError as exc:
         if exc.step != "resolve images":
             raise
@@ -89,7 +92,7 @@ def _launch(
                 ensure_images(reporter)
             except Exception as error:
                 raise StartError("build images", str(error), "run `bb images build`") from None
-        plan = _plan(agent, slug, tests or {})
+        plan = _plan(agent, slug, tests or {}, backend)
     assert isinstance(plan, BottlePlan)
     if agent_image is not None:  # `bb resume` of a committed bottle boots its snapshot
         import dataclasses
@@ -157,10 +160,18 @@ def start(
     test_forge_network: Annotated[
         str | None, typer.Option("--test-forge-network", hidden=True, help="Tests only.")
     ] = None,
+    backend: Annotated[
+        str,
+        typer.Option("--backend", help="compose, apple-container or smolvm (see `bb doctor`)."),
+    ] = "compose",
 ) -> None:
     """Start a bottle for AGENT (builds images on first use)."""
+    from bb_cli.backends import BACKENDS
+
+    if backend not in BACKENDS:
+        raise fail(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}", 2)
     tests = {"egress_subnet": test_egress_subnet, "forge_network": test_forge_network}
-    _launch(agent or _pick_agent(), None, as_json, tests)
+    _launch(agent or _pick_agent(), None, as_json, tests, backend=backend)
 
 
 @handle_errors
@@ -184,7 +195,8 @@ def resume(
 
     record = find_record(slug)
     _launch(record.agent, record.slug, as_json, dict(record.test_options),
-            agent_image=resume_image(record.slug, record.backend))  # fmt: skip
+            agent_image=resume_image(record.slug, record.backend),
+            backend=record.backend)  # fmt: skip
 
 
 @handle_errors

@@ -82,9 +82,14 @@ def run_checks() -> list[Check]:
 
 def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
     """Check this host can run hardened bottles; print the fix for each failure."""
+    from bb_cli.backends.availability import backend_availability
+
     checks = run_checks()
+    backends = [  # informational: a backend this machine cannot run is not a failure
+        Check(f"backend {b.name}", b.available, b.reason) for b in backend_availability()
+    ]
     if as_json:
-        typer.echo(json.dumps([asdict(c) for c in checks], indent=2))
+        typer.echo(json.dumps([asdict(c) for c in checks + backends], indent=2))
     else:
         from rich.console import Console
 
@@ -94,5 +99,9 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON."
             console.print(
                 f"{mark}  {c.name}: {c.detail}" + (f"\n      fix: {c.fix}" if c.fix else "")
             )
+        console.print("backends this machine can run:")
+        for c in backends:
+            mark = "[green]yes[/]" if c.ok else "[yellow]no[/] "
+            console.print(f"  {mark}  {c.name}: {c.detail}")
     if not all(c.ok for c in checks):
         raise typer.Exit(4)
