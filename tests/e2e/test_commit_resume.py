@@ -176,3 +176,12 @@ def test_commit_of_a_stopped_bottle_is_refused_with_the_fix(run: Run) -> None:
     done = run.bb("commit", run.slug, check=False)
     assert done.returncode == 6
     assert f"`bb resume {run.slug}` first" in done.stderr
+
+
+def test_rm_keeps_the_committed_snapshot(run: Run) -> None:
+    """`bb rm` removes the bottle but never the image the user committed."""
+    run.bb("resume", run.slug)
+    image = json.loads(run.bb("commit", run.slug, "--json").stdout)["image"]
+    removed = run.bb("rm", run.slug)
+    assert f"kept its snapshot {image}" in removed.stderr
+    assert docker("image", "inspect", "-f", "{{.Id}}", image).strip()

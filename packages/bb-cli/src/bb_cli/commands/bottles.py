@@ -348,6 +348,12 @@ def rm(slug: Annotated[str, typer.Argument(help="Bottle slug.")]) -> None:
     archive.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(bottle_dir(slug), archive)
     print(f"removed {slug} (its audit trail is kept in {archive})", file=sys.stderr)
+    from bb_cli.freeze import read_committed_image
+
+    committed = read_committed_image(slug, archive)
+    if committed is not None and committed.preserved:  # `bb commit` asked to keep it
+        print(f"kept its snapshot {committed.image} (bb rm never deletes a committed image)",
+              file=sys.stderr)  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
