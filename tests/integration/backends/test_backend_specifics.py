@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from tests.integration.backends.conftest import FAKE_IMAGES, make_plan
 
+from bb_cli.backends.apple_container import AppleContainerBackend
 from bb_cli.backends.apple_container.translate import translate_service
 from bb_cli.backends.compose.render import render_project
 from bb_cli.backends.smolvm import SmolvmBackend
@@ -84,3 +85,20 @@ def test_smolvm_busy_exec_channel_is_reported_as_such(tmp_path: Path) -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         with pytest.raises(BackendError, match=r"concurrent exec not available.*exited 1 with no"):
             backend.exec("s-1", ["true"], tty=False)
+
+
+def test_apple_container_start_warns_once_listing_everything_it_cannot_enforce(
+    tmp_path: Path,
+) -> None:
+    """One warning at start names the missing hardening, including the network's."""
+    binary = install_fake(tmp_path / "bin", "container", tmp_path / "state")
+    warnings: list[str] = []
+    backend = AppleContainerBackend(Tool("container", path=str(binary)), warnings.append)
+    plan = make_plan(tmp_path, FAKE_IMAGES)
+    backend.start(plan, lambda step, state: None)
+    backend.remove(plan.slug)
+    (warning,) = warnings
+    assert warning.startswith("Apple container cannot enforce: ")
+    for item in ("agent: dropping capabilities", "egress: no-new-privileges",
+                 "network: internal-only with isolated gateways"):  # fmt: skip
+        assert item in warning

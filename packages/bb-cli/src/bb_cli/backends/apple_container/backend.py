@@ -64,6 +64,7 @@ class AppleContainerBackend(BottleBackend):
         progress("write bottle state", "done")
         specs = self.specs(plan)
         dropped = [item for spec in specs for item in spec.unsupported]
+        dropped.append("network: internal-only with isolated gateways (a default network is used)")
         if dropped:
             self.warn("Apple container cannot enforce: " + "; ".join(dropped))
         step = "create network"
