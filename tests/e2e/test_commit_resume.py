@@ -156,6 +156,8 @@ def test_commit_keeps_the_bottle_running_and_resume_boots_the_snapshot(run: Run)
     run.bb("resume", run.slug)
     assert docker("inspect", "-f", "{{.Config.Image}}", f"bot-bottle-{run.slug}").strip() == image
     assert run.agent("cat /home/agent/marker") == run.marker
+    assert run.agent("stat -c %u:%g /home/agent/marker /home/agent") == "1000:1000\n1000:1000"
+    assert run.agent("touch /home/agent/new /workspace/new && echo writable") == "writable"
     assert run.agent("printenv BOT_BOTTLE_CANARY") not in ("", canary)
 
 
