@@ -11,6 +11,10 @@ from __future__ import annotations
 import pytest
 from tests.integration.backends.conftest import Harness
 
+from bb_cli.applicator import EgressApplicator
+from bb_protocol.queue import EgressAllowRequest
+from bb_protocol.routes import Route
+
 BACKENDS = [
     pytest.param("compose", marks=pytest.mark.docker, id="compose"),
     pytest.param("apple-container", id="apple-container-fake"),
@@ -48,6 +52,15 @@ def test_egress_logs_can_be_read(harness: Harness, capfd: pytest.CaptureFixture[
     """``logs`` of the egress component succeeds."""
     assert harness.backend.logs(harness.plan.slug, "egress", follow=False) == 0
     capfd.readouterr()
+
+
+def test_an_approved_route_is_applied_live_through_the_backends_signal(harness: Harness) -> None:
+    """One `EgressApplicator` for all: the routes file changes, the backend signals the proxy."""
+    routes = harness.plan.state_dir / "routes" / "routes.yaml"
+    applicator = EgressApplicator(routes, harness.backend.reload_signal(harness.plan.slug))
+    applicator.apply(EgressAllowRequest(route=Route(host="contract.example")))
+    assert "contract.example" in routes.read_text()
+    assert harness.backend.status(harness.plan.slug).state == "running"
 
 
 def test_stop_then_start_then_remove(harness: Harness) -> None:
