@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import fcntl
+import json
 from pathlib import Path
 
 import pytest
 from tests.integration.backends.conftest import FAKE_IMAGES, make_plan
 
+from bb_cli.applicator.errors import ReloadError
 from bb_cli.backends.apple_container import AppleContainerBackend
 from bb_cli.backends.apple_container.translate import translate_service
 from bb_cli.backends.compose.render import render_project
@@ -102,3 +104,17 @@ def test_apple_container_start_warns_once_listing_everything_it_cannot_enforce(
     for item in ("agent: dropping capabilities", "egress: no-new-privileges",
                  "network: internal-only with isolated gateways"):  # fmt: skip
         assert item in warning
+
+
+def test_apple_container_reload_is_a_hup_to_the_egress_container(tmp_path: Path) -> None:
+    """``container kill --signal HUP bb-<slug>-egress``; a stopped bottle's reload names it."""
+    binary = install_fake(tmp_path / "bin", "container", tmp_path / "state")
+    backend = AppleContainerBackend(Tool("container", path=str(binary)), lambda m: None)
+    plan = make_plan(tmp_path, FAKE_IMAGES)
+    backend.start(plan, lambda step, state: None)
+    backend.reload_signal(plan.slug).reload()
+    fake = json.loads((tmp_path / "state" / "state.json").read_text())
+    assert fake["containers"][f"bb-{plan.slug}-egress"]["signals"] == ["HUP"]
+    backend.stop(plan.slug)
+    with pytest.raises(ReloadError, match=rf"`container kill --signal HUP bb-{plan.slug}-egress`"):
+        backend.reload_signal(plan.slug).reload()
