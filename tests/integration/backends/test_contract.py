@@ -8,6 +8,10 @@ test comes last.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import pty
+
 import pytest
 from tests.integration.backends.conftest import Harness
 
@@ -41,6 +45,22 @@ def test_exec_output_reaches_stdout(harness: Harness, capfd: pytest.CaptureFixtu
     """A command's output comes out, even though stdout here is not a terminal."""
     assert harness.backend.exec(harness.plan.slug, ["echo", "contract-ok"], tty=False) == 0
     assert "contract-ok" in capfd.readouterr().out
+
+
+def test_attach_gives_the_runtime_a_terminal(harness: Harness) -> None:
+    """``attach`` runs the command with a terminal on stdout and returns its exit code."""
+    pid, fd = pty.fork()
+    if pid == 0:  # child: stdin/stdout/stderr are the pty; never returns into pytest
+        code = 99
+        try:
+            code = harness.backend.attach(harness.plan.slug, ["sh", "-c", "test -t 1 && exit 5"])
+        finally:
+            os._exit(code)
+    with contextlib.suppress(OSError):  # EIO once the child closes the pty
+        while os.read(fd, 4096):
+            pass
+    os.close(fd)
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 5
 
 
 def test_the_proxy_can_be_told_to_reload(harness: Harness) -> None:
