@@ -43,6 +43,14 @@ def test_smolvm_guest_gets_upper_and_lower_case_proxy_variables(tmp_path: Path) 
         assert f"{name}=http://127.0.0.1:41001" in machine.flags
 
 
+def test_smolvm_guest_egress_is_limited_to_the_hosts_loopback(tmp_path: Path) -> None:
+    """``--outbound-localhost-only``: the published proxy ports, never open ``--net``."""
+    plan = make_plan(tmp_path, FAKE_IMAGES)
+    _, machine = split_project(render_project(plan), plan.slug, {"BOT_BOTTLE_CANARY": "c"}, PORTS)
+    assert "--outbound-localhost-only" in machine.flags
+    assert "--net" not in machine.flags
+
+
 def test_smolvm_sidecars_are_the_compose_render_without_the_agent(tmp_path: Path) -> None:
     """Sidecars keep their render; egress is published on loopback only."""
     plan = make_plan(tmp_path, FAKE_IMAGES)

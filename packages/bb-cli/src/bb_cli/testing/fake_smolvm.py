@@ -12,7 +12,8 @@ the CLI reference listing ``machine create|start|stop|delete|status|ls|cp|exec``
 
 Also modelled: ``machine cp SRC DST`` with ``NAME:/path`` on one side (``not found`` for
 an unknown machine); ``machine status --name N --json`` -> ``{"name", "state"}``;
-``machine create NAME --image REF | --from FILE.smolmachine``; ``pack create --image REF
+``machine create NAME --image REF | --from FILE.smolmachine [--net |
+--outbound-localhost-only]`` (the egress flags of smolvm's ``machine create``); ``pack create --image REF
 -o PATH`` writes ``PATH`` (the stub) and ``PATH.smolmachine`` (the payload) and, since the
 image is pulled from a registry, needs a registry reference (``host:port/name:tag``).
 
@@ -65,8 +66,10 @@ def _create(args: list[str]) -> int:
         machines = st.setdefault("machines", {})
         if name in machines:
             return _fail(f"machine '{name}' already exists")
-        machines[name] = {"image": image, "from": source, "state": "stopped", "env": env,
-                          "net": "--net" in args}  # fmt: skip
+        machines[name] = {
+            "image": image, "from": source, "state": "stopped", "env": env,
+            "net": "--net" in args, "localhost_only": "--outbound-localhost-only" in args,
+        }  # fmt: skip
     _mroot(name).mkdir(parents=True, exist_ok=True)
     return 0
 

@@ -3,7 +3,8 @@
 Sidecars run exactly as under docker compose (the same rendered services, minus the
 agent), with the egress proxy and supervise published on the host's loopback so the VM,
 whose sockets the VMM proxies through the host (libkrun TSI), reaches them as
-``127.0.0.1:<port>``. The agent's compose service becomes ``smolvm machine create`` flags:
+``127.0.0.1:<port>``, and ``--outbound-localhost-only`` (smolvm's egress policy) keeps
+it from reaching anything else. The agent's compose service becomes ``smolvm machine create`` flags:
 its environment (host names rewritten to those ports; both upper- and lower-case proxy
 variables), its read-only bind mounts, CPU and memory.
 """
@@ -69,7 +70,7 @@ def split_project(
         env[key] = text.replace("//supervise:8090", f"//127.0.0.1:{ports.get('supervise', 0)}")
     for name in _PROXY_VARS:  # both spellings, whatever the render did
         env.setdefault(name, env.get("HTTP_PROXY", f"http://127.0.0.1:{ports['egress']}"))
-    flags = ["--net"]
+    flags = ["--outbound-localhost-only"]  # the guest may reach only the host's loopback
     for key, value in sorted(env.items()):
         flags += ["-e", f"{key}={value}"]
     for volume in agent.get("volumes", []):
