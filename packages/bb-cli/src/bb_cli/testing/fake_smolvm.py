@@ -13,9 +13,10 @@ the CLI reference listing ``machine create|start|stop|delete|status|ls|cp|exec``
 Also modelled: ``machine cp SRC DST`` with ``NAME:/path`` on one side (``not found`` for
 an unknown machine); ``machine status --name N --json`` -> ``{"name", "state"}``;
 ``machine create NAME --image REF | --from FILE.smolmachine [--net |
---outbound-localhost-only]`` (the egress flags of smolvm's ``machine create``); ``pack create --image REF
--o PATH`` writes ``PATH`` (the stub) and ``PATH.smolmachine`` (the payload) and, since the
-image is pulled from a registry, needs a registry reference (``host:port/name:tag``).
+--outbound-localhost-only]`` (the egress flags of smolvm's ``machine create``);
+``pack create --image REF -o PATH`` writes ``PATH`` (the stub) and ``PATH.smolmachine``
+(the payload) and, since the image is pulled from a registry, needs a registry reference
+(``host:port/name:tag``).
 
 What a fake cannot do, it does on the host: a machine is a directory (``$FAKE_ROOT``);
 ``exec`` runs the command there as a host process, and absolute paths given to ``tar``,
