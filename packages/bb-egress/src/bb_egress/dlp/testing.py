@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -241,7 +242,25 @@ def negative_corpus() -> list[OutboundRequest]:
     ]
 
 
-NOSEYPARKER_RULES: Final = Path("/work/shared/data/secret-examples/noseyparker-rules/rules")
+_NOSEYPARKER_RELATIVE: Final = Path("shared/data/secret-examples/noseyparker-rules/rules")
+
+
+def _find_noseyparker_rules() -> Path:
+    """Find the development set: ``$BOT_BOTTLE_SECRET_EXAMPLES``, else a ``shared/`` folder
+    beside the checkout or any parent of the working directory (CI lays it beside the
+    clone), else ``/work/shared``. The returned path may not exist: tests then skip."""
+    explicit = os.environ.get("BOT_BOTTLE_SECRET_EXAMPLES")
+    if explicit:
+        return Path(explicit)
+    here = Path.cwd().resolve()
+    for base in (here, *here.parents):
+        candidate = base / _NOSEYPARKER_RELATIVE
+        if candidate.is_dir():
+            return candidate
+    return Path("/work") / _NOSEYPARKER_RELATIVE
+
+
+NOSEYPARKER_RULES: Final = _find_noseyparker_rules()
 """Where the development set lives in this environment (absent elsewhere)."""
 # Nosey Parker rule name (prefix) -> our rule id: providers this project covers.
 NOSEYPARKER_RULE_MAP: Final[dict[str, str]] = {
