@@ -1,114 +1,34 @@
 """End to end: a bottle with a repo clones and pushes through the git gate, never directly.
 
-"The forge" is a ``git daemon`` container this test starts on a network of its own, which
-the bottle's gate uses as its forge side (hidden ``--test-forge-network`` option); the
-agent is not on it. The gate's own behaviour (gitleaks, holds, approvals) is tested in
-``tests/integration/gitgate``; here we prove ``bb start`` wires it: the clone in
-``/workspace``, the remote pointing at ``git-gate``, an allowed push arriving upstream, a
-push outside ``push_refs`` refused, and no direct way to the forge.
+"The forge" is a ``git daemon`` container on a network of its own, which the bottle's
+gate uses as its forge side (``repo_bottle.py``); the agent is not on it. The gate's own
+behaviour (gitleaks, holds, approvals) is tested in ``tests/integration/gitgate``; here
+we prove ``bb start`` wires it: the clone in ``/workspace``, the remote pointing at
+``git-gate``, an allowed push arriving upstream, a push outside ``push_refs`` refused, and
+no direct way to the forge.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
-import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from repo_bottle import RepoBottle as Bottle
+from repo_bottle import repo_bottle
+
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_engine")]
-
-AGENT = """---
-bottle: shell
-runtime: shell
-git_user:
-  name: Bottled Agent
-  email: agent@bottle.test
-repos:
-  - name: app
-    url: git://forge.test/app.git
-    push_refs: [refs/heads/bb/*]
----
-Work on app.
-"""
-FORGE_SCRIPT = """
-set -e
-mkdir -p /tmp/srv /tmp/seed
-git init -q --bare -b main /tmp/srv/app.git
-cd /tmp/seed && git init -q -b main && echo hello > README
-git -c user.name=f -c user.email=f@f add README
-git -c user.name=f -c user.email=f@f commit -qm seed
-git push -q /tmp/srv/app.git main
-exec git daemon --reuseaddr --export-all --enable=receive-pack --base-path=/tmp/srv /tmp/srv
-"""
-
-
-def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=300,
-                          check=False)  # fmt: skip
-    assert not check or done.returncode == 0, done.stderr
-    return done
-
-
-@dataclass
-class Bottle:
-    slug: str
-    forge: str
-    env: dict[str, str]
-    cwd: Path
-
-    def bb(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "bb_cli", *args], cwd=self.cwd,
-                              env=self.env, capture_output=True, text=True, timeout=600,
-                              check=False)  # fmt: skip
-
-    def agent(self, script: str) -> subprocess.CompletedProcess[str]:
-        return self.bb("exec", self.slug, "--", "sh", "-c", script)
-
-    def upstream_ref(self, ref: str) -> str:
-        done = docker("exec", self.forge, "git", "--git-dir", "/tmp/srv/app.git",
-                      "rev-parse", "-q", "--verify", ref, check=False)  # fmt: skip
-        return done.stdout.strip()
 
 
 @pytest.fixture(scope="module")
 def bottle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bottle]:
     """The forge on its own network, then the bottle; both always removed."""
-    token = secrets.token_hex(4)
-    network, forge = f"bb-e2e-forge-{token}", f"bb-e2e-forge-{token}"
-    agent_image = docker(
-        "image", "ls", "--filter", "label=org.bot-bottle.component=agent",
-        "--filter", "dangling=false", "--format", "{{.Repository}}:{{.Tag}}",
-    ).stdout.split()[0]  # fmt: skip
-    cwd = tmp_path_factory.mktemp("project")
-    (cwd / ".bot-bottle" / "agents").mkdir(parents=True)
-    (cwd / ".bot-bottle" / "agents" / "repo.md").write_text(AGENT)
-    env = {**os.environ, "BOT_BOTTLE_STATE_DIR": str(tmp_path_factory.mktemp("state")),
-           "XDG_CONFIG_HOME": str(tmp_path_factory.mktemp("config"))}  # fmt: skip
-    docker("network", "create", network)
-    slug = ""
-    try:
-        docker("run", "-d", "--rm", "--name", forge, "--network", network,
-               "--network-alias", "forge.test", "--entrypoint", "sh", agent_image,
-               "-c", FORGE_SCRIPT)  # fmt: skip
-        started = subprocess.run(
-            [sys.executable, "-m", "bb_cli", "start", "repo", "--json",
-             "--test-forge-network", network],
-            cwd=cwd, env=env, capture_output=True, text=True, timeout=900, check=False,
-        )  # fmt: skip
-        assert started.returncode == 0, started.stderr
-        slug = json.loads(started.stdout)["slug"]
-        yield Bottle(slug, forge, env, cwd)
-    finally:
-        if slug:
-            Bottle(slug, forge, env, cwd).bb("rm", slug)
-        docker("rm", "-f", forge, check=False)
-        docker("network", "rm", network, check=False)
+    with repo_bottle(tmp_path_factory.mktemp("repos")) as b:
+        yield b
 
 
 def test_repo_is_cloned_through_the_gate(bottle: Bottle) -> None:

@@ -8,6 +8,8 @@ Numbers refer to security.md section 5.2. Kinds:
   routes, sockets), plus the no-leak rule when it sends a marker;
 * ``legit``: allowed traffic that MUST arrive, content checked, so that a bottle that
   blocks everything fails;
+* ``gitgate``: needs a bottle with a repo and a forge; run and judged by
+  ``test_escape_gitgate.py`` (forge objects, refs and log; the gate's filesystem);
 * ``skip``: cannot run here yet; the reason is reported, never a silent pass.
 """
 
@@ -23,6 +25,7 @@ from escape_harness.judge import Check, Evidence
 __all__ = ["CASES", "Case"]
 
 SIGNATURE = "bb-escape-sink"
+GITGATE_JUDGED = "marker absent from every forge object, ref and daemon log line"
 
 
 @dataclass(frozen=True)
@@ -687,10 +690,9 @@ CASES: tuple[Case, ...] = (
         "E50",
         "50",
         "symlink traps for host-side consumers",
-        "git-gate, supervise",
-        "skip",
-        skip="needs host-side consumers of the workspace (a git gate with repos); the suite's "
-        "bottle has none. See tests/integration/gitgate/test_no_repo_code.py",
+        "git-gate (pushed tree)",
+        "gitgate",
+        judged=GITGATE_JUDGED + "; marker files planted in the gate's /tmp and state dir",
     ),
     # -------------------------------------------------------------- F. approvals, git gate
     Case(
@@ -724,6 +726,33 @@ CASES: tuple[Case, ...] = (
         judged="only agent-callable tools listed; every forged call refused; server alive; on "
         "the host no response/claim appeared and the routes file is unchanged",
     ),
+    # F54, F56, F57 (and E50) run in test_escape_gitgate.py against a bottle with a repo.
+    Case(
+        "F54",
+        "54",
+        "TOCTOU: a held push is approved while the agent pushes another commit to the ref",
+        "git-gate hold / approval",
+        "gitgate",
+        judged="only the approved commit (first marker) reaches the forge, at the ref; the "
+        "second marker is absent from every forge object, ref and log",
+    ),
+    Case(
+        "F56",
+        "56",
+        "git argument and transport injection (option-like and foreign refs, URL tricks)",
+        "git-gate refs / URLs",
+        "gitgate",
+        judged=GITGATE_JUDGED + "; forge main unchanged",
+    ),
+    Case(
+        "F57",
+        "57",
+        "repo-controlled code on the gate: hooks, filter/diff drivers, ext:: submodule, fsmonitor",
+        "git-gate (receive, scan, forward)",
+        "gitgate",
+        judged=GITGATE_JUDGED + "; the planted push arrived (so the gate processed it); no "
+        "file named with the marker in the gate or forge container",
+    ),
     *(
         Case(
             f"F{n}",
@@ -735,28 +764,10 @@ CASES: tuple[Case, ...] = (
         )
         for n, title, why in (
             (
-                54,
-                "TOCTOU between approval and apply",
-                "needs an operator decision mid-case; "
-                "see packages/bb-gitgate/tests/test_queue.py (hash-bound approvals)",
-            ),
-            (
                 55,
                 "operator UI spoofing",
                 "host-side TUI, not reachable from a bottle run; "
                 "see packages/bb-cli/tests/tui/test_app.py (sanitised display)",
-            ),
-            (
-                56,
-                "git argument and transport injection",
-                "the suite's bottle has no repos, so "
-                "no git gate runs; see packages/bb-gitgate/tests/test_refs.py",
-            ),
-            (
-                57,
-                "repo-controlled code execution on the host",
-                "the suite's bottle has no "
-                "repos, so no git gate runs; see tests/integration/gitgate/test_no_repo_code.py",
             ),
             (
                 58,

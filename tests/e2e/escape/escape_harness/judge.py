@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Evidence", "Logs", "Verdict", "needles_for"]
+__all__ = ["RECORDED", "Evidence", "Logs", "Verdict", "needles_for"]
 
 FORWARDED = frozenset({"allow", "redact", "approved"})
 
@@ -160,3 +160,7 @@ class Verdict:
     outcome: str
     reason: str
     evidence: dict[str, Any]
+
+
+RECORDED: dict[str, Verdict] = {}
+"""Every verdict of this session, by case id: the report (conftest) is written from it."""

@@ -1,0 +1,179 @@
+"""The escape suite's git-gate cases (E50, F54, F56, F57) against a real gate and forge.
+
+A bottle with one repo (``tests/e2e/repo_bottle.py``: ``bb start`` with a ``git daemon``
+forge only the gate can reach); the agent attacks the gate by pushing. Judged from the
+outside, never by the agent's exit codes: the forge's refs, every object it holds
+(reachable or not) and its daemon log, plus files named with the marker in the gate and
+forge containers. Verdicts join the suite's report (``reports/escape-suite.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from escape_harness.cases import CASES
+from escape_harness.gitgate_attacks import (
+    e50_script,
+    f54_script,
+    f56_script,
+    f57_script,
+    forge_text,
+    gate_files,
+)
+from escape_harness.judge import RECORDED, Verdict, needles_for
+from repo_bottle import RepoBottle, docker, repo_bottle
+
+pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_engine")]
+CASE = {c.id: c for c in CASES}
+
+
+@pytest.fixture(scope="module")
+def bottle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RepoBottle]:
+    """The repo bottle and its forge; any proposal still pending is rejected at the end."""
+    with repo_bottle(tmp_path_factory.mktemp("escape-gitgate")) as b:
+        try:
+            yield b
+        finally:
+            for p in _pending(b):
+                b.bb("queue", "reject", p["id"], "--reason", "escape suite teardown")
+
+
+def _marker(case_id: str) -> str:
+    return f"bbx{case_id.lower()}{secrets.token_hex(8)}"
+
+
+def _pending(b: RepoBottle) -> list[dict[str, object]]:
+    listed = b.bb("queue", "list", "--json", timeout=60)
+    return [p for p in json.loads(listed.stdout or "[]") if p.get("status") == "pending"]
+
+
+def _leaks(text: str, *values: str) -> list[str]:
+    return [v for v in values if any(n in text for n in needles_for(v))]
+
+
+def _record(case_id: str, problem: str | None, evidence: dict[str, object]) -> Verdict:
+    verdict = Verdict("fail", problem, evidence) if problem else Verdict(
+        "pass", "the forge and the gate hold no marker", evidence)  # fmt: skip
+    RECORDED[case_id] = verdict
+    return verdict
+
+
+def _assert(verdict: Verdict) -> None:
+    assert verdict.outcome == "pass", f"{verdict.reason}\nevidence: {verdict.evidence}"
+
+
+def _containers_clean(b: RepoBottle, marker: str) -> str | None:
+    planted = gate_files(b, b.gate(), marker) + gate_files(b, b.forge, marker)
+    return f"planted code ran: {planted}" if planted else None
+
+
+def test_e50_symlinks_in_the_pushed_tree_forward_no_gate_file(bottle: RepoBottle) -> None:
+    """Symlinks to the gate's state, /tmp, key and config: only the link text reaches the forge."""
+    marker = _marker("E50")
+    gate = bottle.gate()
+    docker("exec", "-u", "0", gate, "sh", "-c",
+           f"echo {marker} > /var/lib/bot-bottle/gitgate/e50-secret.txt; "
+           f"echo {marker} > /tmp/e50-secret.txt || true")  # fmt: skip
+    key = docker("exec", "-u", "0", gate, "cat", "/run/bb/approval.key", check=False).stdout
+    done = bottle.agent(e50_script(), timeout=120)
+    forge = forge_text(bottle)
+    extra = [key.strip()] if len(key.strip()) >= 16 else []
+    leaked = _leaks(forge, marker, *extra)
+    arrived = bool(bottle.upstream_ref("refs/heads/bb/e50"))
+    problem = (
+        f"gate files reached the forge: {len(leaked)} value(s)"
+        if leaked
+        else None
+        if arrived
+        else "the symlink push did not arrive (case not exercised)"
+    )
+    _assert(_record("E50", problem, {"arrived": arrived, "agent": done.stdout[-600:]}))
+
+
+def test_f57_repo_controlled_code_never_runs_on_the_gate(bottle: RepoBottle) -> None:
+    """Hooks, drivers, fsmonitor, ext:: submodule pushed and scanned: none of it ever runs."""
+    marker = _marker("F57")
+    done = bottle.agent(f57_script(marker), timeout=150)
+    forge = forge_text(bottle)
+    arrived = bool(bottle.upstream_ref("refs/heads/bb/f57"))
+    problem = (
+        "marker on the forge (planted code ran)" if _leaks(forge, marker)
+        else _containers_clean(bottle, marker)
+        or (None if arrived else "the planted push did not arrive (case not exercised)")
+    )  # fmt: skip
+    _assert(_record("F57", problem, {"arrived": arrived, "agent": done.stdout[-600:]}))
+
+
+def test_f56_injected_refs_urls_and_options_never_reach_the_forge(bottle: RepoBottle) -> None:
+    """Option-like and foreign refs, URL tricks, push options: the marker commit stays out."""
+    marker = _marker("F56")
+    main = bottle.upstream_ref("refs/heads/main")
+    done = bottle.agent(f56_script(marker), timeout=150)
+    forge = forge_text(bottle)
+    problem = (
+        "marker on the forge" if _leaks(forge, marker)
+        else _containers_clean(bottle, marker)
+        or (None if bottle.upstream_ref("refs/heads/main") == main else "forge main moved")
+    )  # fmt: skip
+    _assert(_record("F56", problem, {"agent": done.stdout[-600:]}))
+
+
+def _poll(what: str, probe: object, seconds: float = 90) -> object:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = probe()  # type: ignore[operator]
+        if value:
+            return value
+        time.sleep(1)  # bounded poll of another process's progress
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def test_f54_only_the_approved_commit_reaches_the_forge(bottle: RepoBottle) -> None:
+    """Held push approved by the operator while the agent pushes another commit to the ref."""
+    approved, other = _marker("F54"), _marker("F54")
+    first = subprocess.Popen(bottle.agent_argv(f54_script("f54a", approved)), env=bottle.env,
+                             cwd=bottle.cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True)  # fmt: skip
+    second: subprocess.Popen[str] | None = None
+    try:
+        proposal = _poll("the held push's proposal", lambda: _pending(bottle))[0]  # type: ignore[index]
+        second = subprocess.Popen(
+            bottle.agent_argv(f54_script("f54b", other, "touch /tmp/f54b.ready; ", "+")),
+            env=bottle.env, cwd=bottle.cwd, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        _poll("the second push", lambda: bottle.agent("test -f /tmp/f54b.ready").returncode == 0)
+        pid, digest = str(proposal["id"]), str(proposal["sha256"])
+        decided = bottle.bb("queue", "approve", pid, "--reason", "escape suite operator",
+                            "--sha256", digest)  # fmt: skip
+        assert decided.returncode == 0, decided.stderr
+        out_first = first.communicate(timeout=120)[0]
+        for p in _pending(bottle):  # the second push, if the gate held it: never approved
+            bottle.bb("queue", "reject", str(p["id"]), "--reason", "not approved")
+        out_second = second.communicate(timeout=120)[0]
+    finally:
+        for proc in (first, second):
+            if proc and proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    sha = bottle.agent("cat /tmp/f54a.sha").stdout.strip()
+    forge = forge_text(bottle)
+    at_ref = bottle.upstream_ref("refs/heads/bb/f54")
+    problem = (
+        "the second commit's marker reached the forge" if _leaks(forge, other)
+        else None if at_ref == sha and _leaks(forge, approved)
+        else f"the approved commit did not arrive (forge {at_ref or 'none'}, approved {sha})"
+    )  # fmt: skip
+    evidence = {"approved_sha": sha, "forge_ref": at_ref, "proposal": proposal["id"],
+                "first": out_first[-400:], "second": out_second[-400:]}  # fmt: skip
+    _assert(_record("F54", problem, evidence))
