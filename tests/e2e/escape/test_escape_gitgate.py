@@ -97,7 +97,17 @@ def test_e50_symlinks_in_the_pushed_tree_forward_no_gate_file(bottle: RepoBottle
         if arrived
         else "the symlink push did not arrive (case not exercised)"
     )
-    _assert(_record("E50", problem, {"arrived": arrived, "agent": done.stdout[-600:]}))
+    _assert(
+        _record(
+            "E50",
+            problem,
+            {
+                "arrived": arrived,
+                "symlinked_gitmodules_arrived": bool(bottle.upstream_ref("refs/heads/bb/e50-gm")),
+                "agent": done.stdout[-600:],
+            },
+        )
+    )
 
 
 def test_f57_repo_controlled_code_never_runs_on_the_gate(bottle: RepoBottle) -> None:

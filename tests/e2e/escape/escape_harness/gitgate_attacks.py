@@ -150,9 +150,11 @@ def e50_script() -> str:
 mkdir -p dir && ln -s /var/lib/bot-bottle/gitgate dir/state
 git add -A && git commit -qm 'symlinks' && git push origin HEAD:refs/heads/bb/e50 2>&1
 echo "rc=$?"
-ln -s /var/lib/bot-bottle/gitgate/e50-secret.txt .gitmodules
-git add .gitmodules && git commit -qm 'symlinked gitmodules'
-git push origin HEAD:refs/heads/bb/e50-gm 2>&1; echo "rc=$?"
+# git add refuses a symlinked .gitmodules; plumbing builds the tree anyway
+b=$(printf /var/lib/bot-bottle/gitgate/e50-secret.txt | git hash-object -w --stdin)
+t=$( (git ls-tree HEAD; printf '120000 blob %s\\t.gitmodules\\n' $b) | git mktree)
+c=$(git commit-tree $t -p HEAD -m 'symlinked gitmodules')
+git push origin $c:refs/heads/bb/e50-gm 2>&1; echo "rc=$?"
 """
     )
 
