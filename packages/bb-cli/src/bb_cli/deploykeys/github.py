@@ -11,56 +11,26 @@ the key; a key already in use answers **422** "Validation Failed" with
 
 from __future__ import annotations
 
-from typing import Any
-
-from bb_cli.deploykeys.base import (
-    DeployKey,
-    DeployKeyApiError,
-    DeployKeyCollisionError,
-    DeployKeyProvisioner,
-    RepoRef,
-    forge_message,
-    http_json,
-)
+from bb_cli.deploykeys.base import DeployKey, DeployKeyApiError, RepoRef, forge_message, http_json
+from bb_cli.deploykeys.rest import RestDeployKeys, key_from_json
 
 __all__ = ["GitHubDeployKeys"]
 
 _MAX_PAGES = 50
 
 
-def _key(body: Any) -> DeployKey:
-    return DeployKey(
-        id=int(body["id"]), title=str(body["title"]), read_only=bool(body["read_only"])
-    )
-
-
-class GitHubDeployKeys(DeployKeyProvisioner):
+class GitHubDeployKeys(RestDeployKeys):
     """`DeployKeyProvisioner` for GitHub (or GHES at ``api_url``) with a token."""
 
     def __init__(self, token: str, api_url: str = "https://api.github.com") -> None:
-        self._api = api_url.rstrip("/")
-        self._headers = {
-            "Authorization": f"Bearer {token}",
-            "Accept": "application/vnd.github+json",
-            "X-GitHub-Api-Version": "2022-11-28",
-        }
-
-    def _keys(self, repo: RepoRef) -> str:
-        return f"{self._api}/repos/{repo.owner}/{repo.name}/keys"
-
-    def create(self, repo: RepoRef, title: str, public_key: str, *, read_only: bool) -> DeployKey:
-        """POST the key; 422 means it is already in use."""
-        answer = http_json(
-            "POST",
-            self._keys(repo),
-            self._headers,
-            {"title": title, "key": public_key, "read_only": read_only},
+        super().__init__(
+            api_url,
+            {
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": "2022-11-28",
+            },
         )
-        if answer.status == 201:
-            return _key(answer.body)
-        if answer.status == 422:
-            raise DeployKeyCollisionError(str(repo), title, forge_message(answer.body))
-        raise DeployKeyApiError("creating", str(repo), answer.status, forge_message(answer.body))
 
     def list(self, repo: RepoRef) -> list[DeployKey]:
         """GET every page of the repo's keys."""
@@ -71,16 +41,7 @@ class GitHubDeployKeys(DeployKeyProvisioner):
                 raise DeployKeyApiError(
                     "listing", str(repo), answer.status, forge_message(answer.body)
                 )
-            keys += [_key(item) for item in answer.body]
+            keys += [key_from_json(item) for item in answer.body]
             if len(answer.body) < 100:
                 break
         return keys
-
-    def delete(self, repo: RepoRef, key_id: int) -> bool:
-        """DELETE the key; 404 means it was already gone."""
-        answer = http_json("DELETE", f"{self._keys(repo)}/{key_id}", self._headers)
-        if answer.status == 204:
-            return True
-        if answer.status == 404:
-            return False
-        raise DeployKeyApiError("removing", str(repo), answer.status, forge_message(answer.body))
