@@ -52,7 +52,9 @@ def _buildkit_available() -> bool:
     return result.returncode == 0
 
 
-def _build_one(root: Path, spec: ImageSpec, digest: str, reporter: Reporter, cache: Path) -> None:
+def _build_one(
+    root: Path, spec: ImageSpec, digest: str, reporter: Reporter, cache: Path, *, buildkit: bool
+) -> None:
     with tempfile.TemporaryDirectory(prefix=f"bb-image-{spec.component}-") as tmp:
         context = Path(tmp)
         for item in spec.dockerfile_dir.iterdir():
@@ -66,7 +68,7 @@ def _build_one(root: Path, spec: ImageSpec, digest: str, reporter: Reporter, cac
             "--build-arg", f"BB_VERSION={spec.version}",
             "--build-arg", f"BB_PROTOCOL={PROTOCOL_VERSION}",
         ]  # fmt: skip
-        if _buildkit_available():
+        if buildkit:
             argv.append("--progress=plain")
         argv.append(str(context))
         run_streaming(
@@ -93,6 +95,7 @@ def build_images(
     cache = cache or cache_dir()
     base_id = ensure_base_image(reporter, cache / "logs")
     outcomes: list[BuildOutcome] = []
+    buildkit: bool | None = None
     for spec in image_specs(root, components):
         started = time.monotonic()
         digest = inputs_digest(root, spec, base_image_id=base_id, protocol=PROTOCOL_VERSION)
@@ -100,7 +103,9 @@ def build_images(
             reporter.done(f"{spec.component}: {spec.ref} is up to date")
             outcomes.append(BuildOutcome(spec.component, spec.ref, "up-to-date", 0.0))
             continue
-        _build_one(root, spec, digest, reporter, cache)
+        if buildkit is None:
+            buildkit = _buildkit_available()
+        _build_one(root, spec, digest, reporter, cache, buildkit=buildkit)
         seconds = time.monotonic() - started
         reporter.done(f"{spec.component}: built {spec.ref} in {seconds:.0f}s")
         outcomes.append(BuildOutcome(spec.component, spec.ref, "built", seconds))

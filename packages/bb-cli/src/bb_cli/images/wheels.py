@@ -22,6 +22,7 @@ from typing import Final
 
 from bb_cli.images.catalog import ImageSpec
 from bb_cli.images.engine import run_streaming
+from bb_cli.images.errors import ImageBuildError
 from bb_cli.images.progress import Reporter
 
 __all__ = ["IMAGE_PYTHON", "prepare_wheels"]
@@ -39,8 +40,6 @@ def _export_requirements(root: Path, package: str) -> str:
         cwd=root, capture_output=True, text=True, check=False,
     )  # fmt: skip
     if result.returncode != 0:
-        from bb_cli.images.errors import ImageBuildError
-
         raise ImageBuildError(f"uv export for {package} failed: {result.stderr.strip()}")
     return result.stdout
 
