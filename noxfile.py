@@ -18,7 +18,7 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
 ROOT = Path(__file__).parent
-PACKAGES = ("bb-protocol", "bb-egress", "bb-supervise", "bb-gitgate", "bb-cli")
+PACKAGES = ("bb-protocol", "bb-dlp", "bb-egress", "bb-supervise", "bb-gitgate", "bb-cli")
 PYTHON = os.environ.get("BB_NOX_PYTHON", "3.13")
 
 nox.options.sessions = [
@@ -78,7 +78,7 @@ def protocol_alone(session: nox.Session) -> None:
         "[__import__(f'bb_protocol.{m.name}') for m in pkgutil.walk_packages(bb_protocol.__path__)"
         " if not m.name.startswith('testing')];"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
-        "{'bb_cli','bb_egress','bb_supervise','bb_gitgate','mitmproxy','mcp','textual','docker'});"
+        "{'bb_dlp','bb_cli','bb_egress','bb_supervise','bb_gitgate','mitmproxy','mcp','textual','docker'});"
         "assert not bad, bad; print('bb_protocol imports alone')",
     )
 

@@ -53,7 +53,7 @@ def serve_origin(port: int) -> None:
 
 def _scanner():
     """The real DLP-backed scanner, as `bb-egress run` builds it."""
-    from bb_egress.dlp import DlpConfig
+    from bb_dlp import DlpConfig
     from bb_egress.outbound import OutboundScanner
     from bb_egress.token_approval import DisabledChannel, TokenApprover
 

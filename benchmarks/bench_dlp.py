@@ -32,8 +32,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from bb_egress.dlp import DlpConfig, OutboundRequest, scan_outbound
-from bb_egress.dlp.testing import (
+from bb_dlp import DlpConfig, OutboundRequest, scan_outbound
+from bb_dlp.testing import (
     TRANSFORMS,
     llm_request_body,
     make_request,

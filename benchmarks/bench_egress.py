@@ -124,10 +124,10 @@ def _hook_cost_ms(n: int = 500) -> float:
         warnings.simplefilter("ignore", DeprecationWarning)
         from mitmproxy.test import taddons, tflow, tutils
 
+    from bb_dlp import DlpConfig
     from bb_egress.addon import EgressAddon, static_resolver
     from bb_egress.audit import AuditLog
     from bb_egress.destinations import DestinationPolicy
-    from bb_egress.dlp import DlpConfig
     from bb_egress.outbound import OutboundScanner
     from bb_egress.reload import RoutesStore
     from bb_egress.token_approval import DisabledChannel, TokenApprover

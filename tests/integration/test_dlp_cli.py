@@ -1,4 +1,4 @@
-"""``bb dlp scan`` end to end: the host CLI runs bb-egress's scanner on generated HAR files."""
+"""``bb dlp scan`` end to end: the host CLI runs bb-dlp's scanner on generated HAR files."""
 
 from __future__ import annotations
 
@@ -100,28 +100,28 @@ def test_bb_dlp_scan_exits_zero_on_clean_traffic_and_two_on_bad_input(
     assert "broken.har" in bad.stderr
 
 
+def _egress_image() -> str | None:
+    listed = subprocess.run(
+        ["docker", "image", "ls", "--filter", "label=org.bot-bottle.component=egress",
+         "--filter", "dangling=false", "--format", "{{.Repository}}:{{.Tag}}"],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    refs = listed.stdout.split()
+    return refs[0] if listed.returncode == 0 and refs else None
+
+
 @pytest.mark.docker
-def test_bb_dlp_scan_falls_back_to_the_egress_image(
-    tmp_path: Path, env_file: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Without a local bb-egress the scan runs in the egress image, offline, inputs read-only."""
-    from typer.testing import CliRunner
-
-    from bb_cli.app import app
-    from bb_cli.commands import dlp
-
-    image = dlp._newest_image()
+def test_the_egress_image_scans_with_the_same_engine(tmp_path: Path, env_file: Path) -> None:
+    """``bb-egress dlp scan`` in the egress image (bb-dlp's wheel inside) finds the leak too."""
+    image = _egress_image()
     if image is None:
-        pytest.skip("no bot-bottle-egress image")
-    probe = subprocess.run(
-        ["docker", "run", "--rm", "--network", "none", image, "dlp", "scan", "--help"],
-        capture_output=True,
-        check=False,
-        timeout=120,
-    )
-    if probe.returncode != 0:
-        pytest.skip(f"{image} predates `bb-egress dlp scan`; rebuild with `bb images build egress`")
-    monkeypatch.setattr(dlp, "_local_executable", lambda: None)
+        pytest.skip("no bot-bottle-egress image; run `bb images build egress`")
     leaky = _write(tmp_path / "leaky.har", [_request("https://api.example.com/?k=" + SECRET)])
-    result = CliRunner().invoke(app, ["dlp", "scan", "--env-file", str(env_file), str(leaky)])
-    assert result.exit_code == 1
+    done = subprocess.run(
+        ["docker", "run", "--rm", "--network", "none",
+         "-v", f"{env_file}:/input/bottle.env:ro", "-v", f"{leaky}:/input/leaky.har:ro",
+         image, "dlp", "scan", "--env-file", "/input/bottle.env", "/input/leaky.har"],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert SECRET not in done.stdout + done.stderr

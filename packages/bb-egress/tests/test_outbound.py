@@ -1,6 +1,6 @@
 """Specification of bb_egress.outbound: the on-match policy and credential injection.
 
-Runs the real DLP engine (`bb_egress.dlp`) on mitmproxy test flows. The secret is a known
+Runs the real DLP engine (`bb_dlp`) on mitmproxy test flows. The secret is a known
 one (an ``EGRESS_TOKEN_*`` value in the proxy's environment), so detection does not depend
 on any one token pattern.
 """
@@ -11,7 +11,7 @@ import pytest
 from mitmproxy import http
 from mitmproxy.test import tflow, tutils
 
-from bb_egress.dlp import DlpConfig
+from bb_dlp import DlpConfig
 from bb_egress.outbound import INLINE_SCAN_BYTES, OutboundScanner, expand_headers
 from bb_egress.policy import Denied
 from bb_egress.token_approval import DisabledChannel, TokenApprover, TokenProposal, Verdict

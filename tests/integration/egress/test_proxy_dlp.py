@@ -16,7 +16,7 @@ ENV = {"EGRESS_TOKEN_UPLOAD": SECRET, "EGRESS_TOKEN_FORGE": INJECTED}
 @pytest.fixture
 def scanner() -> object:
     """The real engine with the proxy's known secrets."""
-    from bb_egress.dlp import DlpConfig
+    from bb_dlp import DlpConfig
     from bb_egress.outbound import OutboundScanner
     from bb_egress.token_approval import DisabledChannel, TokenApprover
 

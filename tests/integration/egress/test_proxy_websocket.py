@@ -110,7 +110,7 @@ SECRET = "zq7XkP2mVb9LrT4wN8cHs3JdF6gY1uEa"
 @pytest.fixture
 def scanner() -> object:
     """The real DLP engine, knowing SECRET as an EGRESS_TOKEN_* value."""
-    from bb_egress.dlp import DlpConfig
+    from bb_dlp import DlpConfig
     from bb_egress.outbound import OutboundScanner
     from bb_egress.token_approval import DisabledChannel, TokenApprover
 

@@ -10,7 +10,7 @@ from bb_cli.images.catalog import COMPONENTS, image_specs, inputs_digest, parse_
 
 
 def _tree(root: Path) -> Path:
-    for package in ("bb-protocol", "bb-egress", "bb-supervise", "bb-gitgate"):
+    for package in ("bb-protocol", "bb-dlp", "bb-egress", "bb-supervise", "bb-gitgate"):
         src = root / "packages" / package / "src" / package.replace("-", "_")
         src.mkdir(parents=True)
         (src / "__init__.py").write_text("")
@@ -32,7 +32,9 @@ def test_each_image_is_tagged_with_its_own_package_version(tmp_path: Path) -> No
     assert specs["supervise"].ref == "bot-bottle-supervise:1.12.0"
     assert specs["agent"].ref == "bot-bottle-agent:0.4.2"
     assert specs["agent"].packages == ()
-    assert specs["gitgate"].packages == ("bb-protocol", "bb-gitgate")
+    assert specs["gitgate"].packages == ("bb-protocol", "bb-dlp", "bb-gitgate")
+    assert specs["egress"].packages == ("bb-protocol", "bb-dlp", "bb-egress")
+    assert specs["supervise"].packages == ("bb-protocol", "bb-supervise")
 
 
 def test_digest_is_stable_when_nothing_changes(tmp_path: Path) -> None:
@@ -48,12 +50,13 @@ def test_digest_is_stable_when_nothing_changes(tmp_path: Path) -> None:
     [
         "packages/bb-egress/src/bb_egress/__init__.py",
         "packages/bb-protocol/src/bb_protocol/__init__.py",
+        "packages/bb-dlp/src/bb_dlp/__init__.py",
         "images/egress/Dockerfile",
         "uv.lock",
     ],
 )
 def test_digest_changes_when_an_input_changes(tmp_path: Path, change: str) -> None:
-    """Editing the package, the contract, the Dockerfile or the lock forces a rebuild."""
+    """Editing the package, the contract, the DLP engine, the Dockerfile or the lock rebuilds."""
     root = _tree(tmp_path)
     spec = image_specs(root, ["egress"])[0]
     before = inputs_digest(root, spec, base_image_id="sha256:a", protocol=1)

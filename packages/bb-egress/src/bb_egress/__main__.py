@@ -25,7 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_main(args[1:])
     if args[:2] == ["dlp", "scan"]:
-        from bb_egress.dlp_cli import main as scan_main
+        from bb_dlp.cli import main as scan_main
 
         return scan_main(args[2:])
     if args[:1] in (["-h"], ["--help"]):

@@ -22,7 +22,7 @@ from typing import Final, Literal
 
 from mitmproxy import http
 
-from bb_egress.dlp import (
+from bb_dlp import (
     DlpConfig,
     Finding,
     OutboundRequest,

@@ -32,10 +32,10 @@ from mitmproxy.tools.dump import DumpMaster
 from mitmproxy.utils import human
 from mitmproxy.version import VERSION as MITMPROXY_VERSION
 
+from bb_dlp import DlpConfig, DlpError
 from bb_egress.addon import EgressAddon, static_resolver, system_resolver
 from bb_egress.audit import AuditLog
 from bb_egress.destinations import DestinationPolicy, IPAddress
-from bb_egress.dlp import DlpConfig, DlpError
 from bb_egress.introspection import IntrospectionServer
 from bb_egress.outbound import OutboundScanner
 from bb_egress.queue_channel import queue_channel_from_environ

@@ -45,6 +45,12 @@ _PACKAGE_FOR: Final[dict[Component, str | None]] = {
     "agent": None,
 }
 
+_ENGINE_FOR: Final[dict[Component, tuple[str, ...]]] = {
+    "egress": ("bb-dlp",),
+    "gitgate": ("bb-dlp",),
+}
+"""Workspace libraries a component's package depends on (their wheels go in too)."""
+
 
 @dataclass(frozen=True)
 class ImageSpec:
@@ -69,7 +75,9 @@ class ImageSpec:
     @property
     def packages(self) -> tuple[str, ...]:
         """Workspace packages whose wheels go into the image (the contract first)."""
-        return () if self.package is None else ("bb-protocol", self.package)
+        if self.package is None:
+            return ()
+        return ("bb-protocol", *_ENGINE_FOR.get(self.component, ()), self.package)
 
 
 def _package_version(root: Path, package: str) -> str:

@@ -1,4 +1,4 @@
-"""``bb-egress dlp scan``: flags, output formats, exit codes."""
+"""``bb dlp scan`` (`bb_dlp.cli`): flags, output formats, exit codes."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bb_egress.__main__ import main as entry_main
-from bb_egress.dlp_cli import main
+from bb_dlp.cli import main
 
 SECRET = "Qm7vRt4wYb8nZx9kQ2pLjH3s"
 
@@ -131,10 +130,3 @@ def test_large_files_get_a_progress_bar_on_stderr(
     har = _write_har(tmp_path / "big.har", ["x" * 300_000] * 4)
     assert _run(["--env-file", str(env_file), str(har)]) == (0, "")
     assert "scanning big.har [" in capsys.readouterr().err
-
-
-def test_the_console_entry_point_routes_dlp_scan(tmp_path: Path, env_file: Path) -> None:
-    """``bb-egress dlp scan ...`` reaches this command; unknown commands exit 2."""
-    har = _write_har(tmp_path / "a.har", ['{"a": "ok"}'])
-    assert entry_main(["dlp", "scan", "--env-file", str(env_file), str(har)]) == 0
-    assert entry_main(["frobnicate"]) == 2

@@ -1,6 +1,7 @@
-"""``bb-egress dlp scan``: run the DLP engine over HAR files (``bb dlp scan`` calls this).
+"""``bb dlp scan``: run the DLP engine over HAR files, in process (``bb-egress dlp scan``
+in the egress image runs the same function).
 
-    bb-egress dlp scan [--env-file FILE] [--detectors LIST] [--format jsonl|table] HAR...
+    bb dlp scan [--env-file FILE] [--detectors LIST] [--format jsonl|table] HAR...
 
 Exit 0: no findings; 1: findings; 2: bad input (unreadable or invalid HAR, bad env file,
 unknown detector), with a message naming the file and the problem. Output never contains a
@@ -17,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Final, TextIO
 
-from bb_egress.dlp import (
+from bb_dlp import (
     ALL_DETECTOR_NAMES,
     DlpConfig,
     DlpConfigError,
@@ -25,7 +26,7 @@ from bb_egress.dlp import (
     scan_outbound,
     scan_websocket_message,
 )
-from bb_egress.har import HarEntry, HarError, load_har
+from bb_dlp.har import HarEntry, HarError, load_har
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_CLEAN", "EXIT_FINDINGS", "EnvFileError", "main", "read_env_file"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bb_egress.dlp import DlpConfig, OutboundRequest, scan_outbound
-from bb_egress.dlp.testing import negative_corpus, random_secrets
+from bb_dlp import DlpConfig, OutboundRequest, scan_outbound
+from bb_dlp.testing import negative_corpus, random_secrets
 
 CONFIG = DlpConfig.from_environ(random_secrets(20))
 CORPUS = negative_corpus()

@@ -16,12 +16,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Final
 
-from bb_egress.dlp.bodies import decode_body, multipart_parts
-from bb_egress.dlp.config import DlpConfig
-from bb_egress.dlp.entropy import shannon_entropy
-from bb_egress.dlp.models import Finding, OutboundRequest, ScanResult, WebSocketMessage
-from bb_egress.dlp.secrets import project, tolerant_pattern
-from bb_egress.dlp.views import fold_unicode, json_unescape, percent_decode
+from bb_dlp.bodies import decode_body, multipart_parts
+from bb_dlp.config import DlpConfig
+from bb_dlp.entropy import shannon_entropy
+from bb_dlp.models import Finding, OutboundRequest, ScanResult, WebSocketMessage
+from bb_dlp.secrets import project, tolerant_pattern
+from bb_dlp.views import fold_unicode, json_unescape, percent_decode
 
 __all__ = ["ENTROPY_THRESHOLD", "scan_outbound", "scan_websocket_message"]
 

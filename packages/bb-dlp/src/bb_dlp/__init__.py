@@ -7,14 +7,14 @@ the same functions. Build a `DlpConfig` once (it compiles the matchers), then ca
 
 from __future__ import annotations
 
-from bb_egress.dlp.config import (
+from bb_dlp.config import (
     ALL_DETECTOR_NAMES,
     CANARY_VAR,
     OUTBOUND_DETECTOR_NAMES,
     DlpConfig,
 )
-from bb_egress.dlp.engine import scan_outbound, scan_websocket_message
-from bb_egress.dlp.models import (
+from bb_dlp.engine import scan_outbound, scan_websocket_message
+from bb_dlp.models import (
     DlpConfigError,
     DlpError,
     Finding,
@@ -22,8 +22,8 @@ from bb_egress.dlp.models import (
     ScanResult,
     WebSocketMessage,
 )
-from bb_egress.dlp.redact import REDACTED, redact_tokens, strip_crlf
-from bb_egress.dlp.secrets import PARTIAL_MATCH_MIN_LEN
+from bb_dlp.redact import REDACTED, redact_tokens, strip_crlf
+from bb_dlp.secrets import PARTIAL_MATCH_MIN_LEN
 
 __all__ = [
     "ALL_DETECTOR_NAMES",

@@ -13,11 +13,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-from bb_egress.dlp.models import DlpConfigError
-from bb_egress.dlp.multimatch import LiteralSet, RuleSet
-from bb_egress.dlp.rules import RULES, TokenRule
-from bb_egress.dlp.secrets import MIN_SECRET_LEN, PARTIAL_MATCH_MIN_LEN, KnownSecret
-from bb_egress.dlp.views import json_trigger
+from bb_dlp.models import DlpConfigError
+from bb_dlp.multimatch import LiteralSet, RuleSet
+from bb_dlp.rules import RULES, TokenRule
+from bb_dlp.secrets import MIN_SECRET_LEN, PARTIAL_MATCH_MIN_LEN, KnownSecret
+from bb_dlp.views import json_trigger
 from bb_protocol import envvars
 
 __all__ = [

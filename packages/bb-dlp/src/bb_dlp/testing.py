@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from bb_egress.dlp.models import OutboundRequest
+from bb_dlp.models import OutboundRequest
 
 __all__ = [
     "NOSEYPARKER_RULES",

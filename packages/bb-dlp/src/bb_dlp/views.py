@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Final
 
-from bb_egress.dlp.multimatch import LiteralSet
+from bb_dlp.multimatch import LiteralSet
 
 __all__ = [
     "FOLD_CONTEXT",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bb_egress.har import HarError, load_har, parse_har
+from bb_dlp.har import HarError, load_har, parse_har
 
 
 def _har(*entries: dict[str, object]) -> str:

@@ -11,8 +11,8 @@ import brotli  # type: ignore[import-untyped]
 import pytest
 import zstandard
 
-from bb_egress.dlp import DlpConfig, redact_tokens, scan_outbound
-from bb_egress.dlp.testing import make_request
+from bb_dlp import DlpConfig, redact_tokens, scan_outbound
+from bb_dlp.testing import make_request
 
 SECRET = "Qm7vRt4wYb8nZx9kQ2pLjH3s"
 CONFIG = DlpConfig.from_environ({"EGRESS_TOKEN_API": SECRET})

@@ -6,9 +6,9 @@ import re
 from dataclasses import replace
 from typing import Final
 
-from bb_egress.dlp.bodies import content_encodings, decode_body
-from bb_egress.dlp.config import DEFAULT_MAX_DECODED_BYTES
-from bb_egress.dlp.models import Finding, OutboundRequest
+from bb_dlp.bodies import content_encodings, decode_body
+from bb_dlp.config import DEFAULT_MAX_DECODED_BYTES
+from bb_dlp.models import Finding, OutboundRequest
 
 __all__ = ["REDACTED", "redact_tokens", "strip_crlf"]
 

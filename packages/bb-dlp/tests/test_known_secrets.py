@@ -8,16 +8,16 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from bb_egress.dlp import (
+from bb_dlp import (
     PARTIAL_MATCH_MIN_LEN,
     DlpConfig,
     OutboundRequest,
     redact_tokens,
     scan_outbound,
 )
-from bb_egress.dlp.entropy import shannon_entropy
-from bb_egress.dlp.secrets import PARTIAL_MATCH_MIN_ENTROPY, project
-from bb_egress.dlp.testing import TRANSFORMS, encodings_of, make_request
+from bb_dlp.entropy import shannon_entropy
+from bb_dlp.secrets import PARTIAL_MATCH_MIN_ENTROPY, project
+from bb_dlp.testing import TRANSFORMS, encodings_of, make_request
 
 SECRET = "Zx9-kQ2pLm7vRt4wYb8nQ3jH"
 CANARY = "cnry_7f3a9c2e1b5d4f6a8e0c"
@@ -122,7 +122,7 @@ def test_a_host_carrying_a_secret_is_found_and_not_redactable() -> None:
 
 def test_a_secret_in_a_websocket_message_is_found() -> None:
     """Websocket frames are scanned like bodies."""
-    from bb_egress.dlp import WebSocketMessage, scan_websocket_message
+    from bb_dlp import WebSocketMessage, scan_websocket_message
 
     message = WebSocketMessage(
         "ws.example.com", "/socket", b'{"t":"' + SECRET.encode() + b'"}', True

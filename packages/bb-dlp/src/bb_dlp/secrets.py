@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from bb_egress.dlp.entropy import shannon_entropy
+from bb_dlp.entropy import shannon_entropy
 
 __all__ = [
     "MIN_SECRET_LEN",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bb_egress.dlp import DlpConfig, scan_outbound, strip_crlf
-from bb_egress.dlp.testing import make_request
+from bb_dlp import DlpConfig, scan_outbound, strip_crlf
+from bb_dlp.testing import make_request
 
 SECRET = "Qm7vRt4wYb8nZx9kQ2pLjH3s"
 CONFIG = DlpConfig.from_environ({"EGRESS_TOKEN_API": SECRET})

@@ -6,13 +6,13 @@ import concurrent.futures
 
 import pytest
 
-from bb_egress.dlp import (
+from bb_dlp import (
     OUTBOUND_DETECTOR_NAMES,
     DlpConfig,
     DlpConfigError,
     scan_outbound,
 )
-from bb_egress.dlp.testing import make_request
+from bb_dlp.testing import make_request
 
 A = "Qm7vRt4wYb8nZx9kQ2pLjH3s"
 B = "pL2xW9qR4tY7uI1oE5aS8dF3"

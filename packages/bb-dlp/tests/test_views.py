@@ -7,7 +7,7 @@ from urllib.parse import unquote_to_bytes
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bb_egress.dlp.views import FOLD_CONTEXT, _unquote, json_unescape, percent_decode
+from bb_dlp.views import FOLD_CONTEXT, _unquote, json_unescape, percent_decode
 
 _PIECES = st.sampled_from([b"%", b"%2", b"%41", b"%25", b"%e2%80%8b", b"\\", b"\\x41", b"a", b"Z9"])
 
