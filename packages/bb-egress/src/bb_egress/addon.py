@@ -10,6 +10,8 @@ Where each rule is enforced (see ``docs/egress.md`` for the why):
   request pinned to the checked address (defeats DNS rebinding; keeps connection reuse).
 * ``server_connect``: the universal choke point. Only addresses vetted above are dialled,
   with SNI set to the host name; a name arriving here is re-checked and vetted.
+* request bodies: refused (413) as soon as the buffered body passes the request limit,
+  while it is read (`bb_egress.body_limit`); a declared length over it in ``requestheaders``.
 * ``request``: DLP scan of the whole buffered request, on-match policy, credential
   injection (`bb_egress.outbound`).
 * ``websocket_message``: client messages scanned; findings drop the message. History
@@ -31,11 +33,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Final, Protocol
 
-from mitmproxy import ctx, exceptions, http, tcp, tls, udp
+from mitmproxy import addonmanager, ctx, exceptions, http, tcp, tls, udp
 from mitmproxy.connection import Client
 from mitmproxy.proxy import server_hooks
 
-from bb_egress import ws_guard
+from bb_egress import body_limit, ws_guard
 from bb_egress.audit import AuditLog, AuditRecord, safe_path
 from bb_egress.destinations import DestinationPolicy, IPAddress
 from bb_egress.policy import (
@@ -157,8 +159,18 @@ class EgressAddon:
         Keyed per client connection: several allowed names may share one address (a CDN),
         and each connection must be dialled with the SNI of its own request's host."""
         ws_guard.install()
+        body_limit.install()
 
     # ------------------------------------------------------------------ options
+
+    def load(self, loader: addonmanager.Loader) -> None:
+        """Declare the request limit that `bb_egress.body_limit` enforces while reading."""
+        loader.add_option(
+            body_limit.OPTION,
+            int,
+            self.request_size_limit,
+            "Largest request body (bytes) buffered; refused as soon as more arrives.",
+        )
 
     def configure(self, updated: set[str]) -> None:
         """Refuse option values that would open a way around the policy."""
@@ -449,6 +461,12 @@ class EgressAddon:
             ),
         )
         return True
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        """Audit a request body refused while it was read (`bb_egress.body_limit`)."""
+        if body_limit.is_refusal(flow.error) and META_DENIED not in flow.metadata:
+            flow.metadata[META_DENIED] = "body-too-large"
+            self._record(flow, "deny", reason="body-too-large")
 
     async def request(self, flow: http.HTTPFlow) -> None:
         """Scan the buffered request and apply the route's on-match policy and injection."""
