@@ -1,8 +1,9 @@
-"""The outbound DLP engine: does one request or websocket message carry a secret?
+"""The DLP engine: does one request, websocket message or piece of content carry a secret?
 
-Pure logic (no mitmproxy): the proxy addon, ``bb-egress dlp scan`` and the benchmark all call
-the same functions. Build a `DlpConfig` once (it compiles the matchers), then call
-`scan_outbound` / `scan_websocket_message` per request from any thread.
+Pure logic (no mitmproxy, no git): the proxy addon, the git gate, ``bb dlp scan`` and the
+benchmark all call the same functions. Build a `DlpConfig` once (it compiles the matchers),
+then call `scan_outbound` / `scan_websocket_message` per request, or `scan_content` per
+pushed file, message or name list, from any thread.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from bb_dlp.config import (
     OUTBOUND_DETECTOR_NAMES,
     DlpConfig,
 )
-from bb_dlp.engine import scan_outbound, scan_websocket_message
+from bb_dlp.engine import scan_content, scan_outbound, scan_websocket_message
 from bb_dlp.models import (
     DlpConfigError,
     DlpError,
@@ -39,6 +40,7 @@ __all__ = [
     "ScanResult",
     "WebSocketMessage",
     "redact_tokens",
+    "scan_content",
     "scan_outbound",
     "scan_websocket_message",
     "strip_crlf",

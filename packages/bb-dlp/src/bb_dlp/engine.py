@@ -21,9 +21,10 @@ from bb_dlp.config import DlpConfig
 from bb_dlp.entropy import shannon_entropy
 from bb_dlp.models import Finding, OutboundRequest, ScanResult, WebSocketMessage
 from bb_dlp.secrets import project, tolerant_pattern
+from bb_dlp.unpack import content_views
 from bb_dlp.views import fold_unicode, json_unescape, percent_decode
 
-__all__ = ["ENTROPY_THRESHOLD", "scan_outbound", "scan_websocket_message"]
+__all__ = ["ENTROPY_THRESHOLD", "scan_content", "scan_outbound", "scan_websocket_message"]
 
 ENTROPY_THRESHOLD: Final = 5.5
 """Bits/char for the opt-in ``entropy`` detector (a random base64 run is ~5.9-6.0)."""
@@ -46,6 +47,7 @@ class _Blob:
     data: bytes
     segments: list[_Segment]
     text_codec: str
+    extra: list[tuple[str, bytes]] = field(default_factory=list)
     views: list[tuple[str, bytes]] = field(default_factory=list)
     exact_found: set[int] = field(default_factory=set)
 
@@ -130,7 +132,7 @@ def _detector_for(state: _State, secret_idx: int, view: str) -> tuple[str, str]:
     return "known_secrets", "high"
 
 
-def _prepare_views(state: _State, blob: _Blob, extra: list[bytes]) -> None:
+def _prepare_views(state: _State, blob: _Blob) -> None:
     cfg = state.config
     raw = blob.data
     views: list[tuple[str, bytes]] = [("raw", raw)]
@@ -140,7 +142,7 @@ def _prepare_views(state: _State, blob: _Blob, extra: list[bytes]) -> None:
     js = json_unescape(raw, cfg.matchers.json_trigger)
     if js is not None:
         views.append(("json", js))
-    views.extend(("multipart", part) for part in extra)
+    views.extend(blob.extra)
     if "unicode_evasion" in cfg.detectors:
         for name, data in list(views):
             folded = fold_unicode(data)
@@ -277,15 +279,16 @@ def _problem(state: _State, surface: str, message: str) -> None:
     )
 
 
-def _scan_blobs(state: _State, blobs: list[tuple[_Blob, list[bytes]]]) -> ScanResult:
-    for blob, extra in blobs:
-        _prepare_views(state, blob, extra)
+def _scan_blobs(state: _State, blobs: list[_Blob]) -> ScanResult:
+    for blob in blobs:
+        _prepare_views(state, blob)
         _exact_and_rules(state, blob)
-    for blob, _extra in blobs:
+    for blob in blobs:
         _projection(state, blob)
         if "entropy" in state.config.detectors:
             _entropy(state, blob)
         blob.views = []
+        blob.extra = []
     return ScanResult(tuple(state.findings))
 
 
@@ -343,7 +346,7 @@ def scan_outbound(
     state = _State(config, safe_tokens)
     if "crlf" in config.detectors:
         _crlf(state, request)
-    blobs: list[tuple[_Blob, list[bytes]]] = [(_meta_blob(request), [])]
+    blobs: list[_Blob] = [_meta_blob(request)]
     if request.body:
         decoded = decode_body(request.body, request.headers, config.max_decoded_bytes)
         if decoded.problem is not None:
@@ -353,7 +356,8 @@ def scan_outbound(
             _problem(state, "body", parts)
             parts = []
         segment = _Segment("body", 0, len(decoded.data), 0)
-        blobs.append((_Blob(decoded.data, [segment], "latin-1"), parts or []))
+        extra = [("multipart", part) for part in parts or []]
+        blobs.append(_Blob(decoded.data, [segment], "latin-1", extra))
     return _scan_blobs(state, blobs)
 
 
@@ -364,4 +368,27 @@ def scan_websocket_message(
     state = _State(config, safe_tokens)
     codec = "utf-8" if message.is_text else "latin-1"
     segment = _Segment("websocket", 0, len(message.content), -1)
-    return _scan_blobs(state, [(_Blob(message.content, [segment], codec), [])])
+    return _scan_blobs(state, [_Blob(message.content, [segment], codec)])
+
+
+def scan_content(
+    data: bytes,
+    config: DlpConfig,
+    *,
+    surface: str = "content",
+    safe_tokens: frozenset[str] = frozenset(),
+) -> ScanResult:
+    """Every finding in one piece of stored content: a file, a message, a list of names.
+
+    Besides the request views (percent, JSON escapes, Unicode folding), the content's own
+    decoded views are scanned (`bb_dlp.unpack`: NUL-stripped and UTF-16 text, archives and
+    compressed streams by magic number, base64 runs, reversed bytes), since nothing says
+    how a file is encoded. A decoding refused for its size is an ``encoding`` finding.
+    Spans of findings located in ``data`` are offsets into it (``redactable`` true).
+    """
+    state = _State(config, safe_tokens)
+    unpacked = content_views(data, config.max_decoded_bytes)
+    for problem in unpacked.problems:
+        _problem(state, surface, problem)
+    segment = _Segment(surface, 0, len(data), 0)
+    return _scan_blobs(state, [_Blob(data, [segment], "latin-1", unpacked.views)])
