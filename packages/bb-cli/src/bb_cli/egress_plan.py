@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from bb_cli.manifests import LoadedManifest
+from bb_cli.runtimes import PLACEHOLDER_KEY as RUNTIME_PLACEHOLDER_KEY
 from bb_protocol import envvars
 from bb_protocol.routes import Route, RoutesError, RoutesFile
 
@@ -61,7 +62,7 @@ PROVIDERS: Final[Mapping[str, Provider]] = {
 }
 """Provider routes per runtime; the shell and custom-command runtimes have none."""
 
-PLACEHOLDER_KEY: Final = "bot-bottle-placeholder-the-proxy-injects-the-real-key"
+PLACEHOLDER_KEY: Final = RUNTIME_PLACEHOLDER_KEY
 
 
 class SecretMissingError(LookupError):

@@ -16,9 +16,17 @@ from pathlib import Path
 from bb_cli.egress_plan import Egress, EgressPlan
 from bb_cli.errors import ManifestError
 from bb_cli.manifests import LoadedManifest, ManifestIndex
+from bb_cli.runtimes import agent_image_component
 from bb_protocol.paths import check_slug
 
-__all__ = ["COMPONENTS", "BottlePlan", "BottleSpec", "HostIdentity", "new_slug"]
+__all__ = [
+    "COMPONENTS",
+    "BottlePlan",
+    "BottleSpec",
+    "HostIdentity",
+    "image_components",
+    "new_slug",
+]
 
 COMPONENTS = ("egress", "supervise", "gitgate", "agent")
 
@@ -27,6 +35,18 @@ def new_slug(agent: str) -> str:
     """``<agent>-<6 hex>``: readable, unique per start, valid as a path and a DNS label."""
     stem = re.sub(r"[^a-z0-9-]", "-", agent.lower()).strip("-")[:40] or "bottle"
     return check_slug(f"{stem}-{secrets.token_hex(3)}")
+
+
+def image_components(manifest: LoadedManifest) -> dict[str, str]:
+    """Bottle role -> image component it needs (``agent`` is ``agent-claude`` for claude).
+
+    Only what this bottle runs: ``bb start claude`` never needs (or builds) Codex's image.
+    """
+    roles = {"egress": "egress", "supervise": "supervise"}
+    roles["agent"] = agent_image_component(manifest.agent.runtime)
+    if manifest.agent.repos:
+        roles["gitgate"] = "gitgate"
+    return roles
 
 
 def _refuse_dangerous_mounts(manifest: LoadedManifest, bottles_root: Path) -> None:
@@ -106,8 +126,10 @@ class BottlePlan:
         manifest = spec.index.load_for_agent(spec.agent)
         slug = spec.slug or new_slug(spec.agent)
         _refuse_dangerous_mounts(manifest, state_dir(slug).parent)
-        wanted = ["egress", "supervise", "agent"] + (["gitgate"] if manifest.agent.repos else [])
-        images = {c: image_for(c) for c in wanted}
+        roles = image_components(manifest)
+        if manifest.bottle.image:
+            roles.pop("agent")
+        images = {role: image_for(component) for role, component in roles.items()}
         if manifest.bottle.image:
             images["agent"] = manifest.bottle.image
         return cls(

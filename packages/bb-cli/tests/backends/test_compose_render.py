@@ -13,7 +13,10 @@ from bb_cli.egress_plan import Egress, SecretMissingError
 from bb_cli.manifests import ManifestIndex
 from bb_cli.plan import BottlePlan, BottleSpec, HostIdentity
 
-IMAGES = {c: f"bot-bottle-{c}:test" for c in ("egress", "supervise", "agent")}
+IMAGES = {
+    c: f"bot-bottle-{c}:test"
+    for c in ("egress", "supervise", "agent", "agent-claude", "agent-codex")
+}
 
 
 def make_plan(
@@ -166,3 +169,15 @@ def test_manifest_mounts_exposing_socket_or_state_are_refused(tmp_path: Path, so
     (bottles / "shell.md").write_text(f"---\nmounts:\n  - source: {src}\n    target: /data\n---\n")
     with pytest.raises(ManifestError, match="would expose"):
         make_plan(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("agent", "image"),
+    [("shell", "bot-bottle-agent:test"), ("claude", "bot-bottle-agent-claude:test"),
+     ("codex", "bot-bottle-agent-codex:test")],
+)  # fmt: skip
+def test_each_runtime_runs_in_its_own_cli_image(tmp_path: Path, agent: str, image: str) -> None:
+    """claude gets the image with Claude Code, codex the one with Codex, a shell the plain one."""
+    environ = {"ANTHROPIC_API_KEY": "k", "OPENAI_API_KEY": "k"}
+    project = render_project(make_plan(tmp_path, agent, environ))
+    assert project["services"]["agent"]["image"] == image

@@ -21,6 +21,10 @@ def _tree(root: Path) -> Path:
         (root / "images" / component).mkdir(parents=True)
         (root / "images" / component / "Dockerfile").write_text("FROM debian:trixie-slim\n")
     (root / "images" / "agent" / "VERSION").write_text("0.4.2\n")
+    (root / "images" / "agent-clis.lock.json").write_text(
+        '{"clis": {"claude": {"version": "2.1.0", "integrity": "sha512-A"},'
+        ' "codex": {"version": "0.9.0", "integrity": "sha512-B"}}}'
+    )
     (root / "uv.lock").write_text("lock\n")
     return root
 
@@ -88,3 +92,29 @@ def test_digest_changes_with_the_base_image_and_protocol(tmp_path: Path) -> None
 def test_versions_order_numerically(older: str, newer: str) -> None:
     """Image versions compare as numbers, not strings."""
     assert parse_version(older) < parse_version(newer)
+
+
+def test_runtime_images_are_tagged_with_the_agent_and_cli_versions(tmp_path: Path) -> None:
+    """agent-claude/agent-codex are built on the agent image; the tag names both versions."""
+    specs = {s.component: s for s in image_specs(_tree(tmp_path))}
+    assert specs["agent-claude"].ref == "bot-bottle-agent-claude:0.4.2-2.1.0"
+    assert specs["agent-codex"].ref == "bot-bottle-agent-codex:0.4.2-0.9.0"
+    assert specs["agent-claude"].base_component == "agent"
+    assert specs["agent"].base_component is None
+
+
+def test_digest_of_a_runtime_image_changes_with_its_pin_only(tmp_path: Path) -> None:
+    """Re-pinning claude rebuilds agent-claude, not agent-codex."""
+    root = _tree(tmp_path)
+    lock = root / "images" / "agent-clis.lock.json"
+
+    def digests() -> tuple[str, str]:
+        claude, codex = image_specs(root, ["agent-claude", "agent-codex"])
+        return (inputs_digest(root, claude, base_image_id="sha256:a", protocol=1),
+                inputs_digest(root, codex, base_image_id="sha256:a", protocol=1))  # fmt: skip
+
+    before = digests()
+    lock.write_text(lock.read_text().replace("sha512-A", "sha512-Z"))
+    after = digests()
+    assert after[0] != before[0]
+    assert after[1] == before[1]

@@ -87,9 +87,13 @@ def _launch(
     except StartError as exc:
         if exc.step != "resolve images":
             raise
-        with RichReporter(console) as reporter:  # first use: build what is missing
+        from bb_cli.manifests import ManifestIndex
+        from bb_cli.plan import image_components
+
+        needed = image_components(ManifestIndex.default().load_for_agent(agent)).values()
+        with RichReporter(console) as reporter:  # first use: build what this bottle needs
             try:
-                ensure_images(reporter)
+                ensure_images(reporter, needed)  # type: ignore[arg-type]
             except Exception as error:
                 raise StartError("build images", str(error), "run `bb images build`") from None
         plan = _plan(agent, slug, tests or {}, backend)

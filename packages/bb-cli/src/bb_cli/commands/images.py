@@ -16,13 +16,18 @@ def build(
     component: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Components to build (egress, supervise, gitgate, agent); all by default."
+            help="Components to build (egress, supervise, gitgate, agent, agent-claude, "
+            "agent-codex); all by default."
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even when up to date.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
-    """Build every image, making the Debian base locally when no registry answers."""
+    """Build every image, making the Debian base locally when no registry answers.
+
+    The runtime images (agent-claude, agent-codex) add the CLI pinned in
+    images/agent-clis.lock.json, fetched on the host with npm and checked against its sha512.
+    """
     from rich.console import Console
 
     from bb_cli.images import COMPONENTS, ImageError, build_images, find_source_tree
@@ -107,3 +112,38 @@ def list_images(
     for row in rows:
         table.add_row(row["component"], row["ref"], row["version"], row["protocol"])
     Console().print(table)
+
+
+@app.command("bump-clis")
+def bump_clis(
+    claude: Annotated[
+        str | None, typer.Option("--claude", help="Pin this Claude Code release, not the latest.")
+    ] = None,
+    codex: Annotated[
+        str | None, typer.Option("--codex", help="Pin this Codex release, not the latest.")
+    ] = None,
+) -> None:
+    """Re-pin the agent CLIs (images/agent-clis.lock.json) to the registry's latest releases.
+
+    Asks the registry through npm (`npm view`) for each version and its integrity, and
+    rewrites the lock; the next `bb images build` fetches, verifies and builds them.
+    Review and commit the lock change like any dependency bump.
+    """
+    from rich.console import Console
+
+    from bb_cli.images import ImageError, find_source_tree
+    from bb_cli.images.clis import bump_lock, load_lock, write_lock
+
+    console = Console(stderr=True)
+    wanted = {k: v for k, v in (("claude", claude), ("codex", codex)) if v}
+    try:
+        root = find_source_tree()
+        lock, changes = bump_lock(load_lock(root), wanted=wanted)
+    except ImageError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    write_lock(root, lock)
+    if not changes:
+        console.print("the agent CLIs are already pinned to those versions")
+    for name, (old, new) in sorted(changes.items()):
+        console.print(f"{name}: {old} -> {new}")

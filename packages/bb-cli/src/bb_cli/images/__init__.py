@@ -6,10 +6,13 @@ Public surface:
   Debian base locally when no registry answers, and skipping up-to-date images;
 * `resolve_image` returns the local image to run for a component, chosen by protocol
   version; `missing_images` lists components with none;
-* `ensure_images` builds whatever is missing (``bb start`` on first use).
+* `ensure_images` builds whatever is missing (``bb start`` on first use);
+* `bb_cli.images.clis`: the pinned agent CLIs (fetched with npm, verified, cached).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from bb_cli.images.build import BuildOutcome, build_images, cache_dir
 from bb_cli.images.catalog import COMPONENTS, Component, ImageSpec, image_specs
@@ -46,9 +49,14 @@ __all__ = [
 ]
 
 
-def ensure_images(reporter: Reporter) -> list[BuildOutcome]:
-    """Build the images that are missing; return what was done (empty when none were)."""
-    missing = missing_images()
+def ensure_images(
+    reporter: Reporter, components: Iterable[Component] | None = None
+) -> list[BuildOutcome]:
+    """Build the missing ones of ``components`` (default: the core four); return what was done.
+
+    ``bb start claude`` passes the images its bottle needs, so it never builds Codex's.
+    """
+    missing = missing_images() if components is None else missing_images(components)
     if not missing:
         return []
     reporter.warn(f"images missing: {', '.join(missing)}; building them now (first use)")

@@ -14,6 +14,7 @@ from typing import Literal
 
 from bb_cli.images.base import ensure_base_image
 from bb_cli.images.catalog import (
+    CLI_OF,
     COMPONENTS,
     LABEL_INPUTS,
     Component,
@@ -21,7 +22,9 @@ from bb_cli.images.catalog import (
     image_specs,
     inputs_digest,
 )
-from bb_cli.images.engine import image_labels, run_streaming
+from bb_cli.images.clis import prepare_cli
+from bb_cli.images.engine import image_id, image_labels, run_streaming
+from bb_cli.images.errors import ImageBuildError
 from bb_cli.images.progress import Reporter
 from bb_cli.images.wheels import prepare_wheels
 from bb_protocol import PROTOCOL_VERSION
@@ -60,13 +63,20 @@ def _build_one(
         for item in spec.dockerfile_dir.iterdir():
             if item.is_file():
                 shutil.copy2(item, context / item.name)
-        prepare_wheels(root, spec, context, cache, reporter)
+        base: list[str] = []
+        if spec.component in CLI_OF:
+            prepare_cli(root, CLI_OF[spec.component], context, cache, reporter)
+            (agent,) = image_specs(root, ["agent"])
+            base = ["--build-arg", f"BASE_IMAGE={agent.ref}"]
+        else:
+            prepare_wheels(root, spec, context, cache, reporter)
         reporter.step(f"{spec.component}: docker build {spec.ref}")
         argv = [
             "docker", "build", "--tag", spec.ref,
             "--label", f"{LABEL_INPUTS}={digest}",
             "--build-arg", f"BB_VERSION={spec.version}",
             "--build-arg", f"BB_PROTOCOL={PROTOCOL_VERSION}",
+            *base,
         ]  # fmt: skip
         if buildkit:
             argv.append("--progress=plain")
@@ -90,15 +100,26 @@ def build_images(
     """Build the requested images from the source tree at ``root``.
 
     An image whose recorded inputs digest equals the current one is left alone (unless
-    ``force``), so a rebuild with no change takes seconds.
+    ``force``), so a rebuild with no change takes seconds. A runtime image brings the agent
+    image it is built on (checked, and built first when needed); its digest covers that
+    image's id, so a rebuilt agent image rebuilds the runtime images too.
     """
     cache = cache or cache_dir()
     base_id = ensure_base_image(reporter, cache / "logs")
+    wanted = set(components)
+    if wanted & set(CLI_OF):
+        wanted.add("agent")
     outcomes: list[BuildOutcome] = []
     buildkit: bool | None = None
-    for spec in image_specs(root, components):
+    for spec in image_specs(root, [c for c in COMPONENTS if c in wanted]):
         started = time.monotonic()
-        digest = inputs_digest(root, spec, base_image_id=base_id, protocol=PROTOCOL_VERSION)
+        parent = base_id
+        if spec.base_component is not None:
+            (base_spec,) = image_specs(root, [spec.base_component])
+            parent = image_id(base_spec.ref) or ""
+            if not parent:
+                raise ImageBuildError(f"{spec.ref} is built on {base_spec.ref}, which is missing")
+        digest = inputs_digest(root, spec, base_image_id=parent, protocol=PROTOCOL_VERSION)
         if not force and image_labels(spec.ref).get(LABEL_INPUTS) == digest:
             reporter.done(f"{spec.component}: {spec.ref} is up to date")
             outcomes.append(BuildOutcome(spec.component, spec.ref, "up-to-date", 0.0))

@@ -4,12 +4,19 @@ Versions are independent, so the CLI does not hard-code sidecar versions: it use
 image a local build tagged for this checkout when there is one, otherwise the newest local
 image of the component whose protocol label this CLI accepts. Anything else is refused
 with the command that fixes it.
+
+Only bot-bottle's own repositories (``bot-bottle-<component>``) are candidates. An image
+built ``FROM bot-bottle-agent`` inherits its component label, and picking it by label
+would hand a user's derived image to every bottle; a derived image is used only where a
+bottle manifest names it (``image:``), which is explicit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from bb_cli.images.catalog import (
-    COMPONENTS,
+    CORE_COMPONENTS,
     LABEL_COMPONENT,
     LABEL_PROTOCOL,
     LABEL_VERSION,
@@ -41,7 +48,10 @@ def resolve_image(component: Component) -> str:
     if spec is not None and _compatible(image_labels(spec.ref)):
         return spec.ref
     candidates: list[tuple[tuple[int, ...], str]] = []
+    repository = f"bot-bottle-{component}:"
     for ref in list_images(f"{LABEL_COMPONENT}={component}"):
+        if not ref.startswith(repository):
+            continue  # a derived image carrying the inherited label (module docstring)
         labels = image_labels(ref)
         if _compatible(labels):
             candidates.append((parse_version(labels.get(LABEL_VERSION, "0")), ref))
@@ -54,10 +64,10 @@ def resolve_image(component: Component) -> str:
     return max(candidates)[1]
 
 
-def missing_images() -> list[Component]:
-    """Return the components that have no compatible local image."""
+def missing_images(components: Iterable[Component] = CORE_COMPONENTS) -> list[Component]:
+    """Return the components (the core four by default) that have no compatible local image."""
     missing: list[Component] = []
-    for component in COMPONENTS:
+    for component in components:
         try:
             resolve_image(component)
         except ImagesMissingError:
