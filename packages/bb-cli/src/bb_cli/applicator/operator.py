@@ -18,10 +18,12 @@ from pathlib import Path
 
 from bb_cli.applicator.egress import EgressApplicator
 from bb_cli.applicator.errors import BottleNotFoundError
+from bb_cli.applicator.index import PendingIndex
 from bb_cli.applicator.reload import DockerReloadSignal, ReloadSignal
 from bb_protocol.logging import get_logger
 from bb_protocol.paths import approval_key_file, bottles_dir, check_slug, routes_file
 from bb_protocol.queue import (
+    PROPOSAL_ID_PATTERN,
     AlreadyDecidedError,
     ApprovalKey,
     Decision,
@@ -121,7 +123,13 @@ def _docker_reload(bottle: Bottle) -> ReloadSignal:
 
 
 class Operator:
-    """Lists and decides proposals across bottles."""
+    """Lists and decides proposals across bottles.
+
+    Each bottle's queue is read through a `PendingIndex`, so listing again parses only the
+    files written since the last listing, and `find` looks in the one bottle whose queue
+    holds the id instead of listing them all. With ``discover`` (the TUI's), each listing
+    also picks up bottles started or removed since the operator was built.
+    """
 
     def __init__(
         self,
@@ -129,10 +137,31 @@ class Operator:
         *,
         reload_for: Callable[[Bottle], ReloadSignal] = _docker_reload,
         decided_by: str | None = None,
+        discover: Callable[[], Sequence[Bottle]] | None = None,
     ) -> None:
         self.bottles = list(bottles)
         self.reload_for = reload_for
         self.decided_by = decided_by or operator_identity()
+        self.discover = discover
+        self._indexes: dict[str, PendingIndex] = {}
+
+    def _index(self, bottle: Bottle) -> PendingIndex:
+        index = self._indexes.get(bottle.slug)
+        if index is None or index.store.root != bottle.store.root:
+            index = self._indexes[bottle.slug] = PendingIndex(bottle.store)
+        return index
+
+    def _items_of(self, bottle: Bottle) -> list[Item]:
+        items = []
+        for entry in self._index(bottle).refresh():
+            if entry.proposal.bottle != bottle.slug:
+                _log.warn(
+                    "ignoring proposal naming another bottle",
+                    {"id": entry.proposal.id, "queue": bottle.slug},
+                )
+                continue
+            items.append(Item(bottle, entry))
+        return items
 
     def items(self) -> list[Item]:
         """Every pending proposal in every bottle, oldest first.
@@ -140,24 +169,27 @@ class Operator:
         A proposal naming another bottle than the queue it sits in is skipped with a
         warning: it would be decided with this bottle's key and routes.
         """
-        items = []
-        for bottle in self.bottles:
-            for entry in bottle.store.pending():
-                if entry.proposal.bottle != bottle.slug:
-                    _log.warn(
-                        "ignoring proposal naming another bottle",
-                        {"id": entry.proposal.id, "queue": bottle.slug},
-                    )
-                    continue
-                items.append(Item(bottle, entry))
+        if self.discover is not None:
+            self.bottles = list(self.discover())
+            slugs = {b.slug for b in self.bottles}
+            for gone in set(self._indexes) - slugs:
+                del self._indexes[gone]
+        items = [item for bottle in self.bottles for item in self._items_of(bottle)]
         items.sort(key=lambda i: (i.entry.proposal.created_at, i.id))
         return items
 
     def find(self, proposal_id: str) -> Item:
-        """The pending proposal ``proposal_id``; raise `BottleNotFoundError` if none has it."""
-        for item in self.items():
-            if item.id == proposal_id:
-                return item
+        """The pending proposal ``proposal_id``; raise `BottleNotFoundError` if none has it.
+
+        One existence check per bottle, then a refresh of that bottle's index only.
+        """
+        if PROPOSAL_ID_PATTERN.fullmatch(proposal_id):
+            for bottle in self.bottles:
+                if not (bottle.store.new / f"{proposal_id}.json").exists():
+                    continue
+                for item in self._items_of(bottle):
+                    if item.id == proposal_id:
+                        return item
         raise BottleNotFoundError(f"no pending proposal {proposal_id} in any bottle")
 
     def applicator(self, bottle: Bottle) -> EgressApplicator:

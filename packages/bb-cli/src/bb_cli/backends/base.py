@@ -4,21 +4,117 @@ Docker Compose (`bb_cli.backends.compose`), macOS ``container``
 (`bb_cli.backends.apple_container`) and smolmachines (`bb_cli.backends.smolvm`) implement
 the same methods. Commands only ever see this
 interface and `get_bottle_backend`.
+
+Three parts exist for fleets (docs/scale-out.md), so that a backend whose bottles are not
+on this host (Kubernetes) can follow without changing the commands: `BottleAddress` names a
+bottle by backend, context (which Docker engine or cluster and namespace) and slug;
+`BottleBackend.statuses` lists many bottles in one call; `BottleBackend.approval_queue`
+hands the operator a bottle's queue through the `ApprovalQueue` seam instead of a path
+on this host.
 """
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final, Protocol
 
 from bb_cli.plan import BottlePlan
+from bb_protocol.paths import check_slug
 
 if TYPE_CHECKING:
     from bb_cli.applicator.reload import ReloadSignal
+    from bb_protocol.queue import ApprovalKey, Decision, PendingEntry, Proposal, Response
 
-__all__ = ["BACKENDS", "BottleBackend", "BottleStatus", "Progress", "get_bottle_backend"]
+__all__ = [
+    "BACKENDS",
+    "LOCAL_CONTEXT",
+    "ApprovalQueue",
+    "BottleAddress",
+    "BottleBackend",
+    "BottleStatus",
+    "Progress",
+    "get_bottle_backend",
+]
+
+LOCAL_CONTEXT: Final = "local"
+"""The context of a bottle whose state and queue are on this host (every backend today)."""
+
+_CONTEXT: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:/-]{0,252}$")
+"""A kube context (which may hold ``:`` and ``/``, as EKS ARNs do), then ``/namespace``."""
+
+
+@dataclass(frozen=True, order=True)
+class BottleAddress:
+    """Which bottle, in a fleet: ``<backend>:<context>/<slug>``, e.g. ``kubernetes:prod/ns/x``.
+
+    A slug is unique only within one context (one Docker engine, one cluster namespace),
+    so a fleet-wide command or TUI row names all three. ``context`` is the backend's own
+    word for where its bottles live: ``local`` for this host, a kube context optionally
+    followed by ``/namespace`` for a cluster.
+    """
+
+    backend: str
+    """A key of `BACKENDS`."""
+    context: str
+    """Where the backend's bottles live (``local``: this host)."""
+    slug: str
+    """The bottle's slug within that context."""
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            known = ", ".join(BACKENDS)
+            raise ValueError(f"unknown backend {self.backend!r} in address; known: {known}")
+        if not _CONTEXT.fullmatch(self.context):
+            raise ValueError(f"invalid context {self.context!r} in address")
+        check_slug(self.slug)
+
+    def __str__(self) -> str:
+        return f"{self.backend}:{self.context}/{self.slug}"
+
+    @classmethod
+    def parse(cls, text: str, *, default_backend: str = "compose") -> BottleAddress:
+        """``slug``, ``backend:slug`` or ``backend:context/slug``; `ValueError` otherwise.
+
+        A bare slug or ``backend:slug`` is on this host (context ``local``).
+        """
+        backend, sep, rest = text.partition(":")
+        if not sep:
+            backend, rest = default_backend, text
+        context, _, slug = rest.rpartition("/")
+        return cls(backend=backend, context=context or LOCAL_CONTEXT, slug=slug)
+
+
+class ApprovalQueue(Protocol):
+    """What the operator needs of one bottle's approval queue, wherever it is.
+
+    `bb_protocol.queue.QueueStore` (a directory on this host, or an RWX volume mounted
+    here) satisfies it as it is; a backend whose queues are elsewhere returns a client of
+    the same contract (same proposals, same HMAC-signed responses, first decision stands).
+    """
+
+    def pending(self) -> list[PendingEntry]:
+        """Every valid proposal not yet archived, oldest first."""
+        ...
+
+    def get(self, proposal_id: str) -> Proposal:
+        """The pending proposal ``proposal_id`` (`UnknownProposalError` otherwise)."""
+        ...
+
+    def decide(
+        self,
+        proposal_id: str,
+        decision: Decision,
+        key: ApprovalKey,
+        *,
+        decided_by: str,
+        seen_sha256: str | None = None,
+    ) -> Response:
+        """Write the signed response; the first decision stands."""
+        ...
+
 
 Progress = Callable[[str, str], None]
 """Called with (step, state) as ``bb start`` proceeds; state is ``start``, ``done``."""
@@ -77,6 +173,33 @@ class BottleBackend(ABC):
         from bb_cli.applicator.reload import DockerReloadSignal
 
         return DockerReloadSignal(slug=slug)
+
+    context: str = LOCAL_CONTEXT
+    """Where this backend instance's bottles live; every current backend: this host."""
+
+    def address(self, slug: str) -> BottleAddress:
+        """The fleet-wide address of ``slug`` on this backend."""
+        return BottleAddress(backend=self.name, context=self.context, slug=slug)
+
+    def statuses(self, slugs: Sequence[str]) -> dict[str, BottleStatus]:
+        """Many bottles' status at once (``bb list``, the TUI over a fleet).
+
+        Default: one `status` call per bottle. A backend whose engine can list all of its
+        bottles in one request (``docker ps`` with a label filter, one pod list with a
+        label selector) overrides it, so listing a fleet costs one round trip.
+        """
+        return {slug: self.status(slug) for slug in slugs}
+
+    def approval_queue(self, slug: str) -> ApprovalQueue:
+        """The operator's access to ``slug``'s approval queue.
+
+        Default: the `QueueStore` at the bottle's queue directory on this host. A remote
+        backend returns a client of the same contract (docs/scale-out.md).
+        """
+        from bb_protocol.paths import queue_dir
+        from bb_protocol.queue import QueueStore
+
+        return QueueStore(queue_dir(slug))
 
 
 def _compose() -> BottleBackend:

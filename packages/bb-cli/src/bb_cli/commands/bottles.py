@@ -211,9 +211,14 @@ def list_bottles(
     from bb_cli.backends import get_bottle_backend
     from bb_cli.state import list_records
 
+    records = list_records()
+    statuses = {}
+    for backend in sorted({r.backend for r in records}):  # one listing per backend, not per bottle
+        slugs = [r.slug for r in records if r.backend == backend]
+        statuses.update(get_bottle_backend(backend).statuses(slugs))
     rows = []
-    for record in list_records():
-        status = get_bottle_backend(record.backend).status(record.slug)
+    for record in records:
+        status = statuses[record.slug]
         rows.append({**json.loads(record.model_dump_json()), "state": status.state,
                      "containers": status.containers})  # fmt: skip
     if as_json:

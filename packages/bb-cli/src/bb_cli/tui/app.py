@@ -40,5 +40,6 @@ def make_app(
     if operator is None:
         environ = None if queue_root is None else {STATE_DIR_ENV: str(queue_root)}
         bottles = discover_bottles(environ, only=only)
-        operator = Operator(bottles)
+        # Across the fleet, bottles started or removed while the TUI runs come and go.
+        operator = Operator(bottles, discover=None if only else (lambda: discover_bottles(environ)))
     return SuperviseApp(operator, poll_interval=poll_interval)

@@ -2,7 +2,9 @@
 
 The table and the detail pane show only sanitised text (`bb_cli.tui.describe`), never
 Textual markup. A decision is bound to the content hash of what the detail pane shows.
-New proposals appear on the next poll (and ring the bell).
+New proposals appear on the next poll (and ring the bell). The table holds one page
+(`QueueScreen.PAGE_SIZE` rows, ``n``/``p`` to move) and is rebuilt only when that page's
+rows change, so a poll over a fleet of thousands of proposals redraws nothing new.
 """
 
 from __future__ import annotations
@@ -51,13 +53,29 @@ class QueueScreen(Screen[None]):
         Binding("r", "reject", "Reject"),
         Binding("m", "modify", "Modify"),
         Binding("g", "refresh", "Refresh"),
+        Binding("n", "page(1)", "Next page"),
+        Binding("p", "page(-1)", "Prev page"),
     ]
+    PAGE_SIZE: ClassVar[int] = 100
+    """Rows in the table at once: a refresh rebuilds at most this many, whatever the fleet."""
 
-    def __init__(self, operator: Operator, *, poll_interval: float) -> None:
+    def __init__(
+        self, operator: Operator, *, poll_interval: float, page_size: int | None = None
+    ) -> None:
         super().__init__()
         self.operator = operator
         self.poll_interval = poll_interval
+        self.page_size = page_size or self.PAGE_SIZE
         self.items: dict[str, Item] = {}
+        self.order: list[str] = []
+        """Every pending id, oldest first; the table shows one page of it."""
+        self.page = 0
+        self.shown_rows: tuple[tuple[str, str], ...] = ()
+        """(id, status) of the rows in the table: an unchanged page is not rebuilt."""
+        self.loads = 0
+        """Completed loads (tests wait on it instead of sleeping)."""
+        self.rebuilds = 0
+        """Times the table's rows were replaced (an unchanged page costs no rebuild)."""
         self.shown_sha256: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
@@ -66,6 +84,7 @@ class QueueScreen(Screen[None]):
         table: DataTable[Text] = DataTable(cursor_type="row", id="proposals")
         table.add_columns("id", "bottle", "kind", "status", "summary")
         yield table
+        yield Static("", id="page", markup=False)
         with VerticalScroll(id="details-scroll"):
             yield Static("no pending proposals", id="details", markup=False)
         yield Footer()
@@ -90,25 +109,51 @@ class QueueScreen(Screen[None]):
             return
 
     def _show(self, items: list[Item]) -> None:
-        table = self.query_one("#proposals", DataTable)
-        new_ids = {i.id for i in items} - set(self.items)
-        selected = self.selected_id()
+        new_ids = {i.id for i in items} - self.items.keys()
         self.items = {i.id: i for i in items}
-        table.clear()
-        for item in items:
-            table.add_row(
-                Text(item.id),
-                Text(sanitize_line(item.bottle.slug)),
-                Text(item.entry.proposal.kind),
-                Text(item.status),
-                Text(summary(item.entry.proposal.request)),
-                key=item.id,
-            )
-        if selected in self.items:
-            table.move_cursor(row=table.get_row_index(selected))
+        self.order = [i.id for i in items]
+        self._show_page()
+        self.loads += 1
         if new_ids and self.is_mounted:
             self.app.bell()
+
+    def _show_page(self) -> None:
+        """Put the current page in the table, only if its rows changed since last time."""
+        table = self.query_one("#proposals", DataTable)
+        pages = max(1, -(-len(self.order) // self.page_size))
+        self.page = min(self.page, pages - 1)
+        first = self.page * self.page_size
+        page = [self.items[i] for i in self.order[first : first + self.page_size]]
+        self.query_one("#page", Static).update(
+            f"proposals {first + 1 if page else 0}-{first + len(page)} of {len(self.order)}"
+            f"  (page {self.page + 1}/{pages}; n/p: next/previous page)"
+        )
+        rows = tuple((item.id, item.status) for item in page)
+        if rows != self.shown_rows:
+            selected = self.selected_id()
+            self.shown_rows = rows
+            self.rebuilds += 1
+            table.clear()
+            for item in page:
+                table.add_row(
+                    Text(item.id),
+                    Text(sanitize_line(item.bottle.slug)),
+                    Text(item.entry.proposal.kind),
+                    Text(item.status),
+                    Text(summary(item.entry.proposal.request)),
+                    key=item.id,
+                )
+            if selected is not None and any(r[0] == selected for r in rows):
+                table.move_cursor(row=table.get_row_index(selected))
         self._show_details()
+
+    def action_page(self, step: int) -> None:
+        """Show the next (``1``) or previous (``-1``) page of proposals."""
+        pages = max(1, -(-len(self.order) // self.page_size))
+        page = min(max(self.page + step, 0), pages - 1)
+        if page != self.page:
+            self.page = page
+            self._show_page()
 
     def selected_id(self) -> str | None:
         """The id of the highlighted proposal, if any."""

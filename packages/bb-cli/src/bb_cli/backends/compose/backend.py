@@ -20,11 +20,22 @@ from typing import Any
 import yaml
 
 from bb_cli.backends.base import BottleBackend, BottleStatus, Progress
-from bb_cli.backends.compose.checks import check_agent, check_engine_version, check_network
+from bb_cli.backends.compose.checks import (
+    check_agent,
+    check_engine_version,
+    check_limits,
+    check_network,
+    check_pid_namespace,
+    check_runtime,
+    check_runtime_registered,
+)
 from bb_cli.backends.compose.docker import Docker, DockerCommandError
 from bb_cli.backends.compose.gitgate import gate_config, gate_url, prepare_gate_files
+from bb_cli.backends.compose.limits import EngineFacts, container_limits, log_rotation
 from bb_cli.backends.compose.render import (
     SUPERVISE_URL,
+    WATCHDOG_SCRIPT,
+    WATCHDOG_SERVICE,
     compose_environment,
     project_name,
     render_project,
@@ -35,13 +46,14 @@ from bb_protocol.paths import bottle_dir
 from bb_protocol.queue import ApprovalKey, QueueStore
 from bb_protocol.routes import dump_routes
 
-__all__ = ["ComposeBackend", "prepare_state_dir"]
+__all__ = ["ComposeBackend", "bottle_statuses", "prepare_state_dir"]
 
 COMPOSE_FILE = "compose.yaml"
 
 
-def prepare_state_dir(plan: BottlePlan) -> Path:
-    """Create the bottle's host directory: routes, queue, key, CA and MCP dirs, compose file."""
+def prepare_state_dir(plan: BottlePlan, engine: EngineFacts | None = None) -> Path:
+    """Create the bottle's host directory: routes, queue, key, CA and MCP dirs, compose file
+    (rendered for ``engine``), and the storage watchdog's script when it runs."""
     root = plan.state_dir
     for sub in ("routes", "ca", "agent", "logs"):
         (root / sub).mkdir(parents=True, exist_ok=True)
@@ -64,8 +76,12 @@ def prepare_state_dir(plan: BottlePlan) -> Path:
         prepare_gate_files(plan)
         gate = yaml.safe_dump(gate_config(plan), sort_keys=False)
         (root / "gitgate" / "gate.yaml").write_text(gate, encoding="utf-8")
+    project = render_project(plan, engine)
+    if WATCHDOG_SERVICE in project["services"]:
+        source = Path(__file__).with_name("watchdog.py").read_text(encoding="utf-8")
+        _write_public(root / WATCHDOG_SCRIPT, source)
     compose = root / COMPOSE_FILE
-    compose.write_text(yaml.safe_dump(render_project(plan), sort_keys=False), encoding="utf-8")
+    compose.write_text(yaml.safe_dump(project, sort_keys=False), encoding="utf-8")
     return compose
 
 
@@ -73,6 +89,40 @@ def _write_public(path: Path, text: str) -> None:
     """Write a file the agent may read (it holds nothing secret)."""
     path.write_text(text, encoding="utf-8")
     path.chmod(0o644)
+
+
+def bottle_statuses(ps_json_lines: str, slugs: Sequence[str]) -> dict[str, BottleStatus]:
+    """Each of ``slugs``' status from ``docker ps --format '{{json .}}'`` output.
+
+    Containers are matched to bottles by their compose project label; containers of
+    other projects are ignored, and a bottle with none is ``absent``.
+    """
+    by_project = {project_name(slug): slug for slug in slugs}
+    containers: dict[str, dict[str, str]] = {slug: {} for slug in slugs}
+    for line in ps_json_lines.splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        labels = dict(
+            item.split("=", 1) for item in str(row.get("Labels", "")).split(",") if "=" in item
+        )
+        slug = by_project.get(labels.get("com.docker.compose.project", ""))
+        if slug is None:
+            continue
+        service = labels.get("com.docker.compose.service", str(row["Names"]))
+        containers[slug][service] = str(row["State"])
+    out = {}
+    for slug, states in containers.items():
+        if not states:
+            state = "absent"
+        elif all(s == "running" for s in states.values()):
+            state = "running"
+        elif any(s == "running" for s in states.values()):
+            state = "partial"
+        else:
+            state = "stopped"
+        out[slug] = BottleStatus(slug=slug, state=state, containers=states)
+    return out
 
 
 class ComposeBackend(BottleBackend):
@@ -103,12 +153,14 @@ class ComposeBackend(BottleBackend):
             problems = check_engine_version(self.docker.server_version())
             if problems:
                 raise StartError("check engine", "; ".join(problems), "upgrade Docker Engine")
+            engine = self._engine_facts(plan)
         with self._step(progress, "write bottle state", f"check permissions of {plan.state_dir}"):
-            compose = prepare_state_dir(plan)
+            compose = prepare_state_dir(plan, engine)
         env = compose_environment(plan)
         try:
             sidecars = ["egress"] + (["supervise"] if plan.manifest.bottle.supervise else [])
             sidecars += ["gitgate"] if plan.manifest.agent.repos else []
+            sidecars += [] if engine.volume_quota else [WATCHDOG_SERVICE]
             with self._step(progress, "create bottle", "check the images (`bb doctor`)"):
                 self.docker.compose(project, compose, "create", env=env)
             with self._step(progress, "assert network", "use Docker Engine >= 28 on Linux"):
@@ -116,6 +168,8 @@ class ComposeBackend(BottleBackend):
                              "assert network")  # fmt: skip
             with self._step(progress, "assert agent", "report this: the render is wrong"):
                 self._assert_agent(plan, "assert agent (created, not started)")
+            with self._step(progress, "assert limits", "report this: the render is wrong"):
+                self._assert_limits(plan, ["agent", *sidecars], engine)
             with self._step(
                 progress,
                 "start sidecars",
@@ -166,8 +220,55 @@ class ComposeBackend(BottleBackend):
     def _assert_agent(self, plan: BottlePlan, step: str) -> dict[str, Any]:
         info = self.docker.inspect("container", plan.agent_container)
         forbidden = [str(plan.state_dir / "approval.key"), str(plan.state_dir / "queue")]
-        self._assert(check_agent(info, f"{project_name(plan.slug)}_internal", forbidden), step)
+        problems = check_agent(info, f"{project_name(plan.slug)}_internal", forbidden)
+        problems += check_runtime(info, plan.manifest.bottle.runtime)
+        self._assert(problems, step)
         return info
+
+    def _engine_facts(self, plan: BottlePlan) -> EngineFacts:
+        """CPU count, registered runtimes and volume quota support, before anything exists;
+        an unregistered runtime is refused here (never replaced by the default)."""
+        info = self.docker.info()
+        wanted = plan.manifest.bottle.runtime
+        problems = check_runtime_registered(info.get("Runtimes") or {}, wanted)
+        if problems:
+            raise StartError(
+                "check engine",
+                "; ".join(problems),
+                f"register {wanted!r} in /etc/docker/daemon.json \"runtimes\" and reload "
+                "dockerd (SIGHUP), or remove `runtime:` from the bottle; `bb doctor` lists them",
+            )
+        ncpu = info.get("NCPU")
+        return EngineFacts(
+            cpus=ncpu if isinstance(ncpu, int) and ncpu > 0 else None,
+            volume_quota=self.docker.volume_quota(),
+            docker=True,
+        )
+
+    def _assert_limits(self, plan: BottlePlan, services: Sequence[str], engine: EngineFacts) -> None:
+        """Every container carries the rendered limits, log rotation and read-only root; the
+        agent sits in the watchdog's PID namespace when the watchdog runs."""
+        project = project_name(plan.slug)
+        resources = plan.manifest.bottle.resources
+        problems: list[str] = []
+        ids: dict[str, str] = {}
+        for service in services:
+            container = self.docker.service_container(project, service)
+            if container is None:
+                problems.append(f"{service}: no container was created")
+                continue
+            ids[service] = container
+            info = self.docker.inspect("container", container)
+            role = service if service != "agent" else "agent"
+            problems += check_limits(
+                info,
+                container_limits(role, resources, engine),  # type: ignore[arg-type]
+                log_rotation(resources),
+                read_only=service != WATCHDOG_SERVICE or True,
+            )
+            if service == "agent" and WATCHDOG_SERVICE in services and WATCHDOG_SERVICE in ids:
+                problems += check_pid_namespace(info, ids[WATCHDOG_SERVICE])
+        self._assert(problems, "assert limits")
 
     def _down(self, project: str, compose: Path) -> str:
         """Remove the project (one retry); '' when done, else what failed."""
@@ -196,22 +297,15 @@ class ComposeBackend(BottleBackend):
             "ps", "-a", "--filter", f"label=com.docker.compose.project={project_name(slug)}",
             "--format", "{{json .}}", timeout=30,
         ).stdout  # fmt: skip
-        containers: dict[str, str] = {}
-        for line in out.splitlines():
-            row = json.loads(line)
-            labels = dict(
-                item.split("=", 1) for item in str(row.get("Labels", "")).split(",") if "=" in item
-            )
-            containers[labels.get("com.docker.compose.service", row["Names"])] = str(row["State"])
-        if not containers:
-            state = "absent"
-        elif all(s == "running" for s in containers.values()):
-            state = "running"
-        elif any(s == "running" for s in containers.values()):
-            state = "partial"
-        else:
-            state = "stopped"
-        return BottleStatus(slug=slug, state=state, containers=containers)
+        return bottle_statuses(out, [slug])[slug]
+
+    def statuses(self, slugs: Sequence[str]) -> dict[str, BottleStatus]:
+        """Every bottle's status from one ``docker ps`` (not one per bottle)."""
+        out = self.docker.run(
+            "ps", "-a", "--filter", "label=com.docker.compose.project",
+            "--format", "{{json .}}", timeout=60,
+        ).stdout  # fmt: skip
+        return bottle_statuses(out, slugs)
 
     def exec(self, slug: str, argv: Sequence[str], *, tty: bool) -> int:
         """``docker exec`` into ``bot-bottle-<slug>``."""

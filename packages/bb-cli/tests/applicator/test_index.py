@@ -1,0 +1,111 @@
+"""`PendingIndex` and the operator over many bottles: same answers, files parsed once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bb_cli.applicator import BottleNotFoundError, Operator, discover_bottles
+from bb_cli.applicator.index import PendingIndex
+from bb_protocol.paths import approval_key_file, queue_dir
+from bb_protocol.queue import ApprovalKey, Approve, QueueStore
+from bb_protocol.testing import sample_request
+
+
+def _view(entries):
+    return [(e.proposal.id, e.response is not None, e.claimed) for e in entries]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> QueueStore:
+    return QueueStore(tmp_path / "queue").ensure()
+
+
+@pytest.fixture
+def key() -> ApprovalKey:
+    return ApprovalKey.generate()
+
+
+def test_the_index_lists_what_the_store_lists_through_a_whole_lifecycle(store, key):
+    """Pending, decided, claimed and archived proposals: the same view as `pending()`."""
+    index = PendingIndex(store)
+    a = store.submit("demo", sample_request("capability-block", "a"))
+    b = store.submit("demo", sample_request("egress-token-allow", "b"))
+    c = store.submit("demo", sample_request("gitleaks-allow", "c"))
+    assert _view(index.refresh()) == _view(store.pending())
+    store.decide(a.id, Approve(reason="ok"), key, decided_by="op")
+    store.decide(b.id, Approve(reason="ok"), key, decided_by="op")
+    assert _view(index.refresh()) == _view(store.pending())
+    response = store.claim(b, key)
+    assert _view(index.refresh()) == _view(store.pending())
+    store.archive(b, "approved", by="egress", response=response)
+    assert _view(index.refresh()) == _view(store.pending())
+    assert [e.proposal.id for e in index.refresh()] == [a.id, c.id]
+
+
+def test_a_refresh_with_nothing_new_parses_no_file(store, key):
+    """Queue files never change once written: each is parsed once, not every refresh."""
+    index = PendingIndex(store)
+    for i in range(5):
+        proposal = store.submit("demo", sample_request("capability-block", str(i)))
+    store.decide(proposal.id, Approve(reason="ok"), key, decided_by="op")
+    index.refresh()
+    parsed = index.parsed
+    for _ in range(3):
+        index.refresh()
+    assert index.parsed == parsed
+    store.submit("demo", sample_request("capability-block", "new"))
+    index.refresh()
+    assert index.parsed == parsed + 1
+
+
+def test_an_invalid_proposal_is_skipped_and_not_read_again(store):
+    """A malformed file in new/ is logged once and left out of the listing."""
+    (store.new / "capability-block-20260101t000000z-0000000000000000.json").write_text("{")
+    index = PendingIndex(store)
+    assert index.refresh() == []
+    parsed = index.parsed
+    assert index.refresh() == []
+    assert index.parsed == parsed
+
+
+def test_a_proposal_left_in_new_after_its_archive_is_not_listed(store):
+    """An owner killed between archiving and clearing leaves new/<id>: it is not pending."""
+    proposal = store.submit("demo", sample_request("capability-block"))
+    store.archive(proposal, "interrupted", by="supervise")
+    (store.new / f"{proposal.id}.json").write_text(proposal.model_dump_json())
+    assert PendingIndex(store).refresh() == []
+
+
+def _bottle(env: dict[str, str], slug: str) -> QueueStore:
+    store = QueueStore(queue_dir(slug, env)).ensure()
+    ApprovalKey.create_file(approval_key_file(slug, env))
+    return store
+
+
+def test_the_operator_finds_a_proposal_in_its_own_bottle_among_many(tmp_path):
+    """`find` goes to the bottle whose queue holds the id, and decides it there."""
+    env = {"BOT_BOTTLE_STATE_DIR": str(tmp_path)}
+    stores = {slug: _bottle(env, slug) for slug in ("one", "two", "three")}
+    wanted = stores["two"].submit("two", sample_request("capability-block"))
+    stores["one"].submit("one", sample_request("capability-block"))
+    operator = Operator(discover_bottles(env), decided_by="op@test")
+    item = operator.find(wanted.id)
+    assert (item.bottle.slug, item.id) == ("two", wanted.id)
+    operator.decide(wanted.id, Approve(reason="ok"))
+    assert stores["two"].pending()[0].response is not None
+    with pytest.raises(BottleNotFoundError):
+        operator.find("capability-block-20260101t000000z-0000000000000000")
+    with pytest.raises(BottleNotFoundError):
+        operator.find("../not-an-id")
+
+
+def test_an_operator_with_discovery_sees_bottles_started_after_it(tmp_path):
+    """The TUI's operator re-discovers: a new bottle's proposals appear, a removed one's go."""
+    env = {"BOT_BOTTLE_STATE_DIR": str(tmp_path)}
+    _bottle(env, "first").submit("first", sample_request("capability-block"))
+    operator = Operator(discover_bottles(env), discover=lambda: discover_bottles(env))
+    assert {i.bottle.slug for i in operator.items()} == {"first"}
+    _bottle(env, "later").submit("later", sample_request("capability-block"))
+    assert {i.bottle.slug for i in operator.items()} == {"first", "later"}
