@@ -28,6 +28,8 @@ routes:
   - host: api.example.com
   - host: files.example.com
     methods: [GET]
+  - host: forms.example.com
+    methods: [GET, POST]
 """
 
 
@@ -110,12 +112,16 @@ def _inner(
 
 @pytest.mark.parametrize(
     ("host", "port", "reason"),
-    [("93.184.215.14", 443, "ip-literal"), ("bad_host.example", 443, "invalid-host")],
+    [
+        ("evil.example", 443, "no-route"),
+        ("93.184.215.14", 443, "ip-literal"),
+        ("api.example.com", 22, "no-route"),
+    ],
 )
 def test_a_denied_connect_gets_a_403_naming_the_tool_and_is_audited(
     tmp_path: Path, host: str, port: int, reason: str
 ) -> None:
-    """IP literals and invalid names are refused at CONNECT itself."""
+    """Unrouted hosts, IP literals and other ports are refused at CONNECT."""
     addon = _addon(tmp_path)
     with taddons.context(addon):
         flow = _connect(host, port)
@@ -484,45 +490,67 @@ def test_a_request_body_over_the_limit_is_refused_with_413(tmp_path: Path) -> No
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize(("host", "port"), [("evil.example", 443), ("api.example.com", 22)])
-async def test_an_unrouted_tunnel_is_answered_inside_tls_with_the_explanation(
-    tmp_path: Path, host: str, port: int
+async def test_an_http2_path_naming_another_host_is_refused_before_any_scan(
+    tmp_path: Path,
 ) -> None:
-    """No route: the tunnel opens, and the request inside gets the 403 naming the tool.
-
-    A client shows a refused CONNECT only as its status; answered inside the tunnel (TLS
-    completed with the bottle CA), the explanation reaches the agent. Nothing is resolved.
-    """
-    answers = Answers({"evil.example": "93.184.215.15"})
-    addon = _addon(tmp_path, answers=answers)
+    """:path = https://other/x inside an allowed tunnel is 403, never scanned or resolved."""
+    scanner = StandInScanner()
+    answers = Answers({"api.example.com": "93.184.215.14"})
+    addon = _addon(tmp_path, scanner, answers)
     with taddons.context(addon):
-        connect = _connect(host, port)
+        connect = _connect("api.example.com")
         addon.http_connect(connect)
-        assert connect.response is None
-        inner = _inner(connect, host)
-        inner.request.port = port
-        inner.request.headers["Accept"] = "application/json"
-        await addon.requestheaders(inner)
-    assert inner.response is not None
-    assert inner.response.status_code == 403
-    body = json.loads(inner.response.content or b"{}")
-    assert body["reason"] == "no-route"
-    assert body["tool"] == "egress-allow"
-    assert "egress-allow" in body["next_step"]
+        flow = _inner(connect, "api.example.com")
+        flow.request.http_version = "HTTP/2.0"
+        flow.request.path = "https://other.example/x"
+        await addon.requestheaders(flow)
+        await addon.request(flow)
+    assert flow.response is not None
+    assert flow.response.headers["X-Bot-Bottle-Denied"] == "target-not-origin-form"
+    assert scanner.seen == []
     assert answers.lookups == []
-    assert [line["reason"] for line in _audit(tmp_path)] == ["no-route", "no-route"]
+    assert _audit(tmp_path)[-1]["reason"] == "target-not-origin-form"
 
 
 @pytest.mark.anyio
-async def test_a_refused_tunnel_never_dials_upstream(tmp_path: Path) -> None:
-    """Even a code path that skipped requestheaders cannot connect out of a refused tunnel."""
-    answers = Answers({"evil.example": "93.184.215.15"})
-    addon = _addon(tmp_path, answers=answers)
+async def test_a_form_field_overriding_the_method_is_refused_on_a_method_restricted_route(
+    tmp_path: Path,
+) -> None:
+    """POST with _method=DELETE where the route allows GET and POST: 403 method-override."""
+    scanner = StandInScanner()
+    addon = _addon(tmp_path, scanner, Answers({"forms.example.com": "93.184.215.14"}))
     with taddons.context(addon):
-        connect = _connect("evil.example")
+        connect = _connect("forms.example.com")
         addon.http_connect(connect)
-        data = _server_data("evil.example", 443, connect.client_conn)
-        await addon.server_connect(data)
-    assert data.server.error is not None
-    assert "no-route" in data.server.error
-    assert answers.lookups == []
+        flow = _inner(connect, "forms.example.com", method=b"POST")
+        flow.request.headers["Content-Type"] = "application/x-www-form-urlencoded"
+        flow.request.content = b"id=7&_method=DELETE"
+        await addon.requestheaders(flow)
+        assert flow.response is None
+        await addon.request(flow)
+    assert flow.response is not None
+    assert flow.response.headers["X-Bot-Bottle-Denied"] == "method-override"
+    assert b"'DELETE'" in (flow.response.content or b"")
+    assert scanner.seen == []
+
+
+class PathRewritingScanner(StandInScanner):
+    """A scanner whose rewrite (redaction) leaves a non-origin-form path behind."""
+
+    async def process(self, flow: http.HTTPFlow, route: Route, bottle: str) -> str | Denied:
+        flow.request.path = "http://other.example/x"
+        return "redact"
+
+
+@pytest.mark.anyio
+async def test_a_path_rewritten_into_an_absolute_uri_never_goes_upstream(tmp_path: Path) -> None:
+    """The target form is checked again after the scanner, right before forwarding."""
+    addon = _addon(tmp_path, PathRewritingScanner())
+    with taddons.context(addon):
+        connect = _connect("api.example.com")
+        addon.http_connect(connect)
+        flow = _inner(connect, "api.example.com")
+        await addon.requestheaders(flow)
+        await addon.request(flow)
+    assert flow.response is not None
+    assert flow.response.headers["X-Bot-Bottle-Denied"] == "target-not-origin-form"

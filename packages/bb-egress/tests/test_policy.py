@@ -71,6 +71,7 @@ def _request(**overrides: object) -> Allowed | Denied:
         "target": "/repos/x?page=2",
         "connect_host": "api.github.com",
         "connect_port": 443,
+        "headers": (),
     }
     args.update(overrides)
     return check_request(ROUTES, **args)  # type: ignore[arg-type]
@@ -87,6 +88,13 @@ def _request(**overrides: object) -> Allowed | Denied:
         ({"target": "/repos/%2e%2e/admin"}, "path-not-normal"),
         ({"target": "/repos/x%2f..%2f..%2fadmin"}, "path-not-normal"),
         ({"scheme": "http", "port": 80, "connect_port": 80}, "no-route"),
+        ({"target": "https://evil.example/repos/x"}, "target-not-origin-form"),
+        ({"target": "//evil.example/repos/x"}, "target-not-origin-form"),
+        ({"target": "/repos/..;/admin"}, "path-not-normal"),
+        ({"target": "/repos/%252e%252e/admin"}, "path-not-normal"),
+        ({"target": "/repos/%c0%ae%c0%ae/admin"}, "path-not-normal"),
+        ({"headers": [("X-HTTP-Method-Override", "DELETE")]}, "method-override"),
+        ({"target": "/repos/x?_method=DELETE"}, "method-override"),
     ],
 )
 def test_requests_are_denied_on_fronting_method_path_or_scheme(
@@ -96,6 +104,28 @@ def test_requests_are_denied_on_fronting_method_path_or_scheme(
     decision = _request(**overrides)
     assert isinstance(decision, Denied)
     assert decision.reason == reason
+
+
+@pytest.mark.parametrize(
+    "target", ["https://files.pythonhosted.org/x", "//evil.example/x", "*", "/x#y"]
+)
+def test_a_route_without_narrowing_still_refuses_non_origin_form_targets(target: str) -> None:
+    """Target form is checked on every route, before any route is looked up (issue 16)."""
+    decision = _request(raw_host="files.pythonhosted.org", connect_host="files.pythonhosted.org",
+                        target=target)  # fmt: skip
+    assert isinstance(decision, Denied)
+    assert decision.reason == "target-not-origin-form"
+
+
+def test_ambiguity_and_overrides_are_only_refused_where_the_route_narrows_them() -> None:
+    """A route allowing every path and method forwards ';', '%25' and override headers."""
+    decision = _request(
+        raw_host="files.pythonhosted.org",
+        connect_host="files.pythonhosted.org",
+        target="/a/..;/b/%252e?_method=DELETE",
+        headers=[("X-HTTP-Method-Override", "DELETE")],
+    )
+    assert isinstance(decision, Allowed)
 
 
 def test_a_matching_request_is_allowed_with_its_route() -> None:

@@ -5,9 +5,11 @@ Where each rule is enforced (see ``docs/egress.md`` for the why):
 * ``http_connect``: CONNECT host and port must match a route; IP literals denied. Runs
   before any DNS lookup or upstream connection (``connection_strategy=lazy``).
 * ``requestheaders``: Host, ``:authority``, an absolute-form target and TLS SNI must all
-  equal the CONNECT host; the request (scheme, host, port, method, path) must match a
-  route; the host is resolved, every address classified (`bb_egress.destinations`) and the
-  request pinned to the checked address (defeats DNS rebinding; keeps connection reuse).
+  equal the CONNECT host; the target must be origin-form, also over HTTP/2, and on
+  narrowed routes unambiguous and free of method overrides (`bb_egress.request_target`);
+  the request (scheme, host, port, method, path) must match a route; the host is
+  resolved, every address classified (`bb_egress.destinations`) and the request pinned
+  to the checked address (defeats DNS rebinding; keeps connection reuse).
 * ``server_connect``: the universal choke point. Only addresses vetted above are dialled,
   with SNI set to the host name; a name arriving here is re-checked and vetted.
 * request bodies: refused (413) as soon as the buffered body passes the request limit,
@@ -42,12 +44,14 @@ from bb_egress.audit import AuditLog, AuditRecord, safe_path
 from bb_egress.destinations import DestinationPolicy, IPAddress
 from bb_egress.policy import (
     Denied,
+    DenyReason,
     check_connect,
     check_header_bytes,
     check_request,
     denial_body,
 )
 from bb_egress.reload import RoutesStore
+from bb_egress.request_target import body_method_override, target_form_problem
 from bb_egress.responses import META_INJECTED, Scrubber, scrub_body, scrub_headers
 from bb_protocol.logging import get_logger
 from bb_protocol.routes import Route, normalise_host
@@ -152,10 +156,6 @@ class EgressAddon:
         self.resolver = resolver
         self.ca_cert_export = ca_cert_export
         self._tunnels: dict[str, tuple[str, int]] = {}
-        self._denied_tunnels: dict[str, Denied] = {}
-        """Client id -> why its CONNECT has no route: the tunnel is accepted, TLS completed
-        with the bottle CA, and every request in it answered with that 403 explanation (a
-        client shows a CONNECT 403 as a bare status, so the agent would never learn why)."""
         self._resolved: dict[tuple[str, int], tuple[float, str]] = {}
         self._vetted: dict[tuple[str, str, int], str] = {}
         """(client id, ip, port) -> the host name requestheaders vetted for that client.
@@ -257,11 +257,6 @@ class EgressAddon:
     def http_connect(self, flow: http.HTTPFlow) -> None:
         """Decide the tunnel before mitmproxy resolves or dials anything."""
         decision = check_connect(self.store.routes, flow.request.host, flow.request.port)
-        if isinstance(decision, Denied) and decision.reason == "no-route":
-            # Explain inside the tunnel (see _denied_tunnels); nothing is resolved or dialled.
-            self._denied_tunnels[flow.client_conn.id] = decision
-            self._record(flow, "deny", reason=decision.reason, host=decision.host)
-            return
         if isinstance(decision, Denied):
             self.deny(flow, decision)
             return
@@ -272,7 +267,6 @@ class EgressAddon:
     def client_disconnected(self, client: Client) -> None:
         """Forget the tunnel and the vetted addresses of a closed client connection."""
         self._tunnels.pop(client.id, None)
-        self._denied_tunnels.pop(client.id, None)
         for key in [k for k in self._vetted if k[0] == client.id]:
             del self._vetted[key]
 
@@ -333,9 +327,6 @@ class EgressAddon:
             data.server.error = "bb-egress: no destination address"
             return
         raw_host, port = str(address[0]), int(address[1])
-        if data.client.id in self._denied_tunnels:
-            data.server.error = "bb-egress: no-route: a refused tunnel never connects"
-            return
         vetted_host = self._vetted.get((data.client.id, raw_host, port))
         if vetted_host is None:
             decision = check_connect(self.store.routes, raw_host, port)
@@ -364,10 +355,6 @@ class EgressAddon:
     async def requestheaders(self, flow: http.HTTPFlow) -> None:
         """Host, SNI and route checks, then pin to a vetted address; before any dial."""
         if flow.response is not None or flow.error is not None:
-            return
-        refused_tunnel = self._denied_tunnels.get(flow.client_conn.id)
-        if refused_tunnel is not None:
-            self.deny(flow, refused_tunnel)
             return
         bad_header = check_header_bytes(flow.request.headers.fields)
         if bad_header is not None:
@@ -410,6 +397,9 @@ class EgressAddon:
             target=flow.request.path,
             connect_host=connect_host,
             connect_port=connect_port,
+            headers=[
+                (k.decode("latin-1"), v.decode("latin-1")) for k, v in flow.request.headers.fields
+            ],
         )
         if isinstance(decision, Denied):
             self.deny(flow, decision)
@@ -496,9 +486,17 @@ class EgressAddon:
         decision = flow.metadata.get(META_ROUTE)
         if not isinstance(decision, Route) or META_DENIED in flow.metadata:
             return
+        refused = self._request_target_refusal(flow, decision)
+        if refused is not None:
+            self.deny(flow, refused)
+            return
         outcome = await self.scanner.process(flow, decision, self.bottle)
         if isinstance(outcome, Denied):
             self.deny(flow, outcome, self.scanner.last_detectors(flow))
+            return
+        problem = target_form_problem(flow.request.method, flow.request.path)
+        if problem is not None:  # never an absolute URI upstream, whatever rewrote the path
+            self.deny(flow, self._denied(flow, "target-not-origin-form", problem))
             return
         detectors = self.scanner.last_detectors(flow)
         self._record(
@@ -508,6 +506,22 @@ class EgressAddon:
             detectors=detectors,
             tainted=bool(detectors),
         )
+
+    @staticmethod
+    def _denied(flow: http.HTTPFlow, reason: DenyReason, detail: str) -> Denied:
+        return Denied(reason, detail, flow.request.pretty_host, flow.request.port)
+
+    def _request_target_refusal(self, flow: http.HTTPFlow, route: Route) -> Denied | None:
+        """A ``_method`` form field naming a method the route does not allow (the headers
+        and query were checked in `requestheaders`; the body is only here)."""
+        if route.methods is None:
+            return None
+        problem = body_method_override(
+            flow.request.headers.get("content-type", ""),
+            flow.request.get_content(strict=False) or b"",
+            route.methods,
+        )
+        return None if problem is None else self._denied(flow, "method-override", problem)
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         """Stream responses (see `bb_egress.responses`); scrub injected credentials first."""

@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Literal
-from urllib.parse import unquote
 
+from bb_egress.request_target import ambiguous_path, method_override, target_form_problem
 from bb_protocol.routes import Route, RoutesFile, is_ip_literal, normalise_host
 from bb_protocol.tools import TOOL_EGRESS_ALLOW
 
@@ -38,6 +38,8 @@ DenyReason = Literal[
     "host-mismatch",
     "sni-mismatch",
     "path-not-normal",
+    "target-not-origin-form",
+    "method-override",
     "non-http",
     "body-invalid",
     "dlp-block",
@@ -81,6 +83,31 @@ class Denied:
                 " without it; do not encode, split or obfuscate the value. If the route needs a"
                 f" credential, ask the operator for one with '{TOOL_EGRESS_ALLOW}'."
             )
+        if self.reason == "target-not-origin-form":
+            return (
+                "Send the request with a path starting with '/' (origin-form) to the host you"
+                " connected to; a URL naming another host or port is never forwarded. To reach"
+                f" another host, call '{TOOL_EGRESS_ALLOW}'."
+            )
+        if self.reason == "path-not-normal":
+            return (
+                "Send the plain path: no dot segments, ';' parameters, backslashes, double or"
+                " invalid percent-encoding. This route allows only some paths; to reach"
+                f" others, call '{TOOL_EGRESS_ALLOW}'."
+            )
+        if self.reason == "method-override":
+            return (
+                "Send the request with the method you mean and without a method-override"
+                " header or '_method' parameter; this route allows only some methods. For"
+                f" others, call '{TOOL_EGRESS_ALLOW}'."
+            )
+        if self.reason == "resolution-failed":
+            return (
+                f"The route to {self.host!r} is allowed, but the proxy could not resolve that"
+                " name (it may not exist, or DNS failed). Check the host name for typos; do"
+                " not retry through an address or another host. If a different host is"
+                f" needed, call the MCP tool '{TOOL_EGRESS_ALLOW}' (supervise server)."
+            )
         if self.reason in {"ip-literal", "forbidden-destination"}:
             return (
                 "Use a host name, not an address; private, loopback, link-local and metadata"
@@ -93,8 +120,6 @@ class Denied:
 
 
 Decision = Allowed | Denied
-
-_DOT_SEGMENT: Final = re.compile(r"(^|/)\.{1,2}(/|$)")
 
 
 def _endpoint(raw_host: str, port: int) -> tuple[str, None] | tuple[None, Denied]:
@@ -161,12 +186,16 @@ def check_request(
     target: str,
     connect_host: str | None,
     connect_port: int | None,
+    headers: Iterable[tuple[str, str]],
 ) -> Allowed | Denied:
     """Decide one HTTP request: host must equal the tunnel's, and a route must allow it.
 
     ``connect_host``/``connect_port`` are the CONNECT destination for requests inside a
     tunnel (`None` for plain-HTTP absolute-form requests). A request whose Host or
-    ``:authority`` differs from the CONNECT host is domain fronting and is denied.
+    ``:authority`` differs from the CONNECT host is domain fronting and is denied. The
+    target must be origin-form whatever the HTTP version (`bb_egress.request_target`); on
+    a path-restricted route the path must be unambiguous, and on a method-restricted
+    route no override header or ``_method`` parameter may name another method.
     """
     host, denied = _endpoint(raw_host, port)
     if denied is not None:
@@ -179,6 +208,9 @@ def check_request(
             host,
             port,
         )
+    problem = target_form_problem(method, target)
+    if problem is not None:
+        return Denied("target-not-origin-form", problem, host, port)
     path = split_path(target)
     route = routes.find(scheme, host, port, method, path)
     if route is None:
@@ -186,14 +218,15 @@ def check_request(
             "no-route", f"no route allows {method} {scheme}://{host}:{port}{path}", host, port
         )
     if route.paths is not None:
-        decoded = unquote(path)
-        if _DOT_SEGMENT.search(decoded) or "\\" in decoded or "%2f" in path.lower():
-            return Denied(
-                "path-not-normal",
-                "the path has dot segments, encoded slashes or backslashes on a path-limited route",
-                host,
-                port,
-            )
+        problem = ambiguous_path(path)
+        if problem is not None:
+            detail = f"{problem} (this route allows only some paths)"
+            return Denied("path-not-normal", detail, host, port)
+    if route.methods is not None:
+        query = target.partition("?")[2]
+        problem = method_override(headers, query, route.methods)
+        if problem is not None:
+            return Denied("method-override", problem, host, port)
     return Allowed(route)
 
 
