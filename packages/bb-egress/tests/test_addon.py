@@ -112,16 +112,12 @@ def _inner(
 
 @pytest.mark.parametrize(
     ("host", "port", "reason"),
-    [
-        ("evil.example", 443, "no-route"),
-        ("93.184.215.14", 443, "ip-literal"),
-        ("api.example.com", 22, "no-route"),
-    ],
+    [("93.184.215.14", 443, "ip-literal"), ("bad_host.example", 443, "invalid-host")],
 )
 def test_a_denied_connect_gets_a_403_naming_the_tool_and_is_audited(
     tmp_path: Path, host: str, port: int, reason: str
 ) -> None:
-    """Unrouted hosts, IP literals and other ports are refused at CONNECT."""
+    """IP literals and invalid names are refused at CONNECT itself."""
     addon = _addon(tmp_path)
     with taddons.context(addon):
         flow = _connect(host, port)
@@ -554,3 +550,48 @@ async def test_a_path_rewritten_into_an_absolute_uri_never_goes_upstream(tmp_pat
         await addon.request(flow)
     assert flow.response is not None
     assert flow.response.headers["X-Bot-Bottle-Denied"] == "target-not-origin-form"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("host", "port"), [("evil.example", 443), ("api.example.com", 22)])
+async def test_an_unrouted_tunnel_is_answered_inside_tls_with_the_explanation(
+    tmp_path: Path, host: str, port: int
+) -> None:
+    """No route: the tunnel opens, and the request inside gets the 403 naming the tool.
+
+    A client shows a refused CONNECT only as its status; answered inside the tunnel (TLS
+    completed with the bottle CA), the explanation reaches the agent. Nothing is resolved.
+    """
+    answers = Answers({"evil.example": "93.184.215.15"})
+    addon = _addon(tmp_path, answers=answers)
+    with taddons.context(addon):
+        connect = _connect(host, port)
+        addon.http_connect(connect)
+        assert connect.response is None
+        inner = _inner(connect, host)
+        inner.request.port = port
+        inner.request.headers["Accept"] = "application/json"
+        await addon.requestheaders(inner)
+    assert inner.response is not None
+    assert inner.response.status_code == 403
+    body = json.loads(inner.response.content or b"{}")
+    assert body["reason"] == "no-route"
+    assert body["tool"] == "egress-allow"
+    assert "egress-allow" in body["next_step"]
+    assert answers.lookups == []
+    assert [line["reason"] for line in _audit(tmp_path)] == ["no-route", "no-route"]
+
+
+@pytest.mark.anyio
+async def test_a_refused_tunnel_never_dials_upstream(tmp_path: Path) -> None:
+    """Even a code path that skipped requestheaders cannot connect out of a refused tunnel."""
+    answers = Answers({"evil.example": "93.184.215.15"})
+    addon = _addon(tmp_path, answers=answers)
+    with taddons.context(addon):
+        connect = _connect("evil.example")
+        addon.http_connect(connect)
+        data = _server_data("evil.example", 443, connect.client_conn)
+        await addon.server_connect(data)
+    assert data.server.error is not None
+    assert "no-route" in data.server.error
+    assert answers.lookups == []

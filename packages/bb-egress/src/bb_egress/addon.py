@@ -156,6 +156,10 @@ class EgressAddon:
         self.resolver = resolver
         self.ca_cert_export = ca_cert_export
         self._tunnels: dict[str, tuple[str, int]] = {}
+        self._denied_tunnels: dict[str, Denied] = {}
+        """Client id -> why its CONNECT has no route: the tunnel is accepted, TLS completed
+        with the bottle CA, and every request in it answered with that 403 explanation (a
+        client shows a CONNECT 403 as a bare status, so the agent would never learn why)."""
         self._resolved: dict[tuple[str, int], tuple[float, str]] = {}
         self._vetted: dict[tuple[str, str, int], str] = {}
         """(client id, ip, port) -> the host name requestheaders vetted for that client.
@@ -257,6 +261,11 @@ class EgressAddon:
     def http_connect(self, flow: http.HTTPFlow) -> None:
         """Decide the tunnel before mitmproxy resolves or dials anything."""
         decision = check_connect(self.store.routes, flow.request.host, flow.request.port)
+        if isinstance(decision, Denied) and decision.reason == "no-route":
+            # Explain inside the tunnel (see _denied_tunnels); nothing is resolved or dialled.
+            self._denied_tunnels[flow.client_conn.id] = decision
+            self._record(flow, "deny", reason=decision.reason, host=decision.host)
+            return
         if isinstance(decision, Denied):
             self.deny(flow, decision)
             return
@@ -267,6 +276,7 @@ class EgressAddon:
     def client_disconnected(self, client: Client) -> None:
         """Forget the tunnel and the vetted addresses of a closed client connection."""
         self._tunnels.pop(client.id, None)
+        self._denied_tunnels.pop(client.id, None)
         for key in [k for k in self._vetted if k[0] == client.id]:
             del self._vetted[key]
 
@@ -327,6 +337,9 @@ class EgressAddon:
             data.server.error = "bb-egress: no destination address"
             return
         raw_host, port = str(address[0]), int(address[1])
+        if data.client.id in self._denied_tunnels:
+            data.server.error = "bb-egress: no-route: a refused tunnel never connects"
+            return
         vetted_host = self._vetted.get((data.client.id, raw_host, port))
         if vetted_host is None:
             decision = check_connect(self.store.routes, raw_host, port)
@@ -355,6 +368,10 @@ class EgressAddon:
     async def requestheaders(self, flow: http.HTTPFlow) -> None:
         """Host, SNI and route checks, then pin to a vetted address; before any dial."""
         if flow.response is not None or flow.error is not None:
+            return
+        refused_tunnel = self._denied_tunnels.get(flow.client_conn.id)
+        if refused_tunnel is not None:
+            self.deny(flow, refused_tunnel)
             return
         bad_header = check_header_bytes(flow.request.headers.fields)
         if bad_header is not None:
