@@ -155,6 +155,10 @@ def normalise_host(host: str) -> str:
     for label in labels:
         if not label:
             raise ValueError(f"host {host!r} has an empty label")
+        if label.isascii() and len(label) > 63:
+            raise ValueError(
+                f"host {host!r}: label {label!r} has {len(label)} characters; at most 63"
+            )
         try:
             ascii_label = label.encode("idna").decode("ascii").lower()
         except UnicodeError as exc:

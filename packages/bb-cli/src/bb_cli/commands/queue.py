@@ -47,16 +47,23 @@ def _operator(bottle: str | None) -> Operator:
 
 def _decide(proposal_id: str, decision: Decision, bottle: str | None, sha256: str | None) -> None:
     from bb_cli.applicator import ApplyError, BottleNotFoundError
-    from bb_protocol.queue import QueueError, UnknownProposalError
+    from bb_cli.tui.describe import destination_text
+    from bb_protocol.queue import Modify, QueueError, UnknownProposalError
 
     operator = _operator(bottle)
     try:
+        request = operator.find(proposal_id).entry.proposal.request
         response = operator.decide(proposal_id, decision, seen_sha256=sha256)
     except (BottleNotFoundError, UnknownProposalError) as exc:
         _fail(str(exc), 2)
     except (ApplyError, QueueError, OSError) as exc:
         _fail(str(exc), 1)
     typer.echo(f"{response.decision.kind}: {proposal_id}")
+    # What was decided, in full: the confirmation never hides the registrable domain.
+    decided = response.decision.request if isinstance(response.decision, Modify) else request
+    destination = destination_text(decided)
+    if destination:
+        typer.echo("\n".join(f"  {line}" for line in destination.splitlines()))
 
 
 @app.command("list")
@@ -64,8 +71,12 @@ def list_(
     bottle: BottleOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one array).")] = False,
 ) -> None:
-    """List pending proposals, oldest first."""
-    from bb_cli.tui.describe import proposal_json, summary
+    """List pending proposals, oldest first: id, bottle, status, registrable domain, summary.
+
+    A long host is cut on its LEFT in the summary; its registrable domain (public suffix
+    list) has its own column, and ``bb queue show`` prints the full host.
+    """
+    from bb_cli.tui.describe import domain_column, proposal_json, summary
 
     items = _operator(bottle).items()
     if as_json:
@@ -78,8 +89,10 @@ def list_(
         typer.echo("no pending proposals")
         return
     for item in items:
+        request = item.entry.proposal.request
         typer.echo(
-            f"{item.id}  {item.bottle.slug}  {item.status}  {summary(item.entry.proposal.request)}"
+            f"{item.id}  {item.bottle.slug}  {item.status}  {domain_column(request)}  "
+            f"{summary(request)}"
         )
 
 

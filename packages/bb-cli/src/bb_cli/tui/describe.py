@@ -2,15 +2,18 @@
 
 Used by ``bb queue`` and by the TUI (this module imports no terminal library). Every
 agent- or sidecar-controlled string passes through `bb_protocol.sanitize`, so escapes,
-bidi overrides, zero-width characters and huge lines are shown, not obeyed.
+bidi overrides, zero-width characters and huge lines are shown, not obeyed. Hosts are
+shown through `bb_cli.host_display`: one-line views cut a host on the LEFT and name its
+registrable domain apart; full views (`details`, `destination_text`) show the whole host.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import yaml
 
+from bb_cli.host_display import HostView, clip_host, host_lines, view_host
 from bb_protocol.queue import (
     CapabilityBlockRequest,
     EgressAllowRequest,
@@ -24,12 +27,63 @@ from bb_protocol.queue import (
 )
 from bb_protocol.sanitize import sanitize_line, sanitize_text
 
-__all__ = ["details", "proposal_json", "summary"]
+__all__ = [
+    "HOST_WIDTH",
+    "destination_text",
+    "details",
+    "domain_column",
+    "proposal_json",
+    "request_host",
+    "request_view",
+    "summary",
+]
+
+HOST_WIDTH: Final = 48
+"""Characters of a host in one-line views; longer hosts lose their LEFT part."""
+
+
+def request_host(request: Request) -> str | None:
+    """The destination host a request is about (route pattern or held request), if any."""
+    match request:
+        case EgressAllowRequest():
+            return request.route.host
+        case EgressBlockRequest() | EgressTokenAllowRequest():
+            return request.host
+        case _:
+            return None
+
+
+def request_view(request: Request) -> HostView | None:
+    """How the request's host is shown (registrable domain, decoded form), if it has one."""
+    host = request_host(request)
+    return None if host is None else view_host(host)
+
+
+def domain_column(request: Request) -> str:
+    """The registrable-domain column of one-line views ('-' for kinds without a host)."""
+    view = request_view(request)
+    return "-" if view is None else view.domain_label
+
+
+def destination_text(request: Request) -> str:
+    """The full host and its registrable domain as a few lines ('' without a host).
+
+    For the dialogs where the operator decides: nothing is cut here.
+    """
+    view = request_view(request)
+    if view is None:
+        return ""
+    lines = [f"registrable domain: {view.domain_label}", f"full host: {view.host}"]
+    if view.decoded:
+        lines.append(f"decoded: {view.decoded}")
+    lines += [f"warning: {w}" for w in view.warnings]
+    return "\n".join(lines)
 
 
 def _route_label(request: EgressAllowRequest) -> str:
     route = request.route
-    label = f"{route.scheme}://{route.host}:{route.effective_port}"
+    host = clip_host(view_host(route.host), HOST_WIDTH)
+    label = f"{route.scheme}://{host}:{route.effective_port}"
     if route.methods:
         label += f" {','.join(route.methods)}"
     if route.paths:
@@ -38,18 +92,18 @@ def _route_label(request: EgressAllowRequest) -> str:
 
 
 def summary(request: Request) -> str:
-    """One sanitised line describing ``request``."""
+    """One sanitised line describing ``request``; a long host is cut on its left."""
     match request:
         case EgressAllowRequest():
             text = f"allow {_route_label(request)}"
         case EgressBlockRequest():
-            text = f"remove routes to {request.host}"
+            text = f"remove routes to {clip_host(view_host(request.host), HOST_WIDTH)}"
         case CapabilityBlockRequest():
             text = f"blocked on: {request.capability}"
         case EgressTokenAllowRequest():
             text = (
                 f"secret ({', '.join(request.detectors)}) in {request.method} "
-                f"{request.host}{request.path}"
+                f"{clip_host(view_host(request.host), HOST_WIDTH)}{request.path}"
             )
         case GitleaksAllowRequest():
             refs = ", ".join(u.ref for u in request.updates)
@@ -75,10 +129,11 @@ def details(proposal: Proposal, response: Response | None = None) -> str:
         "created_at": proposal.created_at.isoformat(),
         "sha256": content_hash(proposal),
     }
-    body: dict[str, Any] = {
-        **head,
-        "request": _plain(proposal.request.model_dump(mode="json")),
-    }
+    body: dict[str, Any] = dict(head)
+    view = request_view(proposal.request)
+    if view is not None:
+        body["destination"] = host_lines(view)
+    body["request"] = _plain(proposal.request.model_dump(mode="json"))
     if response is not None:
         body["response"] = {
             "decision": _plain(response.decision.model_dump(mode="json")),
@@ -90,7 +145,12 @@ def details(proposal: Proposal, response: Response | None = None) -> str:
 
 
 def proposal_json(proposal: Proposal, status: str, bottle: str) -> dict[str, Any]:
-    """The machine-readable form ``bb queue list --json`` prints (raw values, JSON-escaped)."""
+    """The machine-readable form ``bb queue list --json`` prints (raw values, JSON-escaped).
+
+    ``registrable_domain`` is the host's eTLD+1 (or its stand-in, see ``destination``), or
+    None for kinds without a host.
+    """
+    view = request_view(proposal.request)
     return {
         "id": proposal.id,
         "bottle": bottle,
@@ -99,5 +159,7 @@ def proposal_json(proposal: Proposal, status: str, bottle: str) -> dict[str, Any
         "status": status,
         "created_at": proposal.created_at.isoformat(),
         "sha256": content_hash(proposal),
+        "registrable_domain": None if view is None else view.registrable,
+        "destination": None if view is None else host_lines(view),
         "request": proposal.request.model_dump(mode="json"),
     }

@@ -1,7 +1,8 @@
 """`ModifyScreen`: the operator edits a request (as YAML) and gives a reason.
 
 Returns ``(request, reason)`` or None when cancelled. The edited text is validated against
-the shared request models (same kind as the original); errors are shown in place.
+the shared request models (same kind as the original); errors are shown in place. The
+original host's registrable domain and full host are shown above the editor, uncut.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, TextArea
+from textual.widgets import Button, Input, Label, Static, TextArea
 
+from bb_cli.tui.describe import destination_text
 from bb_protocol.queue import Request
 
 __all__ = ["ModifyScreen", "parse_modified"]
@@ -64,6 +66,9 @@ class ModifyScreen(ModalScreen[tuple[Request, str] | None]):
         """Editor, reason, error line, buttons."""
         with Vertical():
             yield Label(f"modify {self.original.kind} (YAML)", markup=False)
+            destination = destination_text(self.original)
+            if destination:
+                yield Static(destination, id="destination", markup=False)
             yield TextArea(self.initial, id="editor", language=None)
             yield Input(placeholder="reason (optional)", id="reason")
             yield Label("", id="error", markup=False)

@@ -1,4 +1,8 @@
-"""`ReasonScreen`: asks the operator for a reason; returns it, or None when cancelled."""
+"""`ReasonScreen`: asks the operator for a reason; returns it, or None when cancelled.
+
+``detail`` is shown whole (wrapped, never cut) under the title: for a proposal about a
+host, its registrable domain and full host (`bb_cli.tui.describe.destination_text`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label
+from textual.widgets import Button, Input, Label, Static
 
 __all__ = ["ReasonScreen"]
 
@@ -21,19 +25,23 @@ class ReasonScreen(ModalScreen[str | None]):
     ReasonScreen { align: center middle; }
     ReasonScreen > Vertical { width: 80; height: auto; border: thick $accent; padding: 1 2; }
     ReasonScreen #error { color: $error; }
+    ReasonScreen #detail { margin-bottom: 1; }
     ReasonScreen Horizontal { height: auto; margin-top: 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, *, required: bool) -> None:
+    def __init__(self, title: str, *, required: bool, detail: str = "") -> None:
         super().__init__()
         self.title_text = title
         self.required = required
+        self.detail = detail
 
     def compose(self) -> ComposeResult:
         """Title, input, error line, buttons."""
         with Vertical():
             yield Label(self.title_text, markup=False)
+            if self.detail:
+                yield Static(self.detail, id="detail", markup=False)
             hint = "reason (required)" if self.required else "reason (optional)"
             yield Input(placeholder=hint, id="reason")
             yield Label("", id="error")
