@@ -26,17 +26,23 @@ def effective_bottle(chain: Sequence[tuple[str, BottleManifest]]) -> EffectiveBo
     supervise = None
     dlp = None
     git_user = None
+    runtime = None
     for _, bottle in reversed(chain):  # root first, so descendants override
         routes.extend(bottle.routes or ())
         mounts.extend(bottle.mounts or ())
         env.update(bottle.env or {})
         secrets.update(bottle.secrets or {})
         if bottle.resources is not None:
-            resources.update(bottle.resources.model_dump(exclude_unset=True))
+            for key, value in bottle.resources.model_dump(exclude_unset=True).items():
+                below = resources.get(key)
+                if isinstance(value, dict) and isinstance(below, dict):
+                    value = {**below, **value}  # sidecar limits and logs merge key by key
+                resources[key] = value
         image = bottle.image if bottle.image is not None else image
         supervise = bottle.supervise if bottle.supervise is not None else supervise
         dlp = bottle.dlp if bottle.dlp is not None else dlp
         git_user = bottle.git_user if bottle.git_user is not None else git_user
+        runtime = bottle.runtime if bottle.runtime is not None else runtime
     return EffectiveBottle(
         name=chain[0][0],
         chain=tuple(name for name, _ in chain),
@@ -49,4 +55,5 @@ def effective_bottle(chain: Sequence[tuple[str, BottleManifest]]) -> EffectiveBo
         supervise=True if supervise is None else supervise,
         dlp=dlp or Dlp(),
         git_user=git_user,
+        runtime=runtime,
     )

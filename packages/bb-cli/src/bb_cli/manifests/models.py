@@ -28,11 +28,14 @@ __all__ = [
     "EffectiveBottle",
     "Forge",
     "GitUser",
+    "Limits",
     "LoadedManifest",
+    "Logs",
     "Mount",
     "Repo",
     "Resources",
     "Runtime",
+    "parse_size",
 ]
 
 NAME_PATTERN: Final = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,40}[a-z0-9])?$")
@@ -140,15 +143,86 @@ class Mount(_Strict):
         return value
 
 
-class Resources(_Strict):
-    """Limits on the agent container (fork and memory bombs stay inside)."""
+_SIZE: Final = r"^[0-9]+[kmgKMG]?$"
+_RUNTIME_NAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}$")
 
-    memory: str | None = Field(default=None, pattern=r"^[0-9]+[kmgKMG]?$")
-    """Memory limit, e.g. ``8g``."""
-    pids: Annotated[int, Field(ge=64, le=1_000_000)] | None = None
-    """Process limit."""
+
+def parse_size(text: str) -> int:
+    """Bytes of a manifest size (``512m``, ``8g``, ``1024``; suffixes are powers of 1024)."""
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    suffix = text[-1:].lower()
+    return int(text[:-1]) * units[suffix] if suffix in units else int(text)
+
+
+class Limits(_Strict):
+    """Memory, process and CPU limits of one sidecar container (unset: bot-bottle's default)."""
+
+    memory: str | None = Field(default=None, pattern=_SIZE)
+    """Memory limit (swap included: the container gets no swap beyond it), e.g. ``1g``."""
+    pids: Annotated[int, Field(ge=16, le=1_000_000)] | None = None
+    """Process (and thread) limit."""
     cpus: Annotated[float, Field(gt=0, le=1024)] | None = None
-    """CPU limit."""
+    """CPU limit in cores (clamped to the engine's CPU count)."""
+
+    @field_validator("memory")
+    @classmethod
+    def _enough_memory(cls, value: str | None) -> str | None:
+        if value is not None and parse_size(value) < 64 << 20:
+            raise ValueError(f"memory {value!r} is below the 64m a sidecar needs to start")
+        return value
+
+
+class Logs(_Strict):
+    """Rotation of every container's log (Docker's json-file driver)."""
+
+    max_size: str | None = Field(default=None, pattern=r"^[0-9]+[kmgKMG]$")
+    """Size at which a log file is rotated (default ``10m``)."""
+    max_files: Annotated[int, Field(ge=1, le=100)] | None = None
+    """Log files kept per container, the current one included (default 3)."""
+
+
+class Resources(_Strict):
+    """Limits on the bottle's containers, so one hostile agent cannot exhaust the host.
+
+    The top-level ``memory``, ``pids`` and ``cpus`` are the agent's; each sidecar has its own
+    block. Unset values take bot-bottle's defaults (``docs/cli.md``, Resources).
+    """
+
+    memory: str | None = Field(default=None, pattern=_SIZE)
+    """Agent memory limit, swap included (default ``8g``); its ``/tmp`` tmpfs counts in it."""
+    pids: Annotated[int, Field(ge=64, le=1_000_000)] | None = None
+    """Agent process limit (default 4096)."""
+    cpus: Annotated[float, Field(gt=0, le=1024)] | None = None
+    """Agent CPU limit in cores (default: half the engine's CPUs, at least 1)."""
+    storage: str | None = Field(default=None, pattern=_SIZE)
+    """Cap on the agent's writable storage, ``/workspace`` and home volumes together
+    (default ``20g``): a volume quota where the engine supports one, else the watchdog stops
+    the agent when usage passes it."""
+    logs: Logs | None = None
+    """Log rotation for every container of the bottle."""
+    egress: Limits | None = None
+    """Egress proxy limits (default ``1g``, 256 pids, 1 cpu)."""
+    supervise: Limits | None = None
+    """Supervise sidecar limits (default ``256m``, 128 pids, 0.5 cpu)."""
+    gitgate: Limits | None = None
+    """Git gate limits (default ``1g``, 512 pids, 1 cpu)."""
+
+    @field_validator("storage")
+    @classmethod
+    def _enough_storage(cls, value: str | None) -> str | None:
+        if value is not None and parse_size(value) < 16 << 20:
+            raise ValueError(f"storage {value!r} is below the 16m minimum")
+        return value
+
+    @model_validator(mode="after")
+    def _egress_fits_a_request(self) -> Resources:
+        memory = self.egress.memory if self.egress is not None else None
+        if memory is not None and parse_size(memory) < 256 << 20:
+            raise ValueError(
+                f"egress memory {memory!r} is below 256m: the proxy buffers and scans request "
+                "bodies up to 32 MiB each"
+            )
+        return self
 
 
 class Dlp(_Strict):
@@ -211,6 +285,17 @@ class BottleManifest(_Strict):
     """DLP settings."""
     git_user: GitUser | None = None
     """Default git identity (an agent's own wins)."""
+    runtime: str | None = None
+    """OCI runtime of the agent container, by the name it is registered under with the
+    engine (``runsc``, ``kata``, ...; default: the engine's default runtime). Checked before
+    anything starts and asserted on the created container; never silently replaced."""
+
+    @field_validator("runtime")
+    @classmethod
+    def _runtime_name(cls, value: str | None) -> str | None:
+        if value is not None and not _RUNTIME_NAME.match(value):
+            raise ValueError(f"runtime {value!r} is not a runtime name (letters, digits, ._+-)")
+        return value
 
     @field_validator("env")
     @classmethod
@@ -254,6 +339,8 @@ class EffectiveBottle(_Strict):
     supervise: bool
     dlp: Dlp
     git_user: GitUser | None
+    runtime: str | None = None
+    """The agent container's OCI runtime (None: the engine's default)."""
 
 
 class LoadedManifest(_Strict):

@@ -31,7 +31,7 @@ from bb_cli.backends.compose.checks import (
 )
 from bb_cli.backends.compose.docker import Docker, DockerCommandError
 from bb_cli.backends.compose.gitgate import gate_config, gate_url, prepare_gate_files
-from bb_cli.backends.compose.limits import EngineFacts, container_limits, log_rotation
+from bb_cli.backends.compose.limits import EngineFacts, Role, container_limits, log_rotation
 from bb_cli.backends.compose.render import (
     SUPERVISE_URL,
     WATCHDOG_SCRIPT,
@@ -132,6 +132,7 @@ class ComposeBackend(BottleBackend):
 
     def __init__(self, docker: Docker | None = None) -> None:
         self.docker = docker or Docker()
+        self._engine = EngineFacts(docker=True)
 
     # ------------------------------------------------------------------ start
 
@@ -153,14 +154,15 @@ class ComposeBackend(BottleBackend):
             problems = check_engine_version(self.docker.server_version())
             if problems:
                 raise StartError("check engine", "; ".join(problems), "upgrade Docker Engine")
-            engine = self._engine_facts(plan)
+            engine = self._engine = self._engine_facts(plan)
         with self._step(progress, "write bottle state", f"check permissions of {plan.state_dir}"):
             compose = prepare_state_dir(plan, engine)
         env = compose_environment(plan)
         try:
-            sidecars = ["egress"] + (["supervise"] if plan.manifest.bottle.supervise else [])
+            sidecars: list[Role] = ["egress"]
+            sidecars += ["supervise"] if plan.manifest.bottle.supervise else []
             sidecars += ["gitgate"] if plan.manifest.agent.repos else []
-            sidecars += [] if engine.volume_quota else [WATCHDOG_SERVICE]
+            sidecars += [] if engine.volume_quota else ["watchdog"]
             with self._step(progress, "create bottle", "check the images (`bb doctor`)"):
                 self.docker.compose(project, compose, "create", env=env)
             with self._step(progress, "assert network", "use Docker Engine >= 28 on Linux"):
@@ -169,7 +171,7 @@ class ComposeBackend(BottleBackend):
             with self._step(progress, "assert agent", "report this: the render is wrong"):
                 self._assert_agent(plan, "assert agent (created, not started)")
             with self._step(progress, "assert limits", "report this: the render is wrong"):
-                self._assert_limits(plan, ["agent", *sidecars], engine)
+                self._assert_limits(plan, [*sidecars, "agent"])
             with self._step(
                 progress,
                 "start sidecars",
@@ -235,7 +237,7 @@ class ComposeBackend(BottleBackend):
             raise StartError(
                 "check engine",
                 "; ".join(problems),
-                f"register {wanted!r} in /etc/docker/daemon.json \"runtimes\" and reload "
+                f'register {wanted!r} in /etc/docker/daemon.json "runtimes" and reload '
                 "dockerd (SIGHUP), or remove `runtime:` from the bottle; `bb doctor` lists them",
             )
         ncpu = info.get("NCPU")
@@ -245,9 +247,9 @@ class ComposeBackend(BottleBackend):
             docker=True,
         )
 
-    def _assert_limits(self, plan: BottlePlan, services: Sequence[str], engine: EngineFacts) -> None:
+    def _assert_limits(self, plan: BottlePlan, services: Sequence[Role]) -> None:
         """Every container carries the rendered limits, log rotation and read-only root; the
-        agent sits in the watchdog's PID namespace when the watchdog runs."""
+        agent sits in the watchdog's PID namespace when the watchdog runs (it comes last)."""
         project = project_name(plan.slug)
         resources = plan.manifest.bottle.resources
         problems: list[str] = []
@@ -259,14 +261,9 @@ class ComposeBackend(BottleBackend):
                 continue
             ids[service] = container
             info = self.docker.inspect("container", container)
-            role = service if service != "agent" else "agent"
-            problems += check_limits(
-                info,
-                container_limits(role, resources, engine),  # type: ignore[arg-type]
-                log_rotation(resources),
-                read_only=service != WATCHDOG_SERVICE or True,
-            )
-            if service == "agent" and WATCHDOG_SERVICE in services and WATCHDOG_SERVICE in ids:
+            limits = container_limits(service, resources, self._engine)
+            problems += check_limits(info, limits, log_rotation(resources), read_only=True)
+            if service == "agent" and WATCHDOG_SERVICE in ids:
                 problems += check_pid_namespace(info, ids[WATCHDOG_SERVICE])
         self._assert(problems, "assert limits")
 

@@ -12,7 +12,19 @@ from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Any, Final
 
-__all__ = ["DOCKER_SOCKETS", "MIN_ENGINE", "check_agent", "check_engine_version", "check_network"]
+from bb_cli.backends.compose.limits import ContainerLimits, LogRotation
+
+__all__ = [
+    "DOCKER_SOCKETS",
+    "MIN_ENGINE",
+    "check_agent",
+    "check_engine_version",
+    "check_limits",
+    "check_network",
+    "check_pid_namespace",
+    "check_runtime",
+    "check_runtime_registered",
+]
 
 MIN_ENGINE: Final = (28, 0)
 """Isolated gateway modes (28.0) and the embedded-DNS fix (26.0)."""
@@ -117,3 +129,58 @@ def check_agent(
         (int(host.get("Memory") or 0) > 0, "no memory limit"),
     ]
     return [problem for ok, problem in checks if not ok]
+
+
+def check_limits(
+    info: Mapping[str, Any],
+    limits: ContainerLimits,
+    logs: LogRotation,
+    *,
+    read_only: bool,
+) -> list[str]:
+    """Any container of the bottle: exactly the rendered memory, swap, pids, CPU limits and
+    log rotation, and a read-only root where rendered (sidecars, the agent)."""
+    host = info.get("HostConfig") or {}
+    name = str(info.get("Name") or "?").lstrip("/")
+    log = host.get("LogConfig") or {}
+    options = log.get("Config") or {}
+    checks = [
+        (int(host.get("Memory") or 0) == limits.memory,
+         f"memory limit is {host.get('Memory')}, not {limits.memory}"),
+        (int(host.get("MemorySwap") or 0) == limits.memory,
+         f"memory+swap limit is {host.get('MemorySwap')}, not {limits.memory}"),
+        (int(host.get("PidsLimit") or 0) == limits.pids,
+         f"pids limit is {host.get('PidsLimit')}, not {limits.pids}"),
+        (int(host.get("NanoCpus") or 0) == limits.nano_cpus,
+         f"CPU limit is {host.get('NanoCpus')} nano-CPUs, not {limits.nano_cpus}"),
+        (log.get("Type") == "json-file", f"log driver is {log.get('Type')!r}, not json-file"),
+        (options.get("max-size") == logs.max_size
+         and options.get("max-file") == str(logs.max_files),
+         f"logs are not rotated at {logs.max_size} x {logs.max_files}: {options}"),
+        (not read_only or host.get("ReadonlyRootfs") is True, "root filesystem is writable"),
+    ]  # fmt: skip
+    return [f"{name}: {problem}" for ok, problem in checks if not ok]
+
+
+def check_runtime(info: Mapping[str, Any], runtime: str | None) -> list[str]:
+    """The agent runs under the OCI runtime the bottle asked for (never a silent fallback)."""
+    if runtime is None:
+        return []
+    found = (info.get("HostConfig") or {}).get("Runtime")
+    return [] if found == runtime else [f"agent runtime is {found!r}, not {runtime!r}"]
+
+
+def check_runtime_registered(runtimes: Mapping[str, Any], runtime: str | None) -> list[str]:
+    """The runtime the bottle names is registered with the engine (``docker info`` Runtimes)."""
+    if runtime is None or runtime in runtimes:
+        return []
+    known = ", ".join(sorted(runtimes)) or "none"
+    return [f"runtime {runtime!r} is not registered with the Docker engine (registered: {known})"]
+
+
+def check_pid_namespace(info: Mapping[str, Any], owner_id: str) -> list[str]:
+    """The agent lives in the storage watchdog's PID namespace (its stop mechanism)."""
+    mode = str((info.get("HostConfig") or {}).get("PidMode") or "")
+    if mode == f"container:{owner_id}":
+        return []
+    return [f"agent PID mode is {mode!r}, not the storage watchdog's namespace"]

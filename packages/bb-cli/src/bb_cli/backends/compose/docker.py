@@ -78,6 +78,38 @@ class Docker:
         """The engine's version string."""
         return self.run("version", "--format", "{{.Server.Version}}", timeout=30).stdout.strip()
 
+    def info(self) -> dict[str, Any]:
+        """``docker info`` as a dict (NCPU, Runtimes, DefaultRuntime, ...)."""
+        out = self.run("info", "--format", "{{json .}}", timeout=30).stdout
+        data = json.loads(out)
+        if not isinstance(data, dict):
+            raise DockerCommandError(["info"], 0, f"unexpected output: {out[:200]}")
+        return data
+
+    def volume_quota(self) -> bool:
+        """Whether local volumes accept a ``size`` (xfs with project quotas): a real probe,
+        a throwaway 1m volume created and removed again."""
+        import secrets
+
+        name = f"bb-quota-probe-{secrets.token_hex(4)}"
+        done = self.run("volume", "create", "--opt", "size=1m", "--label",
+                        "org.bot-bottle.probe=1", name, check=False, timeout=30)  # fmt: skip
+        if done.returncode != 0:
+            if "quota" in done.stderr:
+                return False
+            raise DockerCommandError(["volume", "create"], done.returncode, done.stderr)
+        self.run("volume", "rm", name, check=False, timeout=30)
+        return True
+
+    def service_container(self, project: str, service: str) -> str | None:
+        """The id of compose ``service``'s container in ``project`` (None: not created)."""
+        out = self.run(
+            "ps", "-a", "-q", "--no-trunc",
+            "--filter", f"label=com.docker.compose.project={project}",
+            "--filter", f"label=com.docker.compose.service={service}", timeout=30,
+        ).stdout.split()  # fmt: skip
+        return out[0] if out else None
+
     def names(self, kind: str, label: str) -> list[str]:
         """Names of containers/networks/volumes carrying ``label`` (``k=v``)."""
         if kind == "container":

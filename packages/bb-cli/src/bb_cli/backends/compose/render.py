@@ -10,9 +10,13 @@ Pure: a `BottlePlan` in, a dict out. Topology and agent hardening follow
   home and workspace and an exec-able ``/tmp`` tmpfs, IPv6 off, pids and memory limits, no
   ports, no ``dns``, no ``extra_hosts``, no Docker socket; its proxy and CA variables point
   at the egress sidecar, whose public CA certificate is its only trust anchor;
-* sidecars: ``cap_drop: ALL``, no-new-privileges, running as the host user (queue files are
-  0600 and shared with the operator's ``bb queue``); the proxy's CA key lives in a tmpfs
-  mounted nowhere else.
+* sidecars: ``cap_drop: ALL``, no-new-privileges, read-only root with a small ``/tmp``
+  tmpfs, running as the host user (queue files are 0600 and shared with the operator's
+  ``bb queue``); the proxy's CA key lives in a tmpfs mounted nowhere else;
+* every container: memory (no extra swap), pids and CPU limits and a rotated log
+  (`bb_cli.backends.compose.limits`); the agent's OCI runtime when the bottle names one;
+* the agent's writable volumes: a quota where the engine supports one, else the storage
+  watchdog (`bb_cli.backends.compose.watchdog`), whose PID namespace the agent joins.
 
 Secrets and the canary never appear in the rendered file: their entries carry no value, so
 ``docker compose`` takes them from its own environment (`compose_environment`).
@@ -20,9 +24,16 @@ Secrets and the canary never appear in the rendered file: their entries carry no
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from bb_cli.backends.compose.gitgate import GATE_ALIAS, gate_service
+from bb_cli.backends.compose.limits import (
+    EngineFacts,
+    Role,
+    container_limits,
+    log_rotation,
+    storage_bytes,
+)
 from bb_cli.plan import BottlePlan
 from bb_cli.runtimes import AGENT_DIR, INSTRUCTIONS, MCP_CONFIG
 from bb_protocol import envvars
@@ -35,6 +46,8 @@ __all__ = [
     "INTERNAL_NETWORK",
     "PROXY_URL",
     "SUPERVISE_URL",
+    "WATCHDOG_SCRIPT",
+    "WATCHDOG_SERVICE",
     "compose_environment",
     "project_name",
     "render_project",
@@ -44,6 +57,17 @@ AGENT_SERVICE: Final = "agent"
 EGRESS_SERVICE: Final = "egress"
 SUPERVISE_SERVICE: Final = "supervise"
 GITGATE_SERVICE: Final = "gitgate"
+WATCHDOG_SERVICE: Final = "watchdog"
+WATCHDOG_SCRIPT: Final = "watchdog.py"
+"""The watchdog's script in the bottle's state directory (copied there by the backend)."""
+_WATCHDOG_IN: Final = "/opt/bb-watchdog/watchdog.py"
+_SIDECAR_TMP: Final = "/tmp:rw,nosuid,nodev,noexec,size={size}"  # noqa: S108 - own tmpfs
+_SIDECAR_TMP_SIZE: Final[dict[str, str]] = {
+    EGRESS_SERVICE: "64m",
+    SUPERVISE_SERVICE: "16m",
+    GITGATE_SERVICE: "256m",
+}
+"""Sidecars' only writable paths besides their volumes (counted in their memory limit)."""
 INTERNAL_NETWORK: Final = "internal"
 PROXY_URL: Final = "http://egress:8080"
 SUPERVISE_URL: Final = "http://supervise:8090/mcp"
@@ -127,18 +151,17 @@ def _agent(plan: BottlePlan) -> dict[str, Any]:
         "user": "1000:1000",
         **_HARDENING,
         "read_only": True,
-        "tmpfs": ["/tmp:rw,nosuid,nodev,size=4g"],  # noqa: S108 - the agent's own tmpfs
+        # exec: Docker adds noexec to a tmpfs unless told; the agent builds and runs code here.
+        "tmpfs": ["/tmp:rw,exec,nosuid,nodev,size=4g"],  # noqa: S108 - the agent's own tmpfs
         "sysctls": {"net.ipv6.conf.all.disable_ipv6": "1"},
-        "pids_limit": bottle.resources.pids or 4096,
-        "mem_limit": bottle.resources.memory or "8g",
         "init": False,
         "environment": _agent_environment(plan),
         "volumes": volumes,
         "labels": {"org.bot-bottle.slug": plan.slug, "org.bot-bottle.role": "agent"},
         "depends_on": {EGRESS_SERVICE: {"condition": "service_healthy"}},
     }
-    if bottle.resources.cpus:
-        service["cpus"] = bottle.resources.cpus
+    if bottle.runtime is not None:
+        service["runtime"] = bottle.runtime
     runtime = plan.manifest.agent
     if runtime.runtime == "command" and runtime.command:
         service["command"] = list(runtime.command)
@@ -227,20 +250,78 @@ def _supervise(plan: BottlePlan) -> dict[str, Any]:
     }
 
 
+def _watchdog(plan: BottlePlan) -> dict[str, Any]:
+    """The storage watchdog: PID 1 of the agent's PID namespace (see its module)."""
+    limit = storage_bytes(plan.manifest.bottle.resources)
+    return {
+        "image": plan.images["egress"],
+        "container_name": watchdog_container(plan.slug),
+        "entrypoint": ["/usr/bin/tini", "--", "/usr/bin/python3", "-I", _WATCHDOG_IN],
+        "command": ["--limit", str(limit), "/volumes/workspace", "/volumes/home"],
+        "user": "0:0",  # reads every file of the volumes: CAP_DAC_READ_SEARCH, nothing else
+        "cap_drop": ["ALL"],
+        "cap_add": ["DAC_READ_SEARCH"],
+        "security_opt": ["no-new-privileges:true"],
+        "network_mode": "none",
+        "read_only": True,
+        "volumes": [
+            "workspace:/volumes/workspace:ro",
+            "home:/volumes/home:ro",
+            f"{plan.state_dir / WATCHDOG_SCRIPT}:{_WATCHDOG_IN}:ro",
+        ],
+        "labels": {"org.bot-bottle.slug": plan.slug, "org.bot-bottle.role": "watchdog"},
+    }
+
+
+def watchdog_container(slug: str) -> str:
+    """The watchdog's container name (the agent joins its PID namespace by it)."""
+    return f"bot-bottle-{slug}-watchdog"
+
+
+def _contain(name: str, service: dict[str, Any], plan: BottlePlan, engine: EngineFacts) -> None:
+    """Limits and log rotation on every container; read-only root and /tmp on sidecars."""
+    resources = plan.manifest.bottle.resources
+    role = cast("Role", name)  # services are named after their roles
+    service.update(container_limits(role, resources, engine).compose())
+    service["logging"] = log_rotation(resources).compose()
+    if name in _SIDECAR_TMP_SIZE:
+        service["read_only"] = True
+        service["tmpfs"] = [
+            *service.get("tmpfs", []),
+            _SIDECAR_TMP.format(size=_SIDECAR_TMP_SIZE[name]),
+        ]
+
+
+def _volumes(plan: BottlePlan, engine: EngineFacts) -> dict[str, Any]:
+    if not engine.volume_quota:
+        return {"home": {}, "workspace": {}}
+    size = str(storage_bytes(plan.manifest.bottle.resources))
+    return {
+        name: {"driver": "local", "driver_opts": {"size": size}} for name in ("home", "workspace")
+    }
+
+
 def _forge_network(plan: BottlePlan) -> dict[str, Any]:
     if plan.test_forge_network:
         return {"name": plan.test_forge_network, "external": True}
     return {"name": f"{project_name(plan.slug)}_forge", "driver": "bridge", "enable_ipv6": False}
 
 
-def render_project(plan: BottlePlan) -> dict[str, Any]:
-    """The whole compose project for ``plan``."""
+def render_project(plan: BottlePlan, engine: EngineFacts | None = None) -> dict[str, Any]:
+    """The whole compose project for ``plan`` on an engine with ``engine``'s facts."""
+    engine = engine or EngineFacts()
     name = project_name(plan.slug)
     services: dict[str, Any] = {EGRESS_SERVICE: _egress(plan), AGENT_SERVICE: _agent(plan)}
     if plan.manifest.bottle.supervise:
         services[SUPERVISE_SERVICE] = _supervise(plan)
     if plan.manifest.agent.repos:
         services[GITGATE_SERVICE] = gate_service(plan, plan.state_dir / "gitgate" / "gate.yaml")
+    if engine.docker and not engine.volume_quota:
+        services[WATCHDOG_SERVICE] = _watchdog(plan)
+        services[AGENT_SERVICE]["pid"] = f"container:{watchdog_container(plan.slug)}"
+        services[AGENT_SERVICE]["depends_on"][WATCHDOG_SERVICE] = {"condition": "service_started"}
+    for service_name, service in services.items():
+        _contain(service_name, service, plan, engine)
     return {
         "name": name,
         "networks": {
@@ -266,6 +347,6 @@ def render_project(plan: BottlePlan) -> dict[str, Any]:
                 ),
             },
         },
-        "volumes": {"home": {}, "workspace": {}},
+        "volumes": _volumes(plan, engine),
         "services": services,
     }
