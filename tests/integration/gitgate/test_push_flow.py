@@ -73,9 +73,9 @@ def test_a_push_with_a_secret_is_held_then_forwarded_when_approved(
     assert data["kind"] == "gitleaks-allow"
     assert data["commits"] == [sha]
     assert data["updates"][0]["ref"] == "refs/heads/main"
-    assert [f["rule_id"] for f in data["findings"]] == ["aws-access-token"]
-    assert data["findings"][0]["file"] == "config.py"
-    assert data["findings"][0]["line"] == 1
+    # gitleaks and the DLP engine's token patterns both see the key, at the same place.
+    assert [f["rule_id"] for f in data["findings"]] == ["aws-access-token", "bb-dlp:token_patterns"]
+    assert {(f["file"], f["line"]) for f in data["findings"]} == {("config.py", 1)}
     assert PLANTED_SECRET not in proposal.read_text()
     assert upstream.rev("refs/heads/main") != sha
     approve = subprocess.run(
@@ -131,7 +131,7 @@ def test_a_gitleaks_allow_comment_does_not_hide_a_secret(
     push = agent.push_async("origin", "HEAD:refs/heads/main")
     proposal = wait_for_proposal(gate)
     rules = {f["rule_id"] for f in json.loads(proposal.read_text())["request"]["findings"]}
-    assert rules == {"aws-access-token", "gitleaks-allow-comment"}
+    assert {"aws-access-token", "gitleaks-allow-comment"} <= rules
     decide(gate, proposal, "rejected", "no")
     push.communicate(timeout=60)
     assert upstream.rev("refs/heads/main") == before

@@ -13,6 +13,7 @@ from bb_dlp.config import (
     CANARY_VAR,
     OUTBOUND_DETECTOR_NAMES,
     DlpConfig,
+    secrets_in,
 )
 from bb_dlp.engine import scan_content, scan_outbound, scan_websocket_message
 from bb_dlp.models import (
@@ -43,5 +44,6 @@ __all__ = [
     "scan_content",
     "scan_outbound",
     "scan_websocket_message",
+    "secrets_in",
     "strip_crlf",
 ]

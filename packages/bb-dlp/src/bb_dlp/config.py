@@ -30,6 +30,7 @@ __all__ = [
     "SENSITIVE_PREFIXES_VAR",
     "DlpConfig",
     "Matchers",
+    "secrets_in",
 ]
 
 OUTBOUND_DETECTOR_NAMES: Final[tuple[str, ...]] = (
@@ -195,10 +196,18 @@ class DlpConfig:
         ``EGRESS_TOKEN_`` always counts; ``BOT_BOTTLE_SENSITIVE_PREFIXES`` (comma-separated)
         adds more. ``EGRESS_TOKEN_CANARY`` is the canary.
         """
-        prefixes = _prefixes(environ)
-        secrets = {
-            k: v
-            for k, v in environ.items()
-            if k not in NOT_SECRETS and any(k.startswith(p) for p in prefixes)
-        }
-        return cls.from_secrets(secrets, detectors)
+        return cls.from_secrets(secrets_in(environ), detectors)
+
+
+def secrets_in(environ: Mapping[str, str]) -> dict[str, str]:
+    """The known secrets of an environment: variables whose names carry a sensitive prefix.
+
+    ``EGRESS_TOKEN_`` always counts; ``BOT_BOTTLE_SENSITIVE_PREFIXES`` (comma-separated) adds
+    more; the settings in ``NOT_SECRETS`` are left out. The canary is one of them.
+    """
+    prefixes = _prefixes(environ)
+    return {
+        k: v
+        for k, v in environ.items()
+        if k not in NOT_SECRETS and any(k.startswith(p) for p in prefixes)
+    }

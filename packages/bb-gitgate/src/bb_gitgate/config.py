@@ -147,6 +147,10 @@ class GateConfig(BaseModel):
     """A gitleaks config file; the built-in rules are used when absent (never the repo's)."""
     max_push_bytes: Annotated[int, Field(gt=0)] = 512 * 1024 * 1024
     """Largest request body accepted from the agent."""
+    require_canary: bool = False
+    """Refuse to serve when the bottle's canary (``EGRESS_TOKEN_CANARY``) is not in the gate's
+    environment. ``bb start`` sets it: a gate started without the bottle's secrets would
+    scan pushes for token shapes only, so it fails closed instead."""
     repos: Annotated[list[RepoConfig], Field(min_length=1)]
     """The repositories served; names must be unique."""
 

@@ -8,9 +8,10 @@ receive-pack deletes the quarantined objects. What it prints to stderr reaches t
 as ``remote:`` lines; the gate's own log goes to the descriptor named by
 ``BB_GITGATE_LOG_FD`` (the server's stderr) so it never mixes with the agent's output.
 
-The server passes ``BB_GITGATE_CONFIG`` (the config file) and ``BB_GITGATE_REPO`` (which
-configured repo this is); nothing else is taken from the environment except receive-pack's
-quarantine variables.
+The server passes ``BB_GITGATE_CONFIG`` (the config file), ``BB_GITGATE_REPO`` (which
+configured repo this is) and the bottle's secrets for the DLP pass (the variables named by
+``BB_GITGATE_DLP_SECRETS``, `bb_gitgate.dlp`); nothing else is taken from the environment
+except receive-pack's quarantine variables.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Final, TextIO
 
 from bb_gitgate.approvals import ApprovalQueue
 from bb_gitgate.config import GateConfig, load_config
+from bb_gitgate.dlp import config_from_hook_env
 from bb_gitgate.errors import GitGateError, PushRefusedError
 from bb_gitgate.git import mirror_path, repo_env
 from bb_gitgate.receive import PushContext, handle_push
@@ -96,6 +98,7 @@ def main() -> int:
             queue=open_queue(config),
             say=_say,
             log=log,
+            dlp=config_from_hook_env(os.environ, require_canary=config.require_canary),
         )
         handle_push(ctx, updates)
     except PushRefusedError as exc:

@@ -1,5 +1,10 @@
 """Decide one push: check refs, scan the new commits, hold for the operator, forward.
 
+Two scans, either of which holds the push: gitleaks over the new commits' added lines
+(`bb_gitgate.scan`), and the DLP engine over every object the push adds, as bytes
+(`bb_gitgate.pushed`: blobs, commit and tag objects, file names), with the bottle's known
+secrets and canary.
+
 This is what the gate's pre-receive hook runs (`bb_gitgate.hook` is the thin adapter
 that reads stdin and the environment). It returns normally when the push went upstream,
 and raises `PushRefusedError` with a message for the agent otherwise; receive-pack then
@@ -20,11 +25,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bb_dlp import DlpConfig
 from bb_gitgate import git
 from bb_gitgate.approvals import ApprovalQueue, Outcome, build_request
 from bb_gitgate.config import GateConfig, RepoConfig
+from bb_gitgate.dlp import redact_labels
 from bb_gitgate.errors import GitError, PushRefusedError, ScanError
 from bb_gitgate.hold import wait_for_verdict
+from bb_gitgate.pushed import scan_push
 from bb_gitgate.refs import ZERO_OID, RefUpdate, check_ref_name, ref_allowed
 from bb_gitgate.scan import Finding, scan_commits
 from bb_protocol.logging import Logger
@@ -44,6 +52,8 @@ class PushContext:
     queue: ApprovalQueue | None
     say: Callable[[str], None]
     log: Logger
+    dlp: DlpConfig
+    """The DLP engine's config: the bottle's secrets and canary (`bb_gitgate.dlp`)."""
 
 
 def check_updates(repo: RepoConfig, updates: Sequence[RefUpdate]) -> None:
@@ -94,7 +104,7 @@ def _hold(
     if ctx.queue is None:
         ctx.log.warn("push with findings refused: no approval queue configured", context)
         raise PushRefusedError(
-            "refused: gitleaks found secrets and this gate has no approval queue:\n"
+            "refused: the gate found secrets and has no approval queue:\n"
             + "\n".join(_describe(findings))
             + "\nRemove the secrets from these commits (rewrite them) and push again."
         )
@@ -102,7 +112,7 @@ def _hold(
     proposal_id = ctx.queue.submit(request)
     context["proposal"] = proposal_id
     ctx.log.info("push held for operator approval", context)
-    ctx.say(f"gitleaks found {len(findings)} possible secret(s) in this push:")
+    ctx.say(f"the gate found {len(findings)} possible secret(s) in this push:")
     for line in _describe(findings):
         ctx.say(line)
     ctx.say(
@@ -174,6 +184,18 @@ def handle_push(ctx: PushContext, updates: list[RefUpdate]) -> str:
             config=ctx.config.gitleaks_config,
             timeout=ctx.config.git_timeout_seconds,
         )
+        context["gitleaks_ms"] = round((time.perf_counter() - started) * 1000)
+        dlp_started = time.perf_counter()
+        findings += scan_push(
+            ctx.repo_dir,
+            [u.new for u in updates],
+            commits,
+            ctx.dlp,
+            env=ctx.env,
+            timeout=ctx.config.git_timeout_seconds,
+        )
+        findings = redact_labels(findings, ctx.dlp)
+        context["dlp_ms"] = round((time.perf_counter() - dlp_started) * 1000)
     except (GitError, ScanError) as exc:
         ctx.log.error("push refused: scan failed", {**context, "error": str(exc)})
         raise PushRefusedError(f"refused: the gate could not scan this push ({exc})") from exc

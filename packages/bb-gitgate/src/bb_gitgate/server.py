@@ -22,7 +22,7 @@ import re
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 from bb_gitgate import git
 from bb_gitgate.config import GateConfig, RepoConfig
+from bb_gitgate.dlp import config_from_hook_env, hook_env
 from bb_gitgate.errors import GitError
 from bb_gitgate.gitenv import git_env
 from bb_gitgate.hook import ENV_CONFIG, ENV_LOG_FD, ENV_REPO
@@ -69,10 +70,18 @@ class GateServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, config: GateConfig, config_path: Path, hooks: Path) -> None:
+    def __init__(
+        self,
+        config: GateConfig,
+        config_path: Path,
+        hooks: Path,
+        secrets_env: Mapping[str, str] | None = None,
+    ) -> None:
         self.config = config
         self.config_path = config_path
         self.hooks = hooks
+        self.secrets_env = dict(secrets_env or {})
+        """The bottle's secrets for the hook's DLP pass (`bb_gitgate.dlp.hook_env`)."""
         self.locks = {repo.name: threading.Lock() for repo in config.repos}
         self.log_fd = os.dup(2)
         super().__init__((config.listen_host, config.listen_port), _Handler)
@@ -163,6 +172,7 @@ class _Handler(BaseHTTPRequestHandler):
             ENV_CONFIG: str(self.server.config_path),
             ENV_REPO: repo.name,
             ENV_LOG_FD: str(self.server.log_fd),
+            **self.server.secrets_env,
         }
         length = self.headers.get("Content-Length")
         if length is not None:
@@ -301,8 +311,20 @@ class _Chunks:
         return data
 
 
-def make_server(config: GateConfig, config_path: Path) -> GateServer:
-    """Prepare the state dir and mirrors and return a bound (not yet serving) server."""
+def make_server(
+    config: GateConfig, config_path: Path, environ: Mapping[str, str] | None = None
+) -> GateServer:
+    """Prepare the state dir and mirrors and return a bound (not yet serving) server.
+
+    The bottle's secrets are read from ``environ`` (the process environment by default),
+    checked (`ConfigError` when ``require_canary`` and the canary is missing; the engine's
+    warnings are logged) and handed to every push's hook.
+    """
+    secrets_env = hook_env(os.environ if environ is None else environ)
+    dlp = config_from_hook_env(secrets_env, require_canary=config.require_canary)
+    for warning in dlp.warnings:
+        _LOG.warn("DLP: a secret is only partly protected", {"warning": warning})
+    _LOG.info("DLP pass ready", {"secrets": len(dlp.secrets)})
     hooks = git.prepare_state(config, sys.executable)
     if config.queue_dir is not None:
         from bb_gitgate.queue import recover
@@ -312,4 +334,4 @@ def make_server(config: GateConfig, config_path: Path) -> GateServer:
             _LOG.warn("archived proposals of an earlier run as interrupted", {"count": recovered})
     for repo in config.repos:
         git.ensure_mirror(config, repo)
-    return GateServer(config, config_path, hooks)
+    return GateServer(config, config_path, hooks, secrets_env)
