@@ -30,7 +30,9 @@ from typing import Any
 
 import yaml
 
-from bb_cli.backends.compose.backend import prepare_state_dir
+from bb_cli.backends.compose.backend import ComposeBackend, limit_problems, prepare_state_dir
+from bb_cli.backends.compose.docker import Docker
+from bb_cli.backends.compose.limits import EngineFacts
 from bb_cli.backends.compose.checks import check_agent, check_engine_version, check_network
 from bb_cli.backends.compose.render import (
     AGENT_SERVICE,
@@ -108,6 +110,10 @@ class Bottle:
     plan: BottlePlan | None = None
     env: dict[str, str] = field(default_factory=dict)
     """Values for the rendered file's valueless (secret) entries (`compose_environment`)."""
+    resources: dict[str, Any] | None = None
+    """The bottle manifest's ``resources`` (default: 512m and 512 pids for the agent)."""
+    engine: EngineFacts | None = None
+    """What ``bb start`` learnt from the engine (CPU count, volume quota): set by `up`."""
 
     @property
     def egress_subnet(self) -> str:
@@ -198,7 +204,7 @@ class Bottle:
                 "INJECT": "BB_ESCAPE_INJECT",
                 **{n.removeprefix("EGRESS_TOKEN_"): f"BB_{n}" for n in self.secrets_env},
             },
-            "resources": {"memory": "512m", "pids": 512},
+            "resources": self.resources or {"memory": "512m", "pids": 512},
             "supervise": True,
         }
         (root / "bottles" / "escape.md").write_text(f"---\n{yaml.safe_dump(bottle)}---\n")
@@ -277,8 +283,9 @@ class Bottle:
         _raise(check_engine_version(version), "engine")
         self.plan = self._plan()
         self.name = self.project_name
-        prepare_state_dir(self.plan)
-        project = self.overlay(render_project(self.plan))
+        self.engine = ComposeBackend().engine_facts(self.plan)
+        prepare_state_dir(self.plan, self.engine)
+        project = self.overlay(render_project(self.plan, self.engine))
         (self.directory / "compose.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
         self.env = compose_environment(self.plan)
         sidecars = [s for s in project["services"] if s != AGENT_SERVICE]
@@ -286,6 +293,8 @@ class Bottle:
         self._assert_network()
         self.compose("create", "--no-recreate", AGENT_SERVICE)
         self._assert_agent()
+        cli_services = [s for s in sidecars if s in ("egress", "supervise", "gitgate", "watchdog")]
+        _raise(limit_problems(Docker(), self.plan, [*cli_services, "agent"], self.engine), "limits")
         self.compose("up", "-d", "--wait", "--wait-timeout", "60", AGENT_SERVICE)
         self._assert_agent()
 

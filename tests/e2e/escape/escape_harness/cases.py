@@ -247,8 +247,15 @@ def _privileges(ev: Evidence) -> str | None:
 
 
 def _only_agent_processes(ev: Evidence) -> str | None:
-    uids = {line.split()[0] for line in _out(ev, "ps").splitlines() if line.strip()}
-    return None if uids == {"1000"} else f"processes of other users visible: {uids}"
+    """Only the agent's own processes, besides the storage watchdog that owns its PID
+    namespace (root ``tini`` and its ``python3``: visible, but not signalable or traceable)."""
+    rows = [line.split(None, 1) for line in _out(ev, "ps").splitlines() if line.strip()]
+    others = {
+        f"{uid}:{comm.strip()}"
+        for uid, comm in (r for r in rows if len(r) == 2)
+        if uid != "1000" and not (uid == "0" and comm.strip() in ("tini", "python3"))
+    }
+    return None if not others else f"processes of other users visible: {sorted(others)}"
 
 
 def _kcore(ev: Evidence) -> str | None:

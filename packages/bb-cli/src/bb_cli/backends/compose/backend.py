@@ -46,7 +46,7 @@ from bb_protocol.paths import bottle_dir
 from bb_protocol.queue import ApprovalKey, QueueStore
 from bb_protocol.routes import dump_routes
 
-__all__ = ["ComposeBackend", "bottle_statuses", "prepare_state_dir"]
+__all__ = ["ComposeBackend", "bottle_statuses", "limit_problems", "prepare_state_dir"]
 
 COMPOSE_FILE = "compose.yaml"
 
@@ -83,6 +83,29 @@ def prepare_state_dir(plan: BottlePlan, engine: EngineFacts | None = None) -> Pa
     compose = root / COMPOSE_FILE
     compose.write_text(yaml.safe_dump(project, sort_keys=False), encoding="utf-8")
     return compose
+
+
+def limit_problems(
+    docker: Docker, plan: BottlePlan, services: Sequence[Role], engine: EngineFacts
+) -> list[str]:
+    """Every container carries the rendered limits, log rotation and read-only root; the
+    agent sits in the watchdog's PID namespace when the watchdog runs (list it first)."""
+    project = project_name(plan.slug)
+    resources = plan.manifest.bottle.resources
+    problems: list[str] = []
+    ids: dict[str, str] = {}
+    for service in services:
+        container = docker.service_container(project, service)
+        if container is None:
+            problems.append(f"{service}: no container was created")
+            continue
+        ids[service] = container
+        info = docker.inspect("container", container)
+        limits = container_limits(service, resources, engine)
+        problems += check_limits(info, limits, log_rotation(resources), read_only=True)
+        if service == "agent" and WATCHDOG_SERVICE in ids:
+            problems += check_pid_namespace(info, ids[WATCHDOG_SERVICE])
+    return problems
 
 
 def _write_public(path: Path, text: str) -> None:
@@ -154,7 +177,7 @@ class ComposeBackend(BottleBackend):
             problems = check_engine_version(self.docker.server_version())
             if problems:
                 raise StartError("check engine", "; ".join(problems), "upgrade Docker Engine")
-            engine = self._engine = self._engine_facts(plan)
+            engine = self._engine = self.engine_facts(plan)
         with self._step(progress, "write bottle state", f"check permissions of {plan.state_dir}"):
             compose = prepare_state_dir(plan, engine)
         env = compose_environment(plan)
@@ -227,7 +250,7 @@ class ComposeBackend(BottleBackend):
         self._assert(problems, step)
         return info
 
-    def _engine_facts(self, plan: BottlePlan) -> EngineFacts:
+    def engine_facts(self, plan: BottlePlan) -> EngineFacts:
         """CPU count, registered runtimes and volume quota support, before anything exists;
         an unregistered runtime is refused here (never replaced by the default)."""
         info = self.docker.info()
@@ -248,24 +271,7 @@ class ComposeBackend(BottleBackend):
         )
 
     def _assert_limits(self, plan: BottlePlan, services: Sequence[Role]) -> None:
-        """Every container carries the rendered limits, log rotation and read-only root; the
-        agent sits in the watchdog's PID namespace when the watchdog runs (it comes last)."""
-        project = project_name(plan.slug)
-        resources = plan.manifest.bottle.resources
-        problems: list[str] = []
-        ids: dict[str, str] = {}
-        for service in services:
-            container = self.docker.service_container(project, service)
-            if container is None:
-                problems.append(f"{service}: no container was created")
-                continue
-            ids[service] = container
-            info = self.docker.inspect("container", container)
-            limits = container_limits(service, resources, self._engine)
-            problems += check_limits(info, limits, log_rotation(resources), read_only=True)
-            if service == "agent" and WATCHDOG_SERVICE in ids:
-                problems += check_pid_namespace(info, ids[WATCHDOG_SERVICE])
-        self._assert(problems, "assert limits")
+        self._assert(limit_problems(self.docker, plan, services, self._engine), "assert limits")
 
     def _down(self, project: str, compose: Path) -> str:
         """Remove the project (one retry); '' when done, else what failed."""

@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``watchdog.py --limit BYTES [--interval S] ROOT...``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--limit", type=int, required=True, help="bytes")
-    parser.add_argument("--interval", type=float, default=2.0, help="seconds between walks")
+    parser.add_argument("--interval", type=float, default=1.0, help="seconds between walks")
     parser.add_argument("roots", nargs="+")
     args = parser.parse_args(argv)
     if args.limit <= 0 or args.interval <= 0:
