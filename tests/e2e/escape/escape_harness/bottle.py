@@ -31,9 +31,9 @@ from typing import Any
 import yaml
 
 from bb_cli.backends.compose.backend import ComposeBackend, limit_problems, prepare_state_dir
+from bb_cli.backends.compose.checks import check_agent, check_engine_version, check_network
 from bb_cli.backends.compose.docker import Docker
 from bb_cli.backends.compose.limits import EngineFacts
-from bb_cli.backends.compose.checks import check_agent, check_engine_version, check_network
 from bb_cli.backends.compose.render import (
     AGENT_SERVICE,
     EGRESS_SERVICE,
