@@ -22,6 +22,7 @@ import yaml
 from bb_cli.backends.base import BottleBackend, BottleStatus, Progress
 from bb_cli.backends.compose.checks import (
     check_agent,
+    check_agent_env,
     check_engine_version,
     check_limits,
     check_network,
@@ -246,6 +247,7 @@ class ComposeBackend(BottleBackend):
         info = self.docker.inspect("container", plan.agent_container)
         forbidden = [str(plan.state_dir / "approval.key"), str(plan.state_dir / "queue")]
         problems = check_agent(info, f"{project_name(plan.slug)}_internal", forbidden)
+        problems += check_agent_env(info, plan.egress.egress_env)
         problems += check_runtime(info, plan.manifest.bottle.runtime)
         self._assert(problems, step)
         return info

@@ -13,11 +13,13 @@ from pathlib import PurePosixPath
 from typing import Any, Final
 
 from bb_cli.backends.compose.limits import ContainerLimits, LogRotation
+from bb_protocol import envvars
 
 __all__ = [
     "DOCKER_SOCKETS",
     "MIN_ENGINE",
     "check_agent",
+    "check_agent_env",
     "check_engine_version",
     "check_limits",
     "check_network",
@@ -184,3 +186,22 @@ def check_pid_namespace(info: Mapping[str, Any], owner_id: str) -> list[str]:
     if mode == f"container:{owner_id}":
         return []
     return [f"agent PID mode is {mode!r}, not the storage watchdog's namespace"]
+
+
+def check_agent_env(info: Mapping[str, Any], egress_env: Mapping[str, str]) -> list[str]:
+    """The agent's environment holds no bottle secret: no ``EGRESS_TOKEN_*`` name and no
+    value of the egress sidecar's (and git gate's) secrets, whatever the variable's name.
+
+    The canary is the exception by design: the agent holds it (``BOT_BOTTLE_CANARY``) so that
+    it is caught if it leaves. Problems name variables, never values.
+    """
+    skip = {envvars.EGRESS_CANARY, envvars.SENSITIVE_PREFIXES}
+    values = [v for k, v in egress_env.items() if k not in skip and v]
+    problems: list[str] = []
+    for entry in (info.get("Config") or {}).get("Env") or []:
+        name, _, value = str(entry).partition("=")
+        if name.startswith(envvars.DEFAULT_SENSITIVE_PREFIX):
+            problems.append(f"the agent's environment has {name}")
+        elif any(secret in value for secret in values):
+            problems.append(f"the agent's {name} holds a bottle secret")
+    return problems

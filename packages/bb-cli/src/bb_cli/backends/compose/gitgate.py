@@ -3,7 +3,11 @@
 Rendered only when the agent names repos. The gate sits on the internal network (as
 ``git-gate``, the name the agent's remotes use) and on a forge-facing bridge of its own; the
 agent never reaches the forge. Deploy keys and known_hosts are copied into the bottle's host
-state and mounted read-only into the gate alone. Config schema: ``docs/git-gate.md``.
+state and mounted read-only into the gate alone. The gate's DLP pass gets the bottle's
+secrets and canary exactly as the egress sidecar does: valueless entries in its
+``environment`` that ``docker compose`` fills from its own environment
+(`bb_cli.backends.compose.render.compose_environment`), so no value is written to disk and
+the agent's container has none of them. Config schema: ``docs/git-gate.md``.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ def gate_config(plan: BottlePlan) -> dict[str, Any]:
         "state_dir": _STATE_IN,
         "queue_dir": _QUEUE_IN,
         "approval_key_file": _KEY_IN,
+        "require_canary": True,
         "listen_host": "0.0.0.0",  # noqa: S104 - the internal network; never published
         "listen_port": GATE_PORT,
         "repos": repos,
@@ -93,6 +98,9 @@ def gate_service(plan: BottlePlan, config_file: Path) -> dict[str, Any]:
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges:true"],
         "sysctls": {"net.ipv4.ip_forward": "0"},
+        # The egress sidecar's secrets and canary, for the DLP pass (values from compose's
+        # environment, never written to disk).
+        "environment": dict.fromkeys(plan.egress.egress_env),
         "volumes": [
             f"{config_file}:{_CONFIG_IN}:ro",
             f"{state / 'gitgate' / 'state'}:{_STATE_IN}",
