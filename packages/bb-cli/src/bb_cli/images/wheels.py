@@ -6,7 +6,8 @@ machines behind intercepting proxies). Instead, for each image:
 * ``uv export --frozen`` lists the package's locked third-party dependencies with hashes;
 * ``pip wheel --no-deps --require-hashes`` fetches (or builds, for sdist-only projects)
   exactly those, for the image's Python (3.13, Debian trixie's);
-* ``uv build --wheel`` builds bb-protocol and the component's own package.
+* ``uv build --wheel`` builds bb-protocol, the workspace libraries the component uses
+  (bb-dlp for egress and the git gate) and the component's own package.
 
 The Dockerfile then installs every wheel with ``--no-deps --no-index``. Third-party wheels
 are cached per lock digest, so a rebuild with an unchanged lock costs nothing.
