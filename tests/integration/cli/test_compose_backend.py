@@ -9,6 +9,8 @@ the real proxy is covered by ``tests/e2e/test_bottle_lifecycle.py``.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import subprocess
 from collections.abc import Callable, Iterator
@@ -18,7 +20,7 @@ from typing import Any
 import pytest
 
 from bb_cli.backends.compose import ComposeBackend, render
-from bb_cli.errors import LauncherAssertionError
+from bb_cli.errors import LauncherAssertionError, StartError
 from bb_cli.manifests import ManifestIndex
 from bb_cli.plan import BottlePlan, BottleSpec, HostIdentity
 
@@ -122,12 +124,86 @@ def test_network_without_isolated_gateway_is_torn_down(
     """An internal network without gateway isolation fails before the agent is created."""
     real = render.render_project
 
-    def weakened(p: BottlePlan) -> dict[str, Any]:
-        project = real(p)
+    def weakened(p: BottlePlan, *args: Any) -> dict[str, Any]:
+        project = real(p, *args)
         del project["networks"]["internal"]["driver_opts"]
         return project
 
     monkeypatch.setattr("bb_cli.backends.compose.backend.render_project", weakened)
     with pytest.raises(LauncherAssertionError, match="gateway_mode_ipv4 is not isolated"):
+        ComposeBackend().start(plan, lambda step, state: None)
+    assert leftovers(plan.slug) == []
+
+
+def _with_runtime(plan: BottlePlan, runtime: str) -> BottlePlan:
+    bottle = plan.manifest.bottle.model_copy(update={"runtime": runtime})
+    return dataclasses.replace(plan, manifest=plan.manifest.model_copy(update={"bottle": bottle}))
+
+
+def _inspect(name: str) -> dict[str, Any]:
+    out = subprocess.run(["docker", "inspect", name], capture_output=True, text=True, check=True)
+    return dict(json.loads(out.stdout)[0])
+
+
+def test_every_container_runs_with_limits_and_the_agent_in_the_watchdogs_namespace(
+    plan: BottlePlan,
+) -> None:
+    """Memory (no extra swap), pids, CPUs and log rotation on each container, as inspected."""
+    ComposeBackend().start(plan, lambda step, state: None)
+    agent = _inspect(plan.agent_container)
+    watchdog = _inspect(f"bot-bottle-{plan.slug}-watchdog")
+    assert agent["HostConfig"]["PidMode"] == f"container:{watchdog['Id']}"
+    for info in (agent, watchdog, _inspect(f"bb-{plan.slug}-egress-1")):
+        host = info["HostConfig"]
+        assert host["Memory"] > 0 and host["MemorySwap"] == host["Memory"]
+        assert host["PidsLimit"] > 0 and host["NanoCpus"] > 0
+        assert host["LogConfig"]["Config"]["max-size"] == "10m"
+        assert host["ReadonlyRootfs"] is True
+
+
+def test_the_agent_runs_under_the_runtime_the_bottle_names(plan: BottlePlan) -> None:
+    """``runtime: bb-test-runc`` (runc registered under a second name) is what the agent
+    container runs with; the sidecars keep the engine's default."""
+    runtimes = json.loads(subprocess.run(
+        ["docker", "info", "--format", "{{json .Runtimes}}"], capture_output=True, text=True,
+        check=True).stdout)  # fmt: skip
+    if "bb-test-runc" not in runtimes:
+        pytest.skip("bb-test-runc is not registered (.ci/start-docker.sh registers it)")
+    ComposeBackend().start(_with_runtime(plan, "bb-test-runc"), lambda step, state: None)
+    assert _inspect(plan.agent_container)["HostConfig"]["Runtime"] == "bb-test-runc"
+    assert _inspect(f"bb-{plan.slug}-egress-1")["HostConfig"]["Runtime"] == "runc"
+
+
+def test_an_unregistered_runtime_is_refused_before_anything_is_created(plan: BottlePlan) -> None:
+    """No silent fallback to runc: a clear error naming the registered runtimes, nothing left."""
+    with pytest.raises(StartError, match="'bb-no-such-runtime' is not registered.*runc"):
+        ComposeBackend().start(_with_runtime(plan, "bb-no-such-runtime"), lambda s, t: None)
+    assert leftovers(plan.slug) == []
+
+
+def test_a_created_agent_on_another_runtime_is_torn_down(
+    plan: BottlePlan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asked for bb-test-runc but created with runc (a render that lost it): refused."""
+    monkeypatch.setattr(render, "_agent", _agent_with("runtime", "runc"))
+    with pytest.raises(LauncherAssertionError, match="agent runtime is 'runc', not 'bb-test-runc'"):
+        ComposeBackend().start(_with_runtime(plan, "bb-test-runc"), lambda step, state: None)
+    assert leftovers(plan.slug) == []
+
+
+def test_a_sidecar_without_limits_is_torn_down(
+    plan: BottlePlan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sidecar that lost its limits or log rotation fails the launcher's limit assertion."""
+    real = render.render_project
+
+    def unlimited(p: BottlePlan, *args: Any) -> dict[str, Any]:
+        project = real(p, *args)
+        for key in ("mem_limit", "memswap_limit", "pids_limit", "logging"):
+            del project["services"]["egress"][key]
+        return project
+
+    monkeypatch.setattr("bb_cli.backends.compose.backend.render_project", unlimited)
+    with pytest.raises(LauncherAssertionError, match="egress-1: memory limit is 0"):
         ComposeBackend().start(plan, lambda step, state: None)
     assert leftovers(plan.slug) == []

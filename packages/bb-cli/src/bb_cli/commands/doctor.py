@@ -48,8 +48,28 @@ def _gateway_isolation(docker: object) -> Check:
     )
 
 
+def _runtimes(docker: object) -> Check:
+    """The OCI runtimes registered with the engine: what a bottle's ``runtime:`` may name."""
+    from bb_cli.backends.compose.docker import Docker, DockerCommandError
+
+    assert isinstance(docker, Docker)
+    try:
+        info = docker.info()
+    except DockerCommandError as exc:
+        return Check("runtimes", False, str(exc), "check that the engine answers `docker info`")
+    names = sorted(info.get("Runtimes") or {})
+    default = info.get("DefaultRuntime") or "?"
+    return Check(
+        "runtimes",
+        bool(names),
+        f"registered: {', '.join(names) or 'none'} (default {default}); a bottle's `runtime:` "
+        "must name one of them",
+        "" if names else "the engine reports no OCI runtime; reinstall Docker Engine",
+    )
+
+
 def run_checks() -> list[Check]:
-    """Engine version, compose v2, images, gateway isolation."""
+    """Engine version, compose v2, images, gateway isolation, registered runtimes."""
     from bb_cli.backends.compose.checks import check_engine_version
     from bb_cli.backends.compose.docker import Docker, DockerCommandError
 
@@ -77,6 +97,7 @@ def run_checks() -> list[Check]:
     except Exception as exc:
         checks.append(Check("images", False, str(exc), "run `bb images build`"))
     checks.append(_gateway_isolation(docker))
+    checks.append(_runtimes(docker))
     return checks
 
 
