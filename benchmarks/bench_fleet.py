@@ -24,6 +24,13 @@ proposal). Then, over all bottles:
 such as interpreter start-up dominate small N). Options: ``--sizes=``, ``--per-bottle=``
 (default 10), ``--audit-per-proposal=`` (default 10), ``--poll=`` (queue channel poll
 seconds, default 0.5, the proxy's). Speed is reported, never asserted.
+
+``--bottles=2,4,7,10`` measures real ``shell`` bottles instead (Docker, the built images):
+it starts bottles one at a time up to each step, records each ``bb start``'s time, the
+memory of every container role (``docker stats --no-stream``) and the host's
+``MemAvailable`` drop per bottle, stops at the first failed start or when fewer than
+``--min-free-subnets=`` (default 6) of Docker's 31 default address pools would be left for
+the engine's other users, and removes every bottle it started with ``bb rm``.
 """
 
 from __future__ import annotations
@@ -322,11 +329,120 @@ def growth(results: dict[int, dict[str, Any]]) -> dict[str, dict[str, float | No
     return table
 
 
+def _meminfo_available_mib() -> float:
+    with open("/proc/meminfo", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no MemAvailable in /proc/meminfo")
+
+
+def _mib(text: str) -> float:
+    """``12.5MiB`` / ``1.2GiB`` / ``800KiB`` -> MiB."""
+    units = {"KiB": 1 / 1024, "MiB": 1.0, "GiB": 1024.0, "B": 1 / 1024 / 1024}
+    for unit, factor in units.items():
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * factor
+    raise ValueError(f"unknown memory figure {text!r}")
+
+
+def _docker(*argv: str) -> str:
+    return subprocess.run(
+        ["docker", *argv], capture_output=True, text=True, check=True, timeout=300
+    ).stdout
+
+
+def _free_subnets() -> int:
+    """Address pools left for new networks, with Docker's default pools (31 networks)."""
+    used = len(_docker("network", "ls", "--filter", "driver=bridge", "-q").split())
+    return 31 - used
+
+
+def _bottle_memory(slugs: list[str]) -> dict[str, float]:
+    """MiB per role (agent, egress, supervise...) averaged over ``slugs``' containers."""
+    rows = _docker("stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}}").splitlines()
+    per_role: dict[str, list[float]] = {}
+    for row in rows:
+        name, usage = row.split(" ", 1)
+        for slug in slugs:
+            if name == f"bot-bottle-{slug}":
+                role = "agent"
+            elif name.startswith(f"bb-{slug}-"):
+                role = name[len(f"bb-{slug}-") :].rsplit("-", 1)[0]
+            else:
+                continue
+            per_role.setdefault(role, []).append(_mib(usage.split(" / ")[0]))
+    return {role: round(sum(v) / len(v), 1) for role, v in sorted(per_role.items())}
+
+
+def _real_bottles(steps: list[int], min_free_subnets: int) -> dict[str, Any]:
+    """Start ``shell`` bottles up to each step, measuring; remove every one at the end."""
+    state = Path(tempfile.mkdtemp(prefix="bb-fleet-bottles-"))
+    env = {**os.environ, STATE_DIR_ENV: str(state)}
+    started: list[str] = []
+    out: dict[str, Any] = {"steps": [], "stopped_because": "all steps done"}
+    available_before = _meminfo_available_mib()
+    try:
+        for step in steps:
+            times = []
+            while len(started) < step:
+                if _free_subnets() < min_free_subnets + 2:
+                    out["stopped_because"] = (
+                        f"fewer than {min_free_subnets} network address pools would be left for"
+                        " other users of this engine (each bottle takes 2 of Docker's 31)"
+                    )
+                    break
+                began = time.perf_counter()
+                done = subprocess.run(
+                    [sys.executable, "-m", "bb_cli", "start", "shell", "--json"],
+                    capture_output=True, text=True, env=env, check=False, timeout=600,
+                )  # fmt: skip
+                times.append(time.perf_counter() - began)
+                if done.returncode != 0:
+                    out["stopped_because"] = f"bb start failed: {done.stderr.strip()[-400:]}"
+                    break
+                started.append(json.loads(done.stdout)["slug"])
+            memory = _bottle_memory(started)
+            out["steps"].append(
+                {
+                    "bottles": len(started),
+                    "start_s": [round(t, 2) for t in times],
+                    "mib_per_container": memory,
+                    "mib_per_bottle_containers": round(sum(memory.values()), 1),
+                    "host_available_drop_mib_per_bottle": round(
+                        (available_before - _meminfo_available_mib()) / max(1, len(started)), 1
+                    ),
+                    "free_subnets": _free_subnets(),
+                }
+            )
+            if out["stopped_because"] != "all steps done":
+                break
+    finally:
+        for slug in started:
+            subprocess.run(
+                [sys.executable, "-m", "bb_cli", "rm", slug],
+                capture_output=True, env=env, check=False, timeout=300,
+            )  # fmt: skip
+        projects = {f"bb-{slug}" for slug in started}
+        names = _docker("ps", "-a", "--format", '{{.Label "com.docker.compose.project"}}')
+        networks = _docker("network", "ls", "--format", "{{.Name}}").split()
+        out["left_behind"] = {
+            "containers": sum(1 for n in names.split() if n in projects),
+            "networks": sum(1 for n in networks if n.rsplit("_", 1)[0] in projects),
+        }
+        shutil.rmtree(state, ignore_errors=True)
+    return out
+
+
 def run(args: list[str]) -> dict[str, object]:
     sizes = [int(s) for s in _option(args, "sizes", "10,100,500,10000").split(",")]
     per_bottle = int(_option(args, "per-bottle", "10"))
     audit_per = int(_option(args, "audit-per-proposal", "10"))
     poll = float(_option(args, "poll", "0.5"))
+    bottles = _option(args, "bottles", "")
+    if bottles:  # real containers: only when asked (it takes the shared engine's resources)
+        steps = [int(n) for n in bottles.split(",")]
+        return {"real_bottles": _real_bottles(steps, int(_option(args, "min-free-subnets", "6")))}
     results = {size: _one(size, per_bottle, audit_per, poll) for size in sizes}
     return {
         "per_bottle_pending": per_bottle,
