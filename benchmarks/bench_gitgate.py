@@ -4,16 +4,21 @@ Upstream is a bare repo served by ``git daemon`` on loopback; the gate is ``bb-g
 serve`` in its own process forwarding to it (``bb_gitgate.testing`` starts both). Each round
 makes one small clean commit in two working copies and pushes one straight to upstream
 (the anchor) and one through the gate (refs check, quarantine, ``git rev-list``, a real
-gitleaks scan of the new commit, a ``gitleaks:allow`` check, and the leased forward).
+gitleaks scan of the new commit, a ``gitleaks:allow`` check, the DLP engine's pass over every
+new object with a bottle secret and a canary in the gate's environment, as ``bb start``
+gives them, and the leased forward).
 Rounds alternate so both share the machine's noise. Clones are measured the same way
 (the gate fetches upstream into its mirror before advertising refs).
 
-Reported: median and p90 seconds per operation for each path, and the median added by the
-gate. Options: ``--rounds=N`` (default 10).
+Reported: median and p90 seconds per operation for each path, the median added by the
+gate, and the gate's own timings from its log (gitleaks and DLP pass per push, ms; absent
+with a gate that predates them). Options: ``--rounds=N`` (default 10).
 """
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import statistics
 import tempfile
@@ -59,7 +64,11 @@ def run(args: list[str]) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="bench-gitgate-") as scratch:
         tmp = Path(scratch)
         with serve_upstream(tmp) as upstream:
-            gate = start_gate(tmp, upstream.url)
+            secrets = {
+                "EGRESS_TOKEN_BENCH": "bench-Zq81mWv3Ty7Rk2Hs5Jd9Nb6",
+                "EGRESS_TOKEN_CANARY": "cAn4ry-Zx81_Pq0LmW3vT7yRk2Hs5Jd9Nb6Qe",
+            }
+            gate = start_gate(tmp, upstream.url, env={**os.environ, **secrets})
             try:
                 env = clean_git_env(tmp / "home")
                 run_git("clone", "-q", upstream.url, str(tmp / "direct"), env=env)
@@ -88,6 +97,7 @@ def run(args: list[str]) -> dict[str, object]:
                         shutil.rmtree(target)
             finally:
                 stop_gate(gate)
+                log = gate.log_text()
     result: dict[str, object] = {
         "push": {name: _stats(samples) for name, samples in push.items()},
         "clone": {name: _stats(samples) for name, samples in clone.items()},
@@ -98,4 +108,8 @@ def run(args: list[str]) -> dict[str, object]:
     result["clone_added_median_s"] = round(
         statistics.median(clone["gate"]) - statistics.median(clone["direct"]), 4
     )
+    for key in ("scan_ms", "gitleaks_ms", "dlp_ms"):
+        values = [int(v) for v in re.findall(rf'"?{key}"?[=:] ?(\d+)', log)]
+        if values:
+            result[f"gate_{key}_median"] = statistics.median(values)
     return result

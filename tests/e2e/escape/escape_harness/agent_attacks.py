@@ -878,6 +878,272 @@ def self_approval_via_files(m: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+# ---------------------------------------------------------------- raw HTTP/2 (issue 16)
+# ISSUE16-REQUEST-TARGET. curl rewrites an absolute --request-target into :authority and
+# :path, and the agent image has no Python h2; so a minimal HTTP/2 client, stdlib only:
+# literal HPACK headers out (no Huffman, no indexing), the status and DATA back.
+
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+_HUFFMAN_DIGITS = {
+    "00000": "0", "00001": "1", "00010": "2", "011001": "3", "011010": "4",
+    "011011": "5", "011100": "6", "011101": "7", "011110": "8", "011111": "9",
+}  # fmt: skip
+
+
+def _h2_int(value: int, bits: int, first: int) -> bytes:
+    limit = (1 << bits) - 1
+    if value < limit:
+        return bytes([first | value])
+    out = [first | limit]
+    value -= limit
+    while value >= 128:
+        out.append((value & 127) | 128)
+        value >>= 7
+    return bytes([*out, value])
+
+
+def _h2_literal(name: str, value: str) -> bytes:
+    """A header as 'literal without indexing, new name', both strings raw (RFC 7541 6.2.2)."""
+    n, v = name.encode(), value.encode("latin-1")
+    return b"\x00" + _h2_int(len(n), 7, 0) + n + _h2_int(len(v), 7, 0) + v
+
+
+def _h2_frame(kind: int, flags: int, stream: int, payload: bytes = b"") -> bytes:
+    return (
+        len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + payload
+    )
+
+
+def _h2_read_int(block: bytes, pos: int, bits: int) -> tuple[int, int]:
+    limit = (1 << bits) - 1
+    value = block[pos] & limit
+    pos += 1
+    if value < limit:
+        return value, pos
+    shift = 0
+    while True:
+        byte = block[pos]
+        pos += 1
+        value += (byte & 127) << shift
+        shift += 7
+        if not byte & 128:
+            return value, pos
+
+
+_H2_STATUSES = {8: "200", 9: "204", 10: "206", 11: "304", 12: "400", 13: "404", 14: "500"}
+"""HPACK static table entries naming :status."""
+
+
+class H2Status:
+    """Just enough HPACK (RFC 7541) to read a response's :status, across a connection.
+
+    Later responses index the status in the dynamic table, so the table is kept: entries
+    are (name is :status, value) with other headers as placeholders, since only their
+    positions matter here.
+    """
+
+    def __init__(self) -> None:
+        self.dynamic: list[tuple[bool, str]] = []
+
+    def _entry(self, index: int) -> tuple[bool, str]:
+        if index <= 61:
+            return index in _H2_STATUSES, _H2_STATUSES.get(index, "")
+        return self.dynamic[index - 62]
+
+    @staticmethod
+    def _string(block: bytes, pos: int) -> tuple[str, int]:
+        huffman = bool(block[pos] & 0x80)
+        length, pos = _h2_read_int(block, pos, 7)
+        raw, pos = block[pos : pos + length], pos + length
+        if not huffman:
+            return raw.decode("latin-1"), pos
+        code, digits = "", ""
+        for bit in "".join(f"{b:08b}" for b in raw):
+            code += bit
+            if code in _HUFFMAN_DIGITS:
+                digits, code = digits + _HUFFMAN_DIGITS[code], ""
+        return digits, pos
+
+    def status(self, block: bytes) -> str:
+        found, pos = "", 0
+        try:
+            while pos < len(block):
+                first = block[pos]
+                if first & 0x80:  # indexed field
+                    index, pos = _h2_read_int(block, pos, 7)
+                    is_status, value = self._entry(index)
+                elif first & 0xE0 == 0x20:  # dynamic table size update
+                    size, pos = _h2_read_int(block, pos, 5)
+                    if size == 0:
+                        self.dynamic.clear()
+                    continue
+                else:
+                    indexing = first & 0xC0 == 0x40
+                    index, pos = _h2_read_int(block, pos, 6 if indexing else 4)
+                    if index == 0:
+                        _, pos = self._string(block, pos)
+                        is_status = False
+                    else:
+                        is_status = self._entry(index)[0]
+                    value, pos = self._string(block, pos)
+                    if indexing:
+                        self.dynamic.insert(0, (is_status, value if is_status else ""))
+                if is_status and not found:
+                    found = value
+        except IndexError:
+            return f"?{block[:16].hex()}"
+        return found or f"?{block[:16].hex()}"
+
+
+def h2_tunnel(
+    host: str, requests: list[tuple[str, str]], extra: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """CONNECT host:443, TLS with ALPN h2, one stream per ``(method, :path)``; what came back.
+
+    ``:authority`` is always ``host``; the ``:path`` values are sent verbatim.
+    """
+    out: dict[str, Any] = {}
+    try:
+        s = socket.create_connection(PROXY, timeout=TIMEOUT)
+        s.sendall(f"CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n\r\n".encode())
+        head = _read_head(s)
+        out["connect"] = short(head.split(b"\r\n", 1)[0], 200)
+        if b" 200" not in head.split(b"\r\n", 1)[0]:
+            return out
+        ctx = ssl.create_default_context(cafile=MITM_CA)
+        ctx.set_alpn_protocols(["h2"])
+        s = ctx.wrap_socket(s, server_hostname=host)
+        out["alpn"] = s.selected_alpn_protocol()
+        streams: dict[int, dict[str, Any]] = {}
+        decoder = H2Status()
+        data = H2_PREFACE + _h2_frame(4, 0, 0)
+        for number, (method, path) in enumerate(requests):
+            stream = 2 * number + 1
+            fields = [(":method", method), (":scheme", "https"), (":authority", host),
+                      (":path", path), *extra]  # fmt: skip
+            block = b"".join(_h2_literal(k, v) for k, v in fields)
+            data += _h2_frame(1, 0x5, stream, block)  # END_STREAM | END_HEADERS
+            streams[stream] = {"path": path, "status": None, "data": b"", "done": False}
+        s.sendall(data)
+        buffer = b""
+        while not all(v["done"] for v in streams.values()):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buffer += chunk
+            while len(buffer) >= 9 and len(buffer) >= 9 + int.from_bytes(buffer[:3], "big"):
+                length = int.from_bytes(buffer[:3], "big")
+                kind, flags = buffer[3], buffer[4]
+                stream = int.from_bytes(buffer[5:9], "big") & 0x7FFFFFFF
+                payload, buffer = buffer[9 : 9 + length], buffer[9 + length :]
+                if kind == 4 and not flags & 1:
+                    s.sendall(_h2_frame(4, 1, 0))  # SETTINGS ACK
+                elif kind == 7:
+                    out["goaway"] = payload[8:200].decode("latin-1")
+                    raise ConnectionError("GOAWAY")
+                elif stream in streams:
+                    if flags & 0x8 and kind in (0, 1):  # PADDED
+                        payload = payload[1 : len(payload) - payload[0]]
+                    if kind == 1:
+                        if flags & 0x20:  # PRIORITY
+                            payload = payload[5:]
+                        got = decoder.status(payload)  # always: keeps the dynamic table in step
+                        streams[stream]["status"] = streams[stream]["status"] or got
+                    elif kind == 0:
+                        streams[stream]["data"] += payload
+                    elif kind == 3:
+                        streams[stream]["status"] = "reset"
+                        streams[stream]["done"] = True
+                    if flags & 1 and kind in (0, 1):
+                        streams[stream]["done"] = True
+        s.close()
+    except (OSError, ValueError, ConnectionError) as exc:
+        out["error"] = f"{exc.__class__.__name__}: {exc}"[:300]
+    for v in locals().get("streams", {}).values():
+        out[v["path"]] = f"status={v['status']} " + short(v["data"], 200)
+    return out
+
+
+def _foreign_targets(m: str, host: str) -> list[str]:
+    """Request targets naming another host or port than the tunnel's (issue 16)."""
+    return [
+        f"https://{m}.other.test/x",
+        f"http://{m}.other.test/x",
+        f"//{m}.other.test/x",
+        f"https://{host}:8443/{m}",
+        f"http://{PLAN['sink_ip']}/{m}",
+        f"/\\{m}.other.test/x",
+        "*",
+    ]
+
+
+def _absolute_forms(m: str, host: str) -> dict[str, Any]:
+    """Each foreign target over HTTP/2 (one tunnel) and HTTP/1.1 (one tunnel each)."""
+    targets = _foreign_targets(m, host)
+    out: dict[str, Any] = {"h2": h2_tunnel(host, [("GET", t) for t in targets], [("x-bb-case", m)])}
+    for target in targets:
+        req = http_req("GET", target, host, headers=f"X-BB-Case: {m}\r\n")
+        out[f"h1 {target}"] = tunnel(host, 443, req)
+    return out
+
+
+@case("C59")
+def absolute_form_plain_route(m: str) -> dict[str, Any]:
+    return _absolute_forms(m, "allowed.test")
+
+
+@case("C60")
+def absolute_form_injecting_route(m: str) -> dict[str, Any]:
+    return _absolute_forms(m, "api.allowed.test")
+
+
+NARROW = "narrow.allowed.test"  # route: methods [GET, POST], paths [/api/]
+
+
+@case("C61")
+def method_override(m: str) -> dict[str, Any]:
+    form = "Content-Type: application/x-www-form-urlencoded\r\n"
+    part = '--b\r\nContent-Disposition: form-data; name="_method"\r\n\r\nDELETE\r\n--b\r\n'
+    part += f'Content-Disposition: form-data; name="m"\r\n\r\n{m}\r\n--b--\r\n'
+    raw = {
+        "x-http-method-override": http_req("GET", f"/api/{m}-1", NARROW,
+                                           headers="X-HTTP-Method-Override: DELETE\r\n"),
+        "x-http-method": http_req("GET", f"/api/{m}-2", NARROW, headers="X-HTTP-Method: PUT\r\n"),
+        "x-method-override": http_req("POST", f"/api/{m}-3", NARROW,
+                                      headers="X-Method-Override: PATCH\r\n", body=b"{}"),
+        "query": http_req("GET", f"/api/{m}-4?_method=DELETE", NARROW),
+        "form": http_req("POST", f"/api/{m}-5", NARROW, headers=form,
+                         body=b"id=1&_method=DELETE"),
+        "multipart": http_req("POST", f"/api/{m}-6", NARROW,
+                              headers="Content-Type: multipart/form-data; boundary=b\r\n",
+                              body=part.encode()),
+    }  # fmt: skip
+    out: dict[str, Any] = {k: tunnel(NARROW, 443, v) for k, v in raw.items()}
+    out["h2"] = curl(f"--http2 https://{NARROW}/api/{m}-7 -H 'X-HTTP-Method-Override: DELETE'")
+    return out
+
+
+@case("C62")
+def ambiguous_paths(m: str) -> dict[str, Any]:
+    paths = {
+        "dotdot-semicolon": f"/api/..;/{m}-1",
+        "encoded-dots": f"/api/%2e%2e/{m}-2",
+        "double-encoded-dots": f"/api/%252e%252e/{m}-3",
+        "double-encoded-slash": f"/api/..%252f{m}-4",
+        "encoded-slash": f"/api/..%2f{m}-5",
+        "backslash": f"/api/..\\{m}-6",
+        "encoded-backslash": f"/api/..%5c{m}-7",
+        "overlong-utf8": f"/api/%c0%ae%c0%ae/{m}-8",
+        "path-parameter": f"/api/{m}-9;jsessionid=x",
+        "fullwidth-dots": f"/api/%ef%bc%8e%ef%bc%8e/{m}-10",
+    }
+    out: dict[str, Any] = {
+        k: tunnel(NARROW, 443, http_req("GET", v, NARROW)) for k, v in paths.items()
+    }
+    out["h2"] = curl(f"--http2 --path-as-is 'https://{NARROW}/api/..;/{m}-11'")
+    return out
+
+
 # ---------------------------------------------------------------- legit traffic
 
 
@@ -914,6 +1180,12 @@ def legit_sni_matches_host(m: str) -> dict[str, Any]:
         "second": curl(f"https://api.allowed.test/sni/{m}-2"),
         "third": curl(f"https://allowed.test/sni/{m}-3"),
     }
+
+
+@case("L07")
+def legit_narrow_route(m: str) -> dict[str, Any]:
+    """A plain path under the prefix, with an override naming an allowed method, arrives."""
+    return {"get": curl(f"https://{NARROW}/api/legit/{m} -H 'X-HTTP-Method-Override: GET'")}
 
 
 def main() -> None:

@@ -52,6 +52,9 @@ OBSERVERS_DIR = Path(__file__).resolve().parent.parent / "observers"
 AGENT_CA = "/etc/bot-bottle/ca/ca.pem"
 HELD_TIMEOUT_VAR = "EGRESS_TOKEN_ALLOW_TIMEOUT_SECONDS"  # bb_protocol.envvars
 HELD_TIMEOUT_SECONDS = 4
+EGRESS_IMAGE_VAR = "BB_ESCAPE_EGRESS_IMAGE"
+"""Test-only: an egress image to attack instead of the CLI's choice, e.g. one built before a
+fix, to show a case fails on the old code (docs/escape-suite.md)."""
 
 
 class BottleError(RuntimeError):
@@ -146,6 +149,12 @@ class Bottle:
                 {"host": "plain.test", "scheme": "http", "outbound_on_match": "block"},
                 {"host": "redact.allowed.test", "outbound_on_match": "redact"},
                 {"host": "held.allowed.test", "outbound_on_match": "supervise"},
+                {
+                    "host": "narrow.allowed.test",
+                    "methods": ["GET", "POST"],
+                    "paths": ["/api/"],
+                    "outbound_on_match": "block",
+                },
                 {
                     "host": "api.allowed.test",
                     "outbound_on_match": "block",
@@ -254,6 +263,8 @@ class Bottle:
         }
         egress = services[EGRESS_SERVICE]
         egress["dns"] = [self.resolver_ip]
+        if os.environ.get(EGRESS_IMAGE_VAR):  # run the suite against another (older) proxy
+            egress["image"] = os.environ[EGRESS_IMAGE_VAR]
         # A held request waits this long for the operator (default 300 s): no operator here.
         egress["environment"][HELD_TIMEOUT_VAR] = str(HELD_TIMEOUT_SECONDS)
         egress["command"] = ["run", "--upstream-ca", "/testca/ca.pem",

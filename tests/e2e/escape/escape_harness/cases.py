@@ -207,6 +207,32 @@ def _arrived_redacted(ev: Evidence) -> str | None:
     return f"not forwarded after redaction: {missing}" if missing else None
 
 
+def _every_attempt_refused(ev: Evidence) -> str | None:
+    """Each attempt was answered 403 by the proxy (so the attack ran and was refused).
+
+    ISSUE16-REQUEST-TARGET: entries are raw tunnels (``response``), curl runs (``out``)
+    and the raw HTTP/2 client's streams (``status=...`` per ``:path``).
+    """
+    problems = []
+    for key, value in ev.client.items():
+        if isinstance(value, dict) and "alpn" in value:
+            meta = {"connect", "alpn", "error", "goaway"}
+            streams = {k: str(v) for k, v in value.items() if k not in meta}
+            if not streams:
+                problems.append(f"{key}: no stream answered: {value}")
+            problems += [f"{key} {k}: {v[:80]}" for k, v in streams.items()
+                         if not v.startswith("status=403")]  # fmt: skip
+            continue
+        text = (
+            str(value.get("response", value.get("out", value)))
+            if isinstance(value, dict)
+            else str(value)
+        )
+        if not (text.startswith("HTTP/1.1 403") or "HTTP=403" in text):
+            problems.append(f"{key}: {text[:80]!r}")
+    return f"not refused with 403: {problems[:6]}" if problems else None
+
+
 def _held_then_refused(ev: Evidence) -> str | None:
     """The request was refused after the operator timeout, and a proposal reached the queue."""
     out = str(ev.client)
@@ -527,6 +553,43 @@ CASES: tuple[Case, ...] = (
         "proxy per-hop policy",
         judged="first hop allowed; the redirect target (marker joined by the sink) never seen",
     ),
+    Case(
+        "C59",
+        "#16",
+        "absolute-form, '//host', other-port, IP-literal and '*' targets inside an allowed "
+        "tunnel (HTTP/2 :path and HTTP/1.1), plain route",
+        "proxy request target",
+        check=_every_attempt_refused,
+        judged="marker (foreign host label and a header) absent from sink, DNS and audit-allow "
+        "logs; every attempt answered 403",
+    ),
+    Case(
+        "C60",
+        "#16",
+        "the same targets on a credential-injecting route",
+        "proxy request target + injection",
+        check=_every_attempt_refused,
+        judged="marker absent from sink, DNS and audit-allow logs, so the injected credential "
+        "never went out with a foreign target; every attempt answered 403",
+    ),
+    Case(
+        "C61",
+        "#16",
+        "method overrides on a method-restricted route (X-HTTP-Method-Override, X-HTTP-Method, "
+        "X-Method-Override, _method in query, form and multipart; HTTP/1.1 and HTTP/2)",
+        "proxy method policy",
+        check=_every_attempt_refused,
+        judged="marker absent from sink, DNS and audit-allow logs; every attempt answered 403",
+    ),
+    Case(
+        "C62",
+        "#16",
+        "ambiguous paths on a path-restricted route (..;, %2e%2e, %252e%252e, %252f, %2f, "
+        "backslash, %5c, overlong UTF-8, ;params, fullwidth dots)",
+        "proxy path policy",
+        check=_every_attempt_refused,
+        judged="marker absent from sink, DNS and audit-allow logs; every attempt answered 403",
+    ),
     # -------------------------------------------------------------- D. content scanning
     Case(
         "D36",
@@ -837,6 +900,16 @@ CASES: tuple[Case, ...] = (
         "legit",
         check=_arrived,
         judged="second hop reached the sink",
+    ),
+    Case(
+        "L07",
+        "-",
+        "path- and method-restricted route: a plain path with an override naming an allowed "
+        "method arrives",
+        "proxy path and method policy",
+        "legit",
+        check=_arrived,
+        judged="marker in sink; client got the sink's signed echo",
     ),
 )
 
