@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from bb_cli.commands import bottles, commit, doctor, images
+from bb_cli.commands import bottles, commit, doctor, images, run
 from bb_cli.commands import dlp as dlp_cmd
 from bb_cli.commands import queue as queue_cmd
 from bb_cli.commands import supervise as supervise_cmd
@@ -23,6 +23,7 @@ app = typer.Typer(
 )
 
 bottles.register(app)
+app.command("run")(run.run)
 app.command("commit")(commit.commit)
 app.command("doctor")(doctor.doctor)
 app.add_typer(images.app, name="images")

@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bb_cli.egress_plan import Egress, EgressPlan
 from bb_cli.errors import ManifestError
@@ -106,6 +107,10 @@ class BottlePlan:
     test_forge_network: str | None = None
     """Tests only: an existing network to use as the gate's forge side (a test forge on it
     must be reachable before ``bb start`` clones)."""
+    test_compose_overlay: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    """Tests only, never on the command line: edits the rendered compose project before it
+    is written (the agent e2e tests add a mock provider and resolver on the egress side and
+    give the proxy their CA with ``--upstream-ca``)."""
 
     @property
     def agent_container(self) -> str:

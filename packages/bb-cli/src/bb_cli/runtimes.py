@@ -92,7 +92,6 @@ def seed_files(runtime: str, supervise_url: str | None) -> dict[str, str]:
             'approval_policy = "never"',
             'sandbox_mode = "danger-full-access"',
             "check_for_update_on_startup = false",
-            'preferred_auth_method = "apikey"',
             "",
             '[projects."/workspace"]',
             'trust_level = "trusted"',
@@ -144,11 +143,11 @@ def run_command(runtime: str, supervise_url: str | None, prompt: str) -> list[st
     if runtime == "claude":
         mcp = f"--mcp-config {MCP_CONFIG} " if supervise_url else ""
         script = (f'{seed}\ncd /workspace\nexec claude -p "$1" {mcp}--dangerously-skip-permissions '
-                  f'--append-system-prompt "$(cat {INSTRUCTIONS})"')  # fmt: skip
+                  f'--append-system-prompt "$(cat {INSTRUCTIONS})" </dev/null')  # fmt: skip
         return ["sh", "-c", script, "bb-run", prompt]
     if runtime == "codex":
         script = (f"{seed}\nexec codex exec --dangerously-bypass-approvals-and-sandbox "
-                  '--skip-git-repo-check -C /workspace "$1"')  # fmt: skip
+                  '--skip-git-repo-check -C /workspace "$1" </dev/null')  # fmt: skip
         return ["sh", "-c", script, "bb-run", prompt]
     if runtime == "shell":
         return ["bash", "-lc", prompt]

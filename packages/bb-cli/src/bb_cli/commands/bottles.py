@@ -70,7 +70,13 @@ def _launch(
     tests: dict[str, str | None] | None = None,
     agent_image: str | None = None,
     backend: str = "compose",
-) -> None:
+    planned: object | None = None,
+) -> object:
+    """Resolve (or take ``planned``), record and start a bottle; return its `BottlePlan`.
+
+    ``planned`` lets `bb_cli.commands.run.run_planned` (and tests, with plan overrides the
+    command line never exposes) start an already-resolved plan.
+    """
     from rich.console import Console
 
     from bb_cli.backends import get_bottle_backend
@@ -83,7 +89,7 @@ def _launch(
 
     console = Console(stderr=True)
     try:
-        plan = _plan(agent, slug, tests or {}, backend)
+        plan = planned if planned is not None else _plan(agent, slug, tests or {}, backend)
     except StartError as exc:
         if exc.step != "resolve images":
             raise
@@ -148,6 +154,7 @@ def _launch(
     else:
         console.print(f"[bold green]bottle {plan.slug} is running[/]: "
                       f"`bb attach {plan.slug}`, `bb exec {plan.slug} -- CMD`")  # fmt: skip
+    return plan
 
 
 @handle_errors

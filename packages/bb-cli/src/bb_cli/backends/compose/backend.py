@@ -78,6 +78,8 @@ def prepare_state_dir(plan: BottlePlan, engine: EngineFacts | None = None) -> Pa
         gate = yaml.safe_dump(gate_config(plan), sort_keys=False)
         (root / "gitgate" / "gate.yaml").write_text(gate, encoding="utf-8")
     project = render_project(plan, engine)
+    if plan.test_compose_overlay is not None:  # tests only (BottlePlan.test_compose_overlay)
+        project = plan.test_compose_overlay(project)
     if WATCHDOG_SERVICE in project["services"]:
         source = Path(__file__).with_name("watchdog.py").read_text(encoding="utf-8")
         _write_public(root / WATCHDOG_SCRIPT, source)

@@ -1,0 +1,73 @@
+"""``bb run AGENT [--] PROMPT...``: one unattended run of an agent runtime in a new bottle.
+
+Starts a bottle exactly as ``bb start`` does, then runs the runtime non-interactively
+inside it (`bb_cli.runtimes.run_command`: the bottle's instructions, the supervise MCP
+server, permission prompts off, the placeholder key), streams its output to stdout and
+exits with its exit code. The bottle is left for inspection (``bb logs``, ``bb exec``, the
+audit log) unless ``--rm`` is given. Why a command rather than ``bb start`` + ``bb exec``:
+the runtime's non-interactive invocation is per-runtime knowledge the user should not need.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from bb_cli.commands._common import fail, handle_errors
+
+__all__ = ["run", "run_planned"]
+
+
+def run_planned(plan: object, prompt: str) -> int:
+    """Run ``plan``'s runtime on ``prompt`` in its (running) bottle; the runtime's exit code."""
+    from bb_cli.backends import get_bottle_backend
+    from bb_cli.backends.compose.render import SUPERVISE_URL
+    from bb_cli.plan import BottlePlan
+    from bb_cli.runtimes import run_command
+
+    assert isinstance(plan, BottlePlan)
+    supervise = SUPERVISE_URL if plan.manifest.bottle.supervise else None
+    argv = run_command(plan.manifest.agent.runtime, supervise, prompt)
+    return get_bottle_backend(plan.backend).exec(plan.slug, argv, tty=False)
+
+
+@handle_errors
+def run(
+    agent: Annotated[str, typer.Argument(help="Agent manifest name (e.g. claude, codex).")],
+    prompt: Annotated[list[str], typer.Argument(help="The prompt (after --; words are joined).")],
+    remove: Annotated[
+        bool, typer.Option("--rm", help="Remove the bottle afterwards (its audit log is kept).")
+    ] = False,
+    backend: Annotated[
+        str,
+        typer.Option("--backend", help="compose, apple-container or smolvm (see `bb doctor`)."),
+    ] = "compose",
+) -> None:
+    """Start a bottle for AGENT, run its runtime unattended on PROMPT, exit with its code."""
+    from bb_cli.backends import BACKENDS
+    from bb_cli.commands.bottles import _launch
+    from bb_cli.commands.bottles import rm as remove_bottle
+    from bb_cli.manifests import ManifestIndex
+    from bb_cli.plan import BottlePlan
+
+    if backend not in BACKENDS:
+        raise fail(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}", 2)
+    if prompt and prompt[0] == "--":
+        prompt = prompt[1:]
+    text = " ".join(prompt).strip()
+    if not text:
+        raise fail("give a prompt: bb run AGENT -- PROMPT...", 2)
+    runtime = ManifestIndex.default().load_for_agent(agent).agent.runtime
+    if runtime == "command":
+        raise fail(f"agent {agent} runs its own command; use `bb start {agent}`", 2)
+    plan = _launch(agent, None, False, backend=backend)
+    assert isinstance(plan, BottlePlan)
+    code = run_planned(plan, text)
+    if remove:
+        remove_bottle(plan.slug)
+    else:
+        print(f"bottle {plan.slug} left for inspection: `bb logs {plan.slug}`, "
+              f"`bb rm {plan.slug}`", file=sys.stderr)  # fmt: skip
+    raise typer.Exit(code)
