@@ -174,6 +174,9 @@ def test_overrides_naming_an_allowed_method_pass(
         ("application/x-www-form-urlencoded", b"a=1&_method=DELETE", "'DELETE'"),
         ("Application/X-WWW-Form-Urlencoded; charset=utf-8", b"_method=put", "'PUT'"),
         ("", b"_method=DELETE", "'DELETE'"),
+        ("application/json", b'{"id": 1, "_method": "DELETE"}', "'DELETE'"),
+        ("application/vnd.api+json; charset=utf-8", b'{"_METHOD": "patch"}', "'PATCH'"),
+        ("application/x-www-form-urlencoded", b"%5Fmethod=DELETE", "'DELETE'"),
         (
             "multipart/form-data; boundary=b",
             b'--b\r\nContent-Disposition: form-data; name="_method"\r\n\r\nDELETE\r\n--b--\r\n',
@@ -186,10 +189,10 @@ def test_overrides_naming_an_allowed_method_pass(
         ),
     ],
 )
-def test_a_method_override_form_field_is_named(
+def test_a_method_override_body_field_is_named(
     content_type: str, body: bytes, problem: str
 ) -> None:
-    """Rails and Laravel read _method from url-encoded, untyped and multipart POST forms."""
+    """Rails and Laravel read _method from url-encoded, untyped, multipart and JSON bodies."""
     found = body_method_override(content_type, body, GET_POST)
     assert found is not None
     assert problem in found
@@ -199,7 +202,10 @@ def test_a_method_override_form_field_is_named(
     ("content_type", "body"),
     [
         ("application/x-www-form-urlencoded", b"_method=POST"),
-        ("application/json", b'{"_method": "DELETE"}'),
+        ("application/json", b'{"_method": "POST", "x": "DELETE"}'),
+        ("application/json", b'[{"_method": "DELETE"}]'),
+        ("application/json", b'{"_method": "DELETE"'),
+        ("text/plain", b"_method=DELETE"),
         (
             "multipart/form-data; boundary=b",
             b'--b\r\nContent-Disposition: form-data; name="file"; filename="_method"\r\n\r\nDELETE',
@@ -207,5 +213,5 @@ def test_a_method_override_form_field_is_named(
     ],
 )
 def test_bodies_without_a_refused_form_override_pass(content_type: str, body: bytes) -> None:
-    """Allowed values, JSON bodies and files named _method pass."""
+    """Allowed values, nested or broken JSON, plain text and files named _method pass."""
     assert body_method_override(content_type, body, GET_POST) is None

@@ -18,7 +18,7 @@ policy (`bb_egress.policy.check_request`) turns a problem into a denial. Why eac
   fold look-alike characters (``U+FF0E``). Each can land outside the allowed prefix, so a
   path that could mean something else is refused, naming the construct.
 * **Method overrides** on method-restricted routes. ``X-HTTP-Method-Override`` and kin,
-  and a ``_method`` query or form parameter, make many frameworks (Rails, Laravel,
+  and a ``_method`` query, form or JSON field, make many frameworks (Rails, Laravel,
   Symfony, Express's method-override, Google APIs) run another method than the request
   line says. One that names a method the route does not allow is refused rather than
   stripped: stripping would silently send a different request than the agent meant (a
@@ -28,6 +28,7 @@ policy (`bb_egress.policy.check_request`) turns a problem into a denial. Why eac
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -190,11 +191,14 @@ def method_override(
 
 
 def body_method_override(content_type: str, body: bytes, allowed: tuple[str, ...]) -> str | None:
-    """A ``_method`` field in a form-encoded body naming a method not in ``allowed``.
+    """A ``_method`` field in a request body naming a method not in ``allowed``.
 
     Rails (Rack::MethodOverride) and Laravel read it from POST forms: url-encoded,
-    untyped (Rack parses a POST without Content-Type as a form) and multipart.
+    untyped (Rack parses a POST without Content-Type as a form) and multipart; Laravel
+    also from a JSON body's top-level object.
     """
+    if b"method" not in body.lower():
+        return None
     kind = content_type.split(";", 1)[0].strip().lower()
     values: list[str] = []
     if kind in {"", "application/x-www-form-urlencoded"}:  # Rack parses untyped POSTs too
@@ -205,10 +209,17 @@ def body_method_override(content_type: str, body: bytes, allowed: tuple[str, ...
         ]  # fmt: skip
     elif kind == "multipart/form-data":
         values = [m.group(1).decode("latin-1") for m in _MULTIPART_METHOD.finditer(body)]
+    elif kind == "application/json" or kind.endswith("+json"):
+        try:
+            document = json.loads(body)
+        except ValueError:
+            document = None  # not JSON after all: the origin cannot read a field from it
+        if isinstance(document, dict):
+            values = [str(v) for k, v in document.items() if k.lower() == METHOD_OVERRIDE_PARAMETER]
     wanted = _overrides_not_allowed(values, allowed)
     if wanted is None:
         return None
     return (
-        f"the form field {METHOD_OVERRIDE_PARAMETER} asks the origin to run {wanted!r}, a"
+        f"the body field {METHOD_OVERRIDE_PARAMETER} asks the origin to run {wanted!r}, a"
         f" method this route does not allow ({', '.join(allowed)})"
     )

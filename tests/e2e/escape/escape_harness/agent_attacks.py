@@ -1114,6 +1114,9 @@ def method_override(m: str) -> dict[str, Any]:
         "query": http_req("GET", f"/api/{m}-4?_method=DELETE", NARROW),
         "form": http_req("POST", f"/api/{m}-5", NARROW, headers=form,
                          body=b"id=1&_method=DELETE"),
+        "json": http_req(
+            "POST", f"/api/{m}-8", NARROW, headers=f"{JSON}\r\n", body=b'{"_method": "DELETE"}'
+        ),
         "multipart": http_req("POST", f"/api/{m}-6", NARROW,
                               headers="Content-Type: multipart/form-data; boundary=b\r\n",
                               body=part.encode()),

@@ -576,7 +576,7 @@ CASES: tuple[Case, ...] = (
         "C61",
         "#16",
         "method overrides on a method-restricted route (X-HTTP-Method-Override, X-HTTP-Method, "
-        "X-Method-Override, _method in query, form and multipart; HTTP/1.1 and HTTP/2)",
+        "X-Method-Override, _method in query, form, multipart and JSON; HTTP/1.1 and HTTP/2)",
         "proxy method policy",
         check=_every_attempt_refused,
         judged="marker absent from sink, DNS and audit-allow logs; every attempt answered 403",
