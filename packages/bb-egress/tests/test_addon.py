@@ -595,3 +595,33 @@ async def test_a_refused_tunnel_never_dials_upstream(tmp_path: Path) -> None:
     assert data.server.error is not None
     assert "no-route" in data.server.error
     assert answers.lookups == []
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("private", "allowed"), [(True, True), (False, False)])
+async def test_only_a_private_network_route_reaches_a_private_address(
+    tmp_path: Path, private: bool, allowed: bool
+) -> None:
+    """A company gateway on 10.x passes only when the operator marked its route."""
+    routes = tmp_path / "routes.yaml"
+    flag = "\n    private_network: true" if private else ""
+    routes.write_text(f"routes:\n  - host: llm.corp.example{flag}\n")
+    addon = EgressAddon(
+        store=RoutesStore(routes),
+        scanner=StandInScanner(),
+        audit=AuditLog(tmp_path / "audit.jsonl"),
+        bottle="test-bottle",
+        destinations=DestinationPolicy(),
+        resolver=Answers({"llm.corp.example": "10.20.30.40"}),
+    )
+    with taddons.context(addon):
+        connect = _connect("llm.corp.example")
+        addon.http_connect(connect)
+        flow = _inner(connect, "llm.corp.example")
+        await addon.requestheaders(flow)
+    if allowed:
+        assert flow.response is None
+        assert flow.request.host == "10.20.30.40"
+    else:
+        assert flow.response is not None
+        assert flow.response.headers["X-Bot-Bottle-Denied"] == "forbidden-destination"

@@ -61,3 +61,32 @@ def test_extra_allowed_networks_open_only_what_they_name() -> None:
     policy = DestinationPolicy(extra_allowed=(ipaddress.ip_network("127.0.0.0/8"),))
     assert policy.reason(ipaddress.ip_address("127.0.0.1")) is None
     assert policy.reason(ipaddress.ip_address("10.0.0.1")) == "private"
+
+
+@pytest.mark.parametrize(
+    "address", ["10.1.2.3", "172.20.0.5", "192.168.1.9", "100.64.0.7", "fd12::1"]
+)
+def test_a_private_network_route_may_reach_private_addresses(address: str) -> None:
+    """private_network opens RFC 1918, CGNAT and ULA for its route only."""
+    policy = DestinationPolicy()
+    ip = ipaddress.ip_address(address)
+    assert policy.reason(ip) is not None
+    assert policy.reason(ip, private_ok=True) is None
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["127.0.0.1", "169.254.169.254", "fd00:ec2::254", "100.100.100.200", "::1", "0.0.0.0"],
+)
+def test_a_private_network_route_never_reaches_loopback_link_local_or_metadata(
+    address: str,
+) -> None:
+    """The operator's private setting does not open loopback, link-local or metadata."""
+    assert DestinationPolicy().reason(ipaddress.ip_address(address), private_ok=True) is not None
+
+
+def test_a_private_network_route_never_reaches_the_proxys_own_address() -> None:
+    """Own addresses stay refused even for a private route (no self-SSRF)."""
+    own = ipaddress.ip_address("10.9.0.2")
+    policy = DestinationPolicy(own_addresses=frozenset({own}))
+    assert policy.reason(own, private_ok=True) == "the proxy's own address"

@@ -240,3 +240,47 @@ def test_any_valid_routes_file_round_trips_through_dump(
         )
     )
     assert parse_routes(dump_routes(routes)) == routes
+
+
+def test_a_credential_is_never_injected_on_plain_http_unless_the_route_says_so() -> None:
+    """inject_headers on scheme http is refused; inject_over_http: true allows it."""
+    headers = {"Authorization": "Bearer ${EGRESS_TOKEN_VLLM}"}
+    with pytest.raises(ValueError, match="unencrypted"):
+        Route(host="vllm.corp.example", scheme="http", inject_headers=headers)
+    route = Route(host="vllm.corp.example", scheme="http", inject_headers=headers,
+                  inject_over_http=True)  # fmt: skip
+    assert route.operator_only == ("inject_over_http",)
+
+
+def test_inject_over_http_is_only_for_http_routes() -> None:
+    """The flag on an https route is a mistake, named."""
+    with pytest.raises(ValueError, match="only for routes with scheme http"):
+        Route(host="api.example.com", inject_over_http=True)
+
+
+def test_operator_only_settings_survive_a_write_and_read_back() -> None:
+    """private_network and inject_over_http are written by dump_routes and parsed again."""
+    text = dump_routes(
+        RoutesFile(routes=(Route(host="llm.corp.example", private_network=True, provider=True),))
+    )
+    (route,) = parse_routes(text).routes
+    assert route.private_network is True
+    assert route.operator_only == ("private_network",)
+    assert "private_network: true" in text
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        {"host": "llm.corp.example", "private_network": True},
+        {"host": "vllm.corp.example", "scheme": "http", "inject_over_http": True},
+    ],
+)
+def test_a_proposal_can_never_carry_an_operator_only_setting(route: dict[str, object]) -> None:
+    """egress-allow requests with private_network/inject_over_http are refused by the contract."""
+    from pydantic import ValidationError
+
+    from bb_protocol.queue import EgressAllowRequest
+
+    with pytest.raises(ValidationError, match="only be set by the operator"):
+        EgressAllowRequest.model_validate({"route": route, "justification": "x"})

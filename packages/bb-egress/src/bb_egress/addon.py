@@ -160,7 +160,7 @@ class EgressAddon:
         """Client id -> why its CONNECT has no route: the tunnel is accepted, TLS completed
         with the bottle CA, and every request in it answered with that 403 explanation (a
         client shows a CONNECT 403 as a bare status, so the agent would never learn why)."""
-        self._resolved: dict[tuple[str, int], tuple[float, str]] = {}
+        self._resolved: dict[tuple[str, int, bool], tuple[float, str]] = {}
         self._vetted: dict[tuple[str, str, int], str] = {}
         """(client id, ip, port) -> the host name requestheaders vetted for that client.
 
@@ -300,7 +300,9 @@ class EgressAddon:
                 "TLS server name differs from the CONNECT host", {"sni": sni, "host": tunnel[0]}
             )
 
-    async def _vet(self, raw_host: str, port: int) -> tuple[str, str] | Denied:
+    async def _vet(
+        self, raw_host: str, port: int, *, private_ok: bool = False
+    ) -> tuple[str, str] | Denied:
         """Resolve an allowed name and check every address; ``(host, ip)`` or a denial.
 
         Answers are cached for `RESOLVE_TTL` seconds; a cached answer was checked when it
@@ -308,21 +310,23 @@ class EgressAddon:
         """
         host = normalise_host(raw_host)
         now = time.monotonic()
-        cached = self._resolved.get((host, port))
+        cached = self._resolved.get((host, port, private_ok))
         if cached is not None and cached[0] > now:
             return host, cached[1]
         try:
             addresses = await self.resolver(host, port)
         except OSError as exc:
             return Denied("resolution-failed", f"cannot resolve {host}: {exc}", host, port)
-        why = self.destinations.check_all(addresses) if addresses else "no addresses"
+        why: str | None = "no addresses"
+        if addresses:
+            why = self.destinations.check_all(addresses, private_ok=private_ok)
         if why is not None:
             _log.warn("destination refused", {"host": host, "why": why})
             return Denied("forbidden-destination", f"{host} resolves to {why}", host, port)
         ip = str(addresses[0])
         if len(self._resolved) >= _CACHE_MAX:
             self._resolved.clear()  # pins in _vetted live with their client connection
-        self._resolved[(host, port)] = (now + RESOLVE_TTL, ip)
+        self._resolved[(host, port, private_ok)] = (now + RESOLVE_TTL, ip)
         return host, ip
 
     async def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
@@ -433,7 +437,9 @@ class EgressAddon:
                 ),
             )
             return
-        vetted = await self._vet(flow.request.host, flow.request.port)
+        vetted = await self._vet(
+            flow.request.host, flow.request.port, private_ok=decision.route.private_network
+        )
         if isinstance(vetted, Denied):
             self.deny(flow, vetted)
             return

@@ -8,7 +8,8 @@ Forbidden: loopback, private (RFC 1918, ULA), link-local (which holds the cloud 
 endpoints 169.254.169.254 and fd00:ec2::254 falls in ULA), CGNAT 100.64/10, multicast,
 unspecified, reserved, documentation ranges, and any IPv6 form that embeds such an IPv4
 address (IPv4-mapped, NAT64 64:ff9b::/96, 6to4 2002::/16, Teredo). Tests may widen the
-set with explicit ``extra_allowed`` networks; production never does.
+set with explicit ``extra_allowed`` networks; production never does. A route the operator
+marked ``private_network`` may also reach `PRIVATE_NETWORKS` (``bb_protocol.routes``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
-__all__ = ["METADATA_ADDRESSES", "DestinationPolicy", "IPAddress", "forbidden_reason"]
+__all__ = [
+    "METADATA_ADDRESSES",
+    "PRIVATE_NETWORKS",
+    "DestinationPolicy",
+    "IPAddress",
+    "forbidden_reason",
+]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -31,6 +38,12 @@ METADATA_ADDRESSES: Final = frozenset(
     }
 )
 """Cloud metadata endpoints, named so that denials say so."""
+
+PRIVATE_NETWORKS: Final = tuple(
+    ipaddress.ip_network(n)
+    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
+)
+"""What a ``private_network: true`` route may reach: RFC 1918, CGNAT and IPv6 ULA only."""
 
 _NAT64: Final = ipaddress.ip_network("64:ff9b::/96")
 _CGNAT: Final = ipaddress.ip_network("100.64.0.0/10")
@@ -87,18 +100,25 @@ class DestinationPolicy:
     extra_allowed: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(default=())
     """Networks allowed despite being non-public. For tests on loopback only."""
 
-    def reason(self, address: IPAddress) -> str | None:
-        """Why ``address`` is forbidden, or `None` when the proxy may dial it."""
+    def reason(self, address: IPAddress, *, private_ok: bool = False) -> str | None:
+        """Why ``address`` is forbidden, or `None` when the proxy may dial it.
+
+        ``private_ok`` (a route with the operator-only ``private_network``) also allows
+        `PRIVATE_NETWORKS`; loopback, link-local, metadata and own addresses stay refused.
+        """
         if address in self.own_addresses:
             return "the proxy's own address"
         if any(address in net for net in self.extra_allowed):
             return None
+        private = any(address in net for net in PRIVATE_NETWORKS)
+        if private_ok and private and address not in METADATA_ADDRESSES:
+            return None
         return forbidden_reason(address)
 
-    def check_all(self, addresses: Iterable[IPAddress]) -> str | None:
+    def check_all(self, addresses: Iterable[IPAddress], *, private_ok: bool = False) -> str | None:
         """The first reason any of ``addresses`` is forbidden (all must pass), or `None`."""
         for address in addresses:
-            why = self.reason(address)
+            why = self.reason(address, private_ok=private_ok)
             if why is not None:
                 return f"{address} is {why}" if not why.startswith("embeds") else f"{address} {why}"
         return None

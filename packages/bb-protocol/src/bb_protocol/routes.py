@@ -21,7 +21,22 @@ Schema (YAML)::
         inject_headers:             # optional; values may reference EGRESS_TOKEN_* env vars
           Authorization: "Bearer ${EGRESS_TOKEN_GITHUB}"
         provider: false             # true for the agent's own LLM API (defaults to redact)
+        private_network: false      # operator-only: may reach private addresses (see below)
+        inject_over_http: false     # operator-only: allow inject_headers on scheme http
         note: why this route exists # optional, shown to the operator
+
+Private addresses: the proxy dials only public unicast addresses. A company LLM gateway,
+LiteLLM or vLLM on a private address needs ``private_network: true`` on its route, set by
+the operator in a bottle manifest. It opens RFC 1918, CGNAT (100.64/10) and IPv6 ULA
+addresses for that route only; loopback, link-local, cloud metadata endpoints and the
+proxy's own addresses stay refused. Risk: the route reaches whatever its name resolves to
+on every private network the host can route to (including the Docker host's own bridge
+addresses), so name only hosts whose DNS you control. A proposal (``egress-allow``) can
+never carry it: `bb_protocol.queue` refuses such a request.
+
+Credentials in clear: a route with ``scheme: http`` may not inject headers (the credential
+would cross the network unencrypted) unless it also says ``inject_over_http: true``
+(e.g. a vLLM on a trusted local network); operator-only like ``private_network``.
 
 Host matching: hosts are compared after normalisation (trimmed, lower case, one trailing dot
 dropped, internationalised labels converted to their ASCII ``xn--`` form). ``*.example.com``
@@ -238,6 +253,12 @@ class Route(BaseModel):
     provider: bool = False
     """True for the agent's own LLM API route, whose default policy is ``redact``."""
 
+    private_network: bool = False
+    """Operator-only: this route may reach private addresses (module docstring: the risk)."""
+
+    inject_over_http: bool = False
+    """Operator-only: allow ``inject_headers`` on a plain ``http`` route (sent in clear)."""
+
     note: str | None = None
     """Why the route exists, for the operator; never used for matching."""
 
@@ -327,6 +348,24 @@ class Route(BaseModel):
                     " references"
                 )
         return value
+
+    @model_validator(mode="after")
+    def _no_credential_in_clear(self) -> Route:
+        if self.scheme == "http" and self.inject_headers and not self.inject_over_http:
+            raise ValueError(
+                "inject_headers on a plain-http route would send the credential unencrypted;"
+                " use scheme https, or set inject_over_http: true if the network is trusted"
+            )
+        if self.inject_over_http and self.scheme != "http":
+            raise ValueError("inject_over_http is only for routes with scheme http")
+        return self
+
+    @property
+    def operator_only(self) -> tuple[str, ...]:
+        """The settings set here that only an operator may grant (never a proposal)."""
+        return tuple(
+            name for name in ("private_network", "inject_over_http") if getattr(self, name)
+        )
 
     @property
     def effective_port(self) -> int:
@@ -468,6 +507,10 @@ def dump_routes(routes: RoutesFile) -> str:
             entry["inject_headers"] = dict(route.inject_headers)
         if route.provider:
             entry["provider"] = True
+        if route.private_network:
+            entry["private_network"] = True
+        if route.inject_over_http:
+            entry["inject_over_http"] = True
         if route.note is not None:
             entry["note"] = route.note
         entries.append(entry)

@@ -12,7 +12,14 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Final, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from bb_protocol.paths import SLUG_PATTERN
 from bb_protocol.routes import Route, normalise_host
@@ -112,6 +119,16 @@ class EgressAllowRequest(_Model):
     """The complete route to add, in the routes-file schema."""
     justification: Text = ""
     """Why the agent needs it, in its own words (shown sanitised to the operator)."""
+
+    @field_validator("route")
+    @classmethod
+    def _not_operator_only(cls, route: Route) -> Route:
+        if route.operator_only:
+            raise ValueError(
+                f"{', '.join(route.operator_only)} can only be set by the operator in a bottle"
+                " manifest, never requested through a proposal"
+            )
+        return route
 
 
 class EgressBlockRequest(_Model):
