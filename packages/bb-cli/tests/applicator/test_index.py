@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bb_cli.applicator import BottleNotFoundError, Operator, discover_bottles
+from bb_cli.applicator import Bottle, BottleNotFoundError, Operator, discover_bottles
 from bb_cli.applicator.index import PendingIndex
 from bb_protocol.paths import approval_key_file, queue_dir
 from bb_protocol.queue import ApprovalKey, Approve, QueueStore
@@ -109,3 +109,41 @@ def test_an_operator_with_discovery_sees_bottles_started_after_it(tmp_path):
     assert {i.bottle.slug for i in operator.items()} == {"first"}
     _bottle(env, "later").submit("later", sample_request("capability-block"))
     assert {i.bottle.slug for i in operator.items()} == {"first", "later"}
+
+
+class ElsewhereQueue:
+    """A bottle's queue reached through the `ApprovalQueue` contract only, as a backend's
+    client of a remote queue would be: no directory, no `PendingIndex`."""
+
+    def __init__(self, store: QueueStore) -> None:
+        self._store = store
+
+    def pending(self):
+        return self._store.pending()
+
+    def get(self, proposal_id):
+        return self._store.get(proposal_id)
+
+    def decide(self, proposal_id, decision, key, *, decided_by, seen_sha256=None):
+        return self._store.decide(
+            proposal_id, decision, key, decided_by=decided_by, seen_sha256=seen_sha256
+        )
+
+
+def test_the_operator_lists_finds_and_decides_through_the_queue_contract_alone(tmp_path):
+    """A queue that is not a local QueueStore works the same (the Kubernetes seam)."""
+    env = {"BOT_BOTTLE_STATE_DIR": str(tmp_path)}
+    local = _bottle(env, "far")
+    proposal = local.submit("far", sample_request("capability-block"))
+    (bottle,) = discover_bottles(env)
+    remote = Bottle(
+        slug="far",
+        store=ElsewhereQueue(local),
+        key_file=bottle.key_file,
+        routes_file=bottle.routes_file,
+    )
+    operator = Operator([remote], decided_by="op@test")
+    assert [i.id for i in operator.items()] == [proposal.id]
+    assert operator.find(proposal.id).bottle is remote
+    operator.decide(proposal.id, Approve(reason="ok"))
+    assert operator.items()[0].status == "decided: approve"

@@ -15,6 +15,7 @@ import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bb_cli.applicator.egress import EgressApplicator
 from bb_cli.applicator.errors import BottleNotFoundError
@@ -36,6 +37,9 @@ from bb_protocol.queue import (
     content_hash,
 )
 
+if TYPE_CHECKING:
+    from bb_cli.backends.base import ApprovalQueue
+
 __all__ = ["Bottle", "Item", "Operator", "discover_bottles", "operator_identity"]
 
 _log = get_logger("bb.operator")
@@ -43,10 +47,15 @@ _log = get_logger("bb.operator")
 
 @dataclass(frozen=True)
 class Bottle:
-    """One bottle's host-side queue, key and routes file."""
+    """One bottle's queue, key and routes file.
+
+    ``store`` is any `ApprovalQueue`: the bottle's `QueueStore` on this host (read through
+    an incremental `PendingIndex`), or a backend's client of the same contract for a
+    bottle elsewhere (read with its own ``pending``).
+    """
 
     slug: str
-    store: QueueStore
+    store: ApprovalQueue
     key_file: Path
     routes_file: Path
 
@@ -145,15 +154,20 @@ class Operator:
         self.discover = discover
         self._indexes: dict[str, PendingIndex] = {}
 
-    def _index(self, bottle: Bottle) -> PendingIndex:
+    def _index(self, bottle: Bottle) -> PendingIndex | None:
+        store = bottle.store
+        if not isinstance(store, QueueStore):
+            return None
         index = self._indexes.get(bottle.slug)
-        if index is None or index.store.root != bottle.store.root:
-            index = self._indexes[bottle.slug] = PendingIndex(bottle.store)
+        if index is None or index.store.root != store.root:
+            index = self._indexes[bottle.slug] = PendingIndex(store)
         return index
 
     def _items_of(self, bottle: Bottle) -> list[Item]:
+        index = self._index(bottle)
+        entries = bottle.store.pending() if index is None else index.refresh()
         items = []
-        for entry in self._index(bottle).refresh():
+        for entry in entries:
             if entry.proposal.bottle != bottle.slug:
                 _log.warn(
                     "ignoring proposal naming another bottle",
@@ -181,11 +195,16 @@ class Operator:
     def find(self, proposal_id: str) -> Item:
         """The pending proposal ``proposal_id``; raise `BottleNotFoundError` if none has it.
 
-        One existence check per bottle, then a refresh of that bottle's index only.
+        On this host: one existence check per bottle, then a refresh of that bottle's
+        index only; other queues are asked for their pending proposals.
         """
         if PROPOSAL_ID_PATTERN.fullmatch(proposal_id):
             for bottle in self.bottles:
-                if not (bottle.store.new / f"{proposal_id}.json").exists():
+                store = bottle.store
+                if (
+                    isinstance(store, QueueStore)
+                    and not store.new.joinpath(f"{proposal_id}.json").exists()
+                ):
                     continue
                 for item in self._items_of(bottle):
                     if item.id == proposal_id:
