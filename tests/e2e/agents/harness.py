@@ -82,6 +82,11 @@ class AgentBottle:
     octet: int = field(default_factory=lambda: 100 + secrets.randbelow(100))
     third: int = field(default_factory=lambda: secrets.randbelow(250))
     plan: BottlePlan | None = None
+    bottle_extra: dict[str, Any] = field(default_factory=dict)
+    """Extra bottle-manifest settings (the gateway recipe's env and routes)."""
+    allow_mock_address: bool = True
+    """Open the mock's private address with the test-only ``--allow-destination``; the
+    gateway recipe turns it off and relies on its route's ``private_network`` instead."""
 
     @property
     def subnet(self) -> str:
@@ -111,7 +116,8 @@ class AgentBottle:
         (root / "bottles").mkdir(parents=True, exist_ok=True)
         (root / "agents" / f"{self.runtime}.md").write_text(AGENT.format(runtime=self.runtime))
         bottle = {"description": "agent e2e bottle: only the provider route",
-                  "resources": {"memory": "2g", "pids": 1024}, "supervise": True}  # fmt: skip
+                  "resources": {"memory": "2g", "pids": 1024}, "supervise": True,
+                  **self.bottle_extra}  # fmt: skip
         (root / "bottles" / "agents-e2e.md").write_text(f"---\n{yaml.safe_dump(bottle)}---\n")
         return ManifestIndex([root])
 
@@ -134,8 +140,9 @@ class AgentBottle:
         }  # fmt: skip
         egress = services["egress"]
         egress["dns"] = [self.resolver_ip]
-        egress["command"] = ["run", "--upstream-ca", "/testca/ca.pem",
-                             "--allow-destination", f"{self.mock_ip}/32"]  # fmt: skip
+        egress["command"] = ["run", "--upstream-ca", "/testca/ca.pem"]
+        if self.allow_mock_address:
+            egress["command"] += ["--allow-destination", f"{self.mock_ip}/32"]
         egress["volumes"] = [*egress["volumes"], "testca:/testca:ro"]
         egress["depends_on"] = {
             **egress.get("depends_on", {}),

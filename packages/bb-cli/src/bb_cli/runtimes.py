@@ -21,7 +21,9 @@ them), then ``exec``\\ s the CLI:
   approvals and Codex's own sandbox off (its bubblewrap sandbox cannot create namespaces
   in a container without capabilities), no update check, ``/workspace`` trusted;
   ``~/.codex/auth.json`` holds the placeholder key, so no login picker appears (the proxy
-  replaces it with the real key); ``~/.codex/AGENTS.md`` holds the instructions.
+  replaces it with the real key); ``~/.codex/AGENTS.md`` holds the instructions; a bottle
+  env ``OPENAI_BASE_URL`` becomes ``openai_base_url`` (Claude Code reads
+  ``ANTHROPIC_BASE_URL`` from the environment itself).
   Unattended: ``codex exec --dangerously-bypass-approvals-and-sandbox PROMPT``.
 """
 
@@ -117,6 +119,12 @@ def _seed_script(runtime: str, supervise_url: str | None) -> str:
         out.append(f"[ -e {path} ] || printf %s {shlex.quote(text)} > {path}")
     if runtime == "codex":
         out.append(f'[ -e "$HOME/.codex/AGENTS.md" ] || cp {INSTRUCTIONS} "$HOME/.codex/AGENTS.md"')
+        # A custom endpoint (company gateway, LiteLLM, vLLM): the bottle's env sets
+        # OPENAI_BASE_URL and Codex reads it as openai_base_url (a top-level key, so first).
+        out.append(
+            'if [ -n "$OPENAI_BASE_URL" ] && ! grep -q "^openai_base_url" "$HOME/.codex/config.toml";'
+            ' then sed -i "1i openai_base_url = \\"$OPENAI_BASE_URL\\"" "$HOME/.codex/config.toml"; fi'
+        )
     for name, value in _QUIET_ENV.get(runtime, {}).items():
         out.append(f"export {name}={shlex.quote(value)}")
     return "\n".join(out)
