@@ -38,7 +38,7 @@ _META: dict[str, Any] = {}
 @pytest.fixture(scope="session")
 def bottle(docker_engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bottle]:
     """The real bottle under attack, torn down with its networks and volumes."""
-    runnable = [c for c in CASES if c.kind not in ("skip", "gitgate")]
+    runnable = [c for c in CASES if c.kind not in ("skip", "gitgate", "host")]
     b = new_bottle(tmp_path_factory.mktemp("escape"))
     b.secrets_env = {
         f"EGRESS_TOKEN_ESC_{c.id}": "ghp_" + secrets.token_hex(18) for c in runnable if c.secret
@@ -81,7 +81,7 @@ def _plan(b: Bottle, markers: dict[str, str]) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def verdicts(bottle: Bottle) -> dict[str, Verdict]:
     """Run every attack once, read the observers once, judge every case."""
-    runnable = [c for c in CASES if c.kind not in ("skip", "gitgate")]
+    runnable = [c for c in CASES if c.kind not in ("skip", "gitgate", "host")]
     markers = {c.id: f"bbx{c.id.lower()}{secrets.token_hex(8)}" for c in runnable}
     plan = _plan(bottle, markers)
     routes_before = bottle.routes_file.read_text()
@@ -103,7 +103,7 @@ def verdicts(bottle: Bottle) -> dict[str, Verdict]:
     _META.update(peers=context["peers"], internal_gateway=plan["internal_gateway"])
     _META.update(sink_lines=len(logs.sink), dns_lines=len(logs.dns), audit_lines=len(logs.audit))
     for case in CASES:
-        if case.id not in (RELOAD_CASE, EXHAUSTION_CASE) and case.kind != "gitgate":
+        if case.id not in (RELOAD_CASE, EXHAUSTION_CASE) and case.kind not in ("gitgate", "host"):
             _VERDICTS[case.id] = judge(case, markers, plan, client, logs, context)
     # E49 and C33 disturb the whole bottle, so they run alone, after the others are judged.
     client[EXHAUSTION_CASE] = run_exhaustion_phase(bottle, markers[EXHAUSTION_CASE])

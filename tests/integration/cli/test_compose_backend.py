@@ -155,8 +155,10 @@ def test_every_container_runs_with_limits_and_the_agent_in_the_watchdogs_namespa
     assert agent["HostConfig"]["PidMode"] == f"container:{watchdog['Id']}"
     for info in (agent, watchdog, _inspect(f"bb-{plan.slug}-egress-1")):
         host = info["HostConfig"]
-        assert host["Memory"] > 0 and host["MemorySwap"] == host["Memory"]
-        assert host["PidsLimit"] > 0 and host["NanoCpus"] > 0
+        assert host["Memory"] > 0
+        assert host["MemorySwap"] == host["Memory"]
+        assert host["PidsLimit"] > 0
+        assert host["NanoCpus"] > 0
         assert host["LogConfig"]["Config"]["max-size"] == "10m"
         assert host["ReadonlyRootfs"] is True
 
@@ -176,7 +178,7 @@ def test_the_agent_runs_under_the_runtime_the_bottle_names(plan: BottlePlan) -> 
 
 def test_an_unregistered_runtime_is_refused_before_anything_is_created(plan: BottlePlan) -> None:
     """No silent fallback to runc: a clear error naming the registered runtimes, nothing left."""
-    with pytest.raises(StartError, match="'bb-no-such-runtime' is not registered.*runc"):
+    with pytest.raises(StartError, match=r"'bb-no-such-runtime' is not registered.*runc"):
         ComposeBackend().start(_with_runtime(plan, "bb-no-such-runtime"), lambda s, t: None)
     assert leftovers(plan.slug) == []
 

@@ -10,6 +10,8 @@ Numbers refer to security.md section 5.2. Kinds:
   blocks everything fails;
 * ``gitgate``: needs a bottle with a repo and a forge; run and judged by
   ``test_escape_gitgate.py`` (forge objects, refs and log; the gate's filesystem);
+* ``host``: needs its own bottles (a hostile one and a neighbour); run by
+  ``test_escape_host.py`` and judged from the host (log files, cgroups, volumes);
 * ``skip``: cannot run here yet; the reason is reported, never a silent pass.
 """
 
@@ -910,6 +912,61 @@ CASES: tuple[Case, ...] = (
         "legit",
         check=_arrived,
         judged="marker in sink; client got the sink's signed echo",
+    ),
+    # -------------------------------------------------------------- R. host resources (#16)
+    # Run by test_escape_host.py: a hostile bottle and a neighbour, judged from the host.
+    Case(
+        "R60",
+        "#16",
+        "log flood: 50 MB to the agent's stdout (its container log)",
+        "host disk via the engine's log driver",
+        "host",
+        judged="the agent's log files on the host stay within max_size x max_files (2 MiB)",
+    ),
+    Case(
+        "R61",
+        "#16",
+        "disk fill: 2 GiB into /workspace past a 256 MiB storage cap",
+        "host disk via the workspace volume",
+        "host",
+        judged="the agent is stopped (watchdog: storage-exceeded); the volume on the host "
+        "holds less than the 2 GiB written",
+    ),
+    Case(
+        "R62",
+        "#16",
+        "two endless chunked HTTP/1.1 uploads (600 MB each)",
+        "egress memory",
+        "host",
+        judged="egress cgroup memory sampled during the uploads stays under 320 MiB; the proxy "
+        "is not OOM-killed or restarted; nothing reaches the sink",
+    ),
+    Case(
+        "R63",
+        "#16",
+        "two endless HTTP/2 uploads without content-length (600 MB each)",
+        "egress memory",
+        "host",
+        judged="as R62, over HTTP/2 inside the CONNECT tunnel",
+    ),
+    Case(
+        "R64",
+        "#16",
+        "CPU burn (4 busy loops) and a 4 GiB memory balloon",
+        "host CPU and memory via cgroups",
+        "host",
+        judged="the agent's cgroup has a CPU bandwidth cap of its 1 CPU (cfs quota / cpu.max; "
+        "nr_throttled as evidence) and a memory high-water mark within its 512m limit; the "
+        "balloon fails",
+    ),
+    Case(
+        "R65",
+        "#16",
+        "a second bottle on the same host while the first is hostile",
+        "neighbour bottle",
+        "host",
+        judged="each legit request of the neighbour, made during every hostile phase, reaches "
+        "its sink with HTTP 200",
     ),
 )
 
