@@ -147,3 +147,28 @@ def bump_clis(
         console.print("the agent CLIs are already pinned to those versions")
     for name, (old, new) in sorted(changes.items()):
         console.print(f"{name}: {old} -> {new}")
+
+
+@app.command("fetch-clis")
+def fetch_clis() -> None:
+    """Fetch the pinned agent CLIs with npm into the cache and verify them (no build).
+
+    What `bb images build` does first for agent-claude and agent-codex; run it alone to
+    prepare a machine (or a CI image) while the registry is reachable.
+    """
+    from rich.console import Console
+
+    from bb_cli.images import ImageError, cache_dir, find_source_tree
+    from bb_cli.images.clis import fetch_cli, load_lock
+    from bb_cli.images.console import RichReporter
+
+    console = Console(stderr=True)
+    try:
+        root = find_source_tree()
+        with RichReporter(console) as reporter:
+            for name, pin in load_lock(root).clis.items():
+                path = fetch_cli(name, pin, cache_dir(), reporter)
+                reporter.done(f"{name}: {pin.spec} verified ({path})")
+    except ImageError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(1) from None
