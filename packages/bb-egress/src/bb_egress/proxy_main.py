@@ -89,12 +89,16 @@ def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
         help="host:port for the routes endpoint; empty disables it",
     )
     p.add_argument(
-        "--request-size-limit", default="32m", help="largest request body scanned and forwarded"
+        "--request-size-limit",
+        default="32m",
+        help="largest request body buffered, scanned and forwarded; refused (413) as soon as "
+        "more arrives, while it is read (bb_egress.body_limit)",
     )
     p.add_argument(
         "--body-size-limit",
         default="4g",
-        help="mitmproxy's cap on any body; responses are streamed, so this bounds downloads",
+        help="mitmproxy's cap on any body; responses are streamed, so this bounds downloads "
+        "(request bodies never get near it: see --request-size-limit)",
     )
     p.add_argument("--bottle", default=environ.get(envvars.BOTTLE_SLUG, "unknown"))
     p.add_argument("--upstream-ca", default=None, help="extra CA bundle trusted upstream (tests)")
