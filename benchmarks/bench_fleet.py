@@ -25,7 +25,8 @@ such as interpreter start-up dominate small N). Options: ``--sizes=``, ``--per-b
 (default 10), ``--audit-per-proposal=`` (default 10), ``--poll=`` (queue channel poll
 seconds, default 0.5, the proxy's). Speed is reported, never asserted.
 
-``--bottles=2,4,7,10`` measures real ``shell`` bottles instead (Docker, the built images):
+``--bottles=2,4,7,10`` also measures real ``shell`` bottles (Docker, the built images),
+printed as ``real_bottles`` beside the growth table (``--sizes=`` empty: only them):
 it starts bottles one at a time up to each step, records each ``bb start``'s time, the
 memory of every container role (``docker stats --no-stream``) and the host's
 ``MemAvailable`` drop per bottle, stops at the first failed start or when fewer than
@@ -435,18 +436,23 @@ def _real_bottles(steps: list[int], min_free_subnets: int) -> dict[str, Any]:
 
 
 def run(args: list[str]) -> dict[str, object]:
-    sizes = [int(s) for s in _option(args, "sizes", "10,100,500,10000").split(",")]
+    sizes_text = _option(args, "sizes", "10,100,500,10000")
+    sizes = [int(s) for s in sizes_text.split(",") if s]
     per_bottle = int(_option(args, "per-bottle", "10"))
     audit_per = int(_option(args, "audit-per-proposal", "10"))
     poll = float(_option(args, "poll", "0.5"))
+    out: dict[str, object] = {}
+    results = {size: _one(size, per_bottle, audit_per, poll) for size in sizes}
+    if results:
+        out |= {
+            "per_bottle_pending": per_bottle,
+            "audit_lines_per_pending": audit_per,
+            "by_pending": {str(k): v for k, v in results.items()},
+            "growth": growth(results),
+        }
     bottles = _option(args, "bottles", "")
     if bottles:  # real containers: only when asked (it takes the shared engine's resources)
         steps = [int(n) for n in bottles.split(",")]
-        return {"real_bottles": _real_bottles(steps, int(_option(args, "min-free-subnets", "6")))}
-    results = {size: _one(size, per_bottle, audit_per, poll) for size in sizes}
-    return {
-        "per_bottle_pending": per_bottle,
-        "audit_lines_per_pending": audit_per,
-        "by_pending": {str(k): v for k, v in results.items()},
-        "growth": growth(results),
-    }
+        free = int(_option(args, "min-free-subnets", "6"))
+        out["real_bottles"] = _real_bottles(steps, free)
+    return out
