@@ -13,7 +13,7 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,14 +97,28 @@ def _agent_image() -> str:
 
 
 @contextmanager
-def repo_bottle(root: Path, agent_md: str = AGENT) -> Iterator[RepoBottle]:
-    """The forge on its own network, then the bottle (state under ``root``); both removed."""
+def repo_bottle(
+    root: Path,
+    agent_md: str = AGENT,
+    bottles: Mapping[str, str] | None = None,
+    host_env: Mapping[str, str] | None = None,
+) -> Iterator[RepoBottle]:
+    """The forge on its own network, then the bottle (state under ``root``); both removed.
+
+    ``bottles`` adds bottle manifests (``name -> text``) beside the agent's; ``host_env`` adds
+    host variables for ``bb`` (the values a bottle's ``secrets`` entries name).
+    """
     token = secrets.token_hex(4)
     network = forge = f"bb-e2e-forge-{token}"
     cwd, state, config = root / "project", root / "state", root / "config"
     (cwd / ".bot-bottle" / "agents").mkdir(parents=True)
     (cwd / ".bot-bottle" / "agents" / "repo.md").write_text(agent_md)
-    env = {**os.environ, "BOT_BOTTLE_STATE_DIR": str(state), "XDG_CONFIG_HOME": str(config)}
+    if bottles:
+        (cwd / ".bot-bottle" / "bottles").mkdir()
+        for name, text in bottles.items():
+            (cwd / ".bot-bottle" / "bottles" / f"{name}.md").write_text(text)
+    env = {**os.environ, "BOT_BOTTLE_STATE_DIR": str(state), "XDG_CONFIG_HOME": str(config),
+           **(host_env or {})}  # fmt: skip
     docker("network", "create", network)
     slug = ""
     try:

@@ -1,10 +1,15 @@
-"""The escape suite's git-gate cases (E50, F54, F56, F57) against a real gate and forge.
+"""The escape suite's git-gate cases (E50, F54, F56, F57, F70-F84) against a real gate and forge.
 
 A bottle with one repo (``tests/e2e/repo_bottle.py``: ``bb start`` with a ``git daemon``
 forge only the gate can reach); the agent attacks the gate by pushing. Judged from the
 outside, never by the agent's exit codes: the forge's refs, every object it holds
 (reachable or not) and its daemon log, plus files named with the marker in the gate and
 forge containers. Verdicts join the suite's report (``reports/escape-suite.json``).
+
+The bottle declares one secret (``secrets: {GATE: ...}``, so the egress sidecar and the gate
+hold ``EGRESS_TOKEN_GATE``); F70-F82 push it (or the agent's canary) through every channel
+gitleaks does not see and are judged by the commit id: it must not be among the forge's
+objects. F83 is the legit push that must still arrive; F84 checks where the secret lives.
 """
 
 from __future__ import annotations
@@ -30,17 +35,26 @@ from escape_harness.gitgate_attacks import (
     forge_text,
     gate_files,
 )
+from escape_harness.gitgate_dlp_attacks import CHANNELS, Channel, channel_script, clean_script
 from escape_harness.judge import RECORDED, Verdict, needles_for
-from repo_bottle import RepoBottle, docker, repo_bottle
+from repo_bottle import AGENT, FORGE_REPO, RepoBottle, docker, repo_bottle
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_engine")]
 CASE = {c.id: c for c in CASES}
+GATE_SECRET = "Gq" + secrets.token_urlsafe(24)
+"""The bottle's secret: not a provider token shape, so only the DLP pass knows it."""
+SECRET_BOTTLE = "---\nextends: shell\nsecrets:\n  GATE: BB_E2E_GATE_SECRET\n---\n"
 
 
 @pytest.fixture(scope="module")
 def bottle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RepoBottle]:
-    """The repo bottle and its forge; any proposal still pending is rejected at the end."""
-    with repo_bottle(tmp_path_factory.mktemp("escape-gitgate")) as b:
+    """The repo bottle (with one secret) and its forge; pending proposals rejected at the end."""
+    with repo_bottle(
+        tmp_path_factory.mktemp("escape-gitgate"),
+        AGENT.replace("bottle: shell", "bottle: gitsecret"),
+        bottles={"gitsecret": SECRET_BOTTLE},
+        host_env={"BB_E2E_GATE_SECRET": GATE_SECRET},
+    ) as b:
         try:
             yield b
         finally:
@@ -187,3 +201,103 @@ def test_f54_only_the_approved_commit_reaches_the_forge(bottle: RepoBottle) -> N
     evidence = {"approved_sha": sha, "forge_ref": at_ref, "proposal": proposal["id"],
                 "first": out_first[-400:], "second": out_second[-400:]}  # fmt: skip
     _assert(_record("F54", problem, evidence))
+
+
+def _forge_has(b: RepoBottle, sha: str) -> bool:
+    """True when the forge holds object ``sha`` (reachable or not)."""
+    done = docker("exec", b.forge, "git", "--git-dir", FORGE_REPO, "cat-file", "-e", sha,
+                  check=False)  # fmt: skip
+    return done.returncode == 0
+
+
+def _push_and_reject(b: RepoBottle, script: str) -> tuple[str, list[dict[str, object]]]:
+    """Run ``script`` as the agent; reject the proposal its push makes (if any).
+
+    Returns the agent's output and the findings of the held push (empty: never held).
+    Bounded: the push ends on its own (refused or forwarded) or is held within 120 s.
+    """
+    proc = subprocess.Popen(b.agent_argv(script), env=b.env, cwd=b.cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    findings: list[dict[str, object]] = []
+    try:
+        held = _poll(
+            "a held push or the push's end",
+            lambda: _pending(b) or (proc.poll() is not None and ["ended"]),
+            120,
+        )
+        for p in held if isinstance(held, list) else []:
+            if isinstance(p, dict):
+                findings += list(p["request"].get("findings", []))  # type: ignore[index,union-attr]
+                b.bb("queue", "reject", str(p["id"]), "--reason", "escape suite: a secret")
+        out = proc.communicate(timeout=120)[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return out, findings
+
+
+def _sha(out: str) -> str:
+    return next((line[4:].strip() for line in out.splitlines() if line.startswith("sha=")), "")
+
+
+@pytest.mark.parametrize("channel", CHANNELS, ids=lambda c: c.case)
+def test_f70_f82_a_secret_in_any_channel_never_reaches_the_forge(
+    bottle: RepoBottle, channel: Channel
+) -> None:
+    """Binary, UTF-16, message, idents, file name, encodings, canary, note: held, rejected,
+    and the commit is not among the forge's objects."""
+    value = GATE_SECRET
+    if channel.value == "canary":
+        value = bottle.agent("printenv BOT_BOTTLE_CANARY").stdout.strip()
+    out, findings = _push_and_reject(bottle, channel_script(channel, GATE_SECRET))
+    sha = _sha(out)
+    ref = f"refs/heads/bb/{channel.case.lower()}"
+    rules = sorted({str(f.get("rule_id")) for f in findings})
+    by_dlp = any(r.startswith("bb-dlp:") for r in rules)
+    forge = forge_text(bottle)
+    problem = (
+        "the case did not run (no commit made)" if not sha or len(value) < 16
+        else f"the commit reached the forge ({sha[:12]})" if _forge_has(bottle, sha)
+        else "the ref was created on the forge" if bottle.upstream_ref(ref)
+        else "the value is on the forge" if _leaks(forge, value)
+        else "the push was not held by the DLP pass" if not by_dlp
+        else "the proposal shows the value" if value in json.dumps(findings)
+        else None
+    )  # fmt: skip
+    evidence = {"sha": sha, "rules": rules, "agent": out[-500:]}
+    reason = f"held by {', '.join(r for r in rules if r.startswith('bb-dlp:'))}; not on the forge"
+    RECORDED[channel.case] = verdict = (
+        Verdict("fail", problem, evidence) if problem else Verdict("pass", reason, evidence)
+    )
+    _assert(verdict)
+
+
+def test_f83_a_push_without_a_secret_still_reaches_the_forge(bottle: RepoBottle) -> None:
+    """The DLP pass holds nothing clean: an ordinary commit is forwarded, no proposal."""
+    marker = _marker("F83")
+    out, findings = _push_and_reject(bottle, clean_script(marker))
+    sha = _sha(out)
+    arrived = bool(sha) and bottle.upstream_ref("refs/heads/bb/f83") == sha
+    problem = (
+        f"a clean push was held: {[f.get('rule_id') for f in findings]}" if findings
+        else None if arrived else f"the clean push did not arrive: {out[-300:]}"
+    )  # fmt: skip
+    RECORDED["F83"] = Verdict("fail", problem, {"sha": sha}) if problem else Verdict(
+        "pass", "the clean commit is at the forge's ref", {"sha": sha})  # fmt: skip
+    _assert(RECORDED["F83"])
+
+
+def test_f84_the_bottle_secret_is_in_the_gate_and_never_in_the_agent(bottle: RepoBottle) -> None:
+    """The gate's environment holds EGRESS_TOKEN_GATE; the agent's has no such name or value."""
+    gate_env = docker("exec", bottle.gate(), "sh", "-c", "env", check=False).stdout
+    agent_env = bottle.agent("env; cat /proc/1/environ 2>/dev/null | tr '\\0' '\\n'").stdout
+    problems = []
+    if f"EGRESS_TOKEN_GATE={GATE_SECRET}" not in gate_env:
+        problems.append("the gate lacks the bottle's secret (its DLP pass would not know it)")
+    if "EGRESS_TOKEN_" in agent_env or _leaks(agent_env, GATE_SECRET):
+        problems.append("the agent's environment names or holds a bottle secret")
+    problem = "; ".join(problems) or None
+    RECORDED["F84"] = Verdict("fail", problem, {}) if problem else Verdict(
+        "pass", "secret in the gate's environment only", {})  # fmt: skip
+    _assert(RECORDED["F84"])

@@ -28,6 +28,10 @@ __all__ = ["CASES", "Case"]
 
 SIGNATURE = "bb-escape-sink"
 GITGATE_JUDGED = "marker absent from every forge object, ref and daemon log line"
+GITGATE_DLP_JUDGED = (
+    "held with a bb-dlp finding (value never shown); after the rejection the commit is not "
+    "among the forge's objects, the ref is absent, the value in no forge object or log"
+)
 
 
 @dataclass(frozen=True)
@@ -824,6 +828,129 @@ CASES: tuple[Case, ...] = (
         "gitgate",
         judged=GITGATE_JUDGED + "; the planted push arrived (so the gate processed it); no "
         "file named with the marker in the gate or forge container",
+    ),
+    # F70-F84 (issue 16): the gate's DLP pass; run in test_escape_gitgate.py.
+    Case(
+        "F70",
+        "-",
+        "the bottle's secret in a binary file (NUL bytes)",
+        "git-gate DLP: blob bytes",
+        "gitgate",
+        judged=GITGATE_DLP_JUDGED,
+    ),
+    Case(
+        "F71",
+        "-",
+        "the bottle's secret in a UTF-16 text file",
+        "git-gate DLP: blob views",
+        "gitgate",
+        judged=GITGATE_DLP_JUDGED,
+    ),
+    Case(
+        "F72",
+        "-",
+        "the bottle's secret in a commit message",
+        "git-gate DLP: commit object",
+        "gitgate",
+        judged=GITGATE_DLP_JUDGED,
+    ),
+    Case(
+        "F73",
+        "-",
+        "the bottle's secret in the author name",
+        "git-gate DLP: commit idents",
+        "gitgate",
+        judged=GITGATE_DLP_JUDGED,
+    ),
+    Case(
+        "F74",
+        "-",
+        "the bottle's secret in the author email",
+        "git-gate DLP: commit idents",
+        "gitgate",
+        judged=GITGATE_DLP_JUDGED,
+    ),
+    Case(
+        "F75",
+        "-",
+        "the bottle's secret in the committer name and email",
+        "git-gate DLP: commit idents",
+        "gitgate",
+        judged=GITGATE_DLP_JUDGED,
+    ),
+    Case(
+        "F76",
+        "-",
+        "the bottle's secret as a file name",
+        "git-gate DLP: tree names",
+        "gitgate",
+        judged=GITGATE_DLP_JUDGED,
+    ),
+    Case(
+        "F77",
+        "-",
+        "base64 of the bottle's secret in a file",
+        "git-gate DLP: encoded renderings",
+        "gitgate",
+        judged=GITGATE_DLP_JUDGED,
+    ),
+    Case(
+        "F78",
+        "-",
+        "gzip of the bottle's secret in a file",
+        "git-gate DLP: decompressed view",
+        "gitgate",
+        judged=GITGATE_DLP_JUDGED,
+    ),
+    Case(
+        "F79",
+        "-",
+        "the bottle's secret reversed",
+        "git-gate DLP: reversed view",
+        "gitgate",
+        judged=GITGATE_DLP_JUDGED,
+    ),
+    Case(
+        "F80",
+        "-",
+        "the bottle's secret split over lines",
+        "git-gate DLP: separator-tolerant match",
+        "gitgate",
+        judged=GITGATE_DLP_JUDGED,
+    ),
+    Case(
+        "F81",
+        "-",
+        "the bottle's canary in a plain text file",
+        "git-gate DLP: canary",
+        "gitgate",
+        judged=GITGATE_DLP_JUDGED,
+    ),
+    Case(
+        "F82",
+        "-",
+        "the bottle's secret in a git note (refs/notes/commits pushed to an allowed branch; "
+        "refs/notes/* itself refused)",
+        "git-gate DLP: note blobs",
+        "gitgate",
+        judged=GITGATE_DLP_JUDGED,
+    ),
+    Case(
+        "F83",
+        "-",
+        "a push with no secret, through the DLP pass",
+        "git-gate DLP (false positives)",
+        "gitgate",
+        judged="the clean commit is at the forge's ref; no proposal",
+    ),
+    Case(
+        "F84",
+        "-",
+        "where the bottle's secret lives: the gate, never the agent",
+        "compose env (gate vs agent)",
+        "gitgate",
+        judged="EGRESS_TOKEN_GATE in the gate's environment; no EGRESS_TOKEN_ name or the value "
+        "in the agent's env or /proc/1/environ",
     ),
     *(
         Case(
