@@ -77,7 +77,7 @@ def _h2_exchange(
                     (":scheme", "https"),
                     (":authority", authority),
                     (":path", path),
-                ],  # fmt: skip
+                ],
                 end_stream=True,
             )
         tls.sendall(conn.data_to_send())
