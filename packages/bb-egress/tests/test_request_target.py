@@ -83,6 +83,8 @@ def test_origin_form_targets_and_options_asterisk_pass(method: str, target: str)
         ("/api%2F..%2Fadmin", "encoded '/' (%2f)"),
         ("/api/..%5cadmin", "encoded '\\' (%5c)"),
         ("/api/..\\admin", "backslash"),
+        ("/api/..%3f/admin", "encoded '?' (%3f)"),
+        ("/api/..%23/admin", "encoded '#' (%23)"),
         ("/api/%c0%ae%c0%ae/admin", "not valid UTF-8"),
         ("/api/%e0%80%ae/admin", "not valid UTF-8"),
         ("/api/%80", "not valid UTF-8"),
@@ -129,6 +131,7 @@ GET_POST = ("GET", "POST")
         ([("X-HTTP-Method-Override", "DELETE")], "", ONLY_GET, "X-HTTP-Method-Override header"),
         ([("x-http-method", "put")], "", ONLY_GET, "'PUT'"),
         ([("X-Method-Override", "PATCH")], "", GET_POST, "'PATCH'"),
+        ([("X_HTTP_Method_Override", "DELETE")], "", GET_POST, "'DELETE'"),
         ([("X-HTTP-Method-Override", "")], "", ONLY_GET, "'(empty)'"),
         (
             [("X-HTTP-Method-Override", "GET"), ("X-HTTP-Method", "DELETE")],
@@ -145,7 +148,7 @@ GET_POST = ("GET", "POST")
 def test_method_overrides_naming_a_method_the_route_refuses_are_named(
     headers: list[tuple[str, str]], query: str, allowed: tuple[str, ...], problem: str
 ) -> None:
-    """Each override header (any case) and the _method query parameter, every value checked."""
+    """Each override header (any case, _ for -) and the _method query parameter, every value."""
     found = method_override(headers, query, allowed)
     assert found is not None
     assert problem in found

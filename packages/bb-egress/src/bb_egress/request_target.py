@@ -114,8 +114,8 @@ def ambiguous_path(path: str) -> str | None:
 
     Run on path-restricted routes only: there the prefix check must see the path the
     origin will act on. Refused: dot segments (also encoded, overlong, look-alike or with
-    trailing dots and spaces), ``;`` path parameters, backslashes, encoded ``/``, ``\\``
-    and ``%`` (double encoding), encoded control bytes, malformed percent-escapes, and
+    trailing dots and spaces), ``;`` path parameters, backslashes, encoded ``/``, ``\\``,
+    ``?``, ``#`` and ``%`` (double encoding), encoded control bytes, malformed escapes, and
     percent-encoded bytes that are not valid UTF-8 (overlong forms such as ``%c0%ae``).
     """
     if _PERCENT.search(path):
@@ -125,6 +125,8 @@ def ambiguous_path(path: str) -> str | None:
         ("%25", "an encoded '%' (%25): a server that decodes twice sees another path"),
         ("%2f", "an encoded '/' (%2f): servers disagree on whether it separates segments"),
         ("%5c", "an encoded '\\' (%5c): some servers treat it as '/'"),
+        ("%3f", "an encoded '?' (%3f): a server that decodes before splitting ends the path there"),
+        ("%23", "an encoded '#' (%23): a server that decodes before splitting ends the path there"),
     ):
         if encoded in lowered:
             return f"the path has {what}"
@@ -171,7 +173,7 @@ def method_override(
     """A method-override header or ``_method`` query parameter naming a method not in
     ``allowed``, described; else None. ``query`` is the part after ``?`` (may be empty)."""
     for name, value in headers:
-        if name.lower() in METHOD_OVERRIDE_HEADERS:
+        if name.lower().replace("_", "-") in METHOD_OVERRIDE_HEADERS:  # CGI folds _ and -
             wanted = _overrides_not_allowed([value], allowed)
             if wanted is not None:
                 return (

@@ -1112,6 +1112,8 @@ def method_override(m: str) -> dict[str, Any]:
         "x-method-override": http_req("POST", f"/api/{m}-3", NARROW,
                                       headers="X-Method-Override: PATCH\r\n", body=b"{}"),
         "query": http_req("GET", f"/api/{m}-4?_method=DELETE", NARROW),
+        "underscore-header": http_req("GET", f"/api/{m}-9", NARROW,
+                                      headers="X_HTTP_Method_Override: DELETE\r\n"),
         "form": http_req("POST", f"/api/{m}-5", NARROW, headers=form,
                          body=b"id=1&_method=DELETE"),
         "json": http_req(
@@ -1139,6 +1141,7 @@ def ambiguous_paths(m: str) -> dict[str, Any]:
         "overlong-utf8": f"/api/%c0%ae%c0%ae/{m}-8",
         "path-parameter": f"/api/{m}-9;jsessionid=x",
         "fullwidth-dots": f"/api/%ef%bc%8e%ef%bc%8e/{m}-10",
+        "encoded-question-mark": f"/api/..%3f/{m}-12",
     }
     out: dict[str, Any] = {
         k: tunnel(NARROW, 443, http_req("GET", v, NARROW)) for k, v in paths.items()

@@ -582,7 +582,8 @@ CASES: tuple[Case, ...] = (
         "C61",
         "#16",
         "method overrides on a method-restricted route (X-HTTP-Method-Override, X-HTTP-Method, "
-        "X-Method-Override, _method in query, form, multipart and JSON; HTTP/1.1 and HTTP/2)",
+        "X-Method-Override, X_HTTP_Method_Override, _method in query, form, multipart and JSON; "
+        "HTTP/1.1 and HTTP/2)",
         "proxy method policy",
         check=_every_attempt_refused,
         judged="marker absent from sink, DNS and audit-allow logs; every attempt answered 403",
@@ -591,7 +592,7 @@ CASES: tuple[Case, ...] = (
         "C62",
         "#16",
         "ambiguous paths on a path-restricted route (..;, %2e%2e, %252e%252e, %252f, %2f, "
-        "backslash, %5c, overlong UTF-8, ;params, fullwidth dots)",
+        "backslash, %5c, %3f, overlong UTF-8, ;params, fullwidth dots)",
         "proxy path policy",
         check=_every_attempt_refused,
         judged="marker absent from sink, DNS and audit-allow logs; every attempt answered 403",
