@@ -147,3 +147,31 @@ def test_the_operator_lists_finds_and_decides_through_the_queue_contract_alone(t
     assert operator.find(proposal.id).bottle is remote
     operator.decide(proposal.id, Approve(reason="ok"))
     assert operator.items()[0].status == "decided: approve"
+
+
+def test_an_unchanged_queue_is_not_re_derived_and_a_change_is_seen(store, key):
+    """Same names in new/, responses/, claims/: same entries, no rebuild; a decision shows."""
+    index = PendingIndex(store)
+    proposal = store.submit("demo", sample_request("capability-block"))
+    first = index.refresh()
+    version = index.version
+    assert index.refresh() == first
+    assert index.version == version
+    store.decide(proposal.id, Approve(reason="ok"), key, decided_by="op")
+    (entry,) = index.refresh()
+    assert index.version == version + 1
+    assert entry.response is not None
+    assert not entry.claimed
+
+
+def test_the_operator_answers_the_same_until_a_queue_changes(tmp_path):
+    """Across bottles, an unchanged poll returns the same items; a new proposal is added."""
+    env = {"BOT_BOTTLE_STATE_DIR": str(tmp_path)}
+    stores = {slug: _bottle(env, slug) for slug in ("one", "two")}
+    stores["one"].submit("one", sample_request("capability-block", "a"))
+    stores["two"].submit("two", sample_request("capability-block", "b"))
+    operator = Operator(discover_bottles(env), discover=lambda: discover_bottles(env))
+    first = operator.items()
+    assert [i.id for i in operator.items()] == [i.id for i in first]
+    later = stores["two"].submit("two", sample_request("capability-block", "c"))
+    assert [i.id for i in operator.items()] == [*(i.id for i in first), later.id]

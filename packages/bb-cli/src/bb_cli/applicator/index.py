@@ -65,6 +65,10 @@ class PendingIndex:
         """Ids whose proposal file was invalid: logged once, not re-read every refresh."""
         self.parsed = 0
         """How many queue files this index has parsed so far (tests check it stays flat)."""
+        self.version = 0
+        """Bumped whenever the listing changed; equal versions mean equal entries."""
+        self._listing: tuple[frozenset[str], ...] | None = None
+        self._entries: list[PendingEntry] = []
 
     def refresh(self) -> list[PendingEntry]:
         """Every valid proposal not yet archived, oldest first (as `QueueStore.pending`)."""
@@ -72,6 +76,9 @@ class PendingIndex:
         present = _ids(store.new)
         responses = _ids(store.responses)
         claims = _ids(store.claims)
+        listing = (frozenset(present), frozenset(responses), frozenset(claims))
+        if listing == self._listing:  # no name came or went: nothing to re-derive
+            return list(self._entries)
         for gone in set(self._known) - present:
             del self._known[gone]
         self._bad &= present
@@ -87,7 +94,9 @@ class PendingIndex:
             known.claimed = claimed and known.response is not None
         entries = [PendingEntry(k.proposal, k.response, k.claimed) for k in self._known.values()]
         entries.sort(key=lambda e: (e.proposal.created_at, e.proposal.id))
-        return entries
+        self._listing, self._entries = listing, entries
+        self.version += 1
+        return list(entries)
 
     def entry(self, proposal_id: str) -> PendingEntry | None:
         """The pending entry ``proposal_id`` after a refresh, or None if it is not pending."""

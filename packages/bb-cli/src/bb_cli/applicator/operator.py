@@ -153,6 +153,9 @@ class Operator:
         self.decided_by = decided_by or operator_identity()
         self.discover = discover
         self._indexes: dict[str, PendingIndex] = {}
+        self._bottle_items: dict[str, tuple[PendingIndex, int, list[Item]]] = {}
+        self._merged: tuple[tuple[tuple[str, int | None], ...], list[Item]] | None = None
+        """The last `items` result and the (slug, index version) pairs it was built from."""
 
     def _index(self, bottle: Bottle) -> PendingIndex | None:
         store = bottle.store
@@ -163,9 +166,21 @@ class Operator:
             index = self._indexes[bottle.slug] = PendingIndex(store)
         return index
 
-    def _items_of(self, bottle: Bottle) -> list[Item]:
+    def _items_of(self, bottle: Bottle) -> tuple[list[Item], int | None]:
+        """The bottle's items, and a stamp that is equal only when they did not change."""
         index = self._index(bottle)
-        entries = bottle.store.pending() if index is None else index.refresh()
+        if index is None:
+            return self._to_items(bottle, bottle.store.pending()), None
+        entries = index.refresh()
+        cached = self._bottle_items.get(bottle.slug)
+        if cached is not None and cached[0] is index and cached[1] == index.version:
+            return cached[2], index.version
+        items = self._to_items(bottle, entries)
+        self._bottle_items[bottle.slug] = (index, index.version, items)
+        return items, index.version
+
+    @staticmethod
+    def _to_items(bottle: Bottle, entries: list[PendingEntry]) -> list[Item]:
         items = []
         for entry in entries:
             if entry.proposal.bottle != bottle.slug:
@@ -188,9 +203,16 @@ class Operator:
             slugs = {b.slug for b in self.bottles}
             for gone in set(self._indexes) - slugs:
                 del self._indexes[gone]
-        items = [item for bottle in self.bottles for item in self._items_of(bottle)]
+                self._bottle_items.pop(gone, None)
+        per_bottle = [(bottle.slug, self._items_of(bottle)) for bottle in self.bottles]
+        stamps = tuple((slug, stamp) for slug, (_, stamp) in per_bottle)
+        unchanged = all(stamp is not None for _, stamp in stamps)
+        if unchanged and self._merged is not None and self._merged[0] == stamps:
+            return list(self._merged[1])  # no queue changed: skip the merge and the sort
+        items = [item for _, (bottle_items, _) in per_bottle for item in bottle_items]
         items.sort(key=lambda i: (i.entry.proposal.created_at, i.id))
-        return items
+        self._merged = (stamps, items)
+        return list(items)
 
     def find(self, proposal_id: str) -> Item:
         """The pending proposal ``proposal_id``; raise `BottleNotFoundError` if none has it.
@@ -206,7 +228,7 @@ class Operator:
                     and not store.new.joinpath(f"{proposal_id}.json").exists()
                 ):
                     continue
-                for item in self._items_of(bottle):
+                for item in self._items_of(bottle)[0]:
                     if item.id == proposal_id:
                         return item
         raise BottleNotFoundError(f"no pending proposal {proposal_id} in any bottle")
