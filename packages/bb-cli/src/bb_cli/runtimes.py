@@ -79,7 +79,10 @@ def seed_files(runtime: str, supervise_url: str | None) -> dict[str, str]:
             "projects": {"/workspace": {"hasTrustDialogAccepted": True}},
         }
         settings = {
-            "permissions": {"defaultMode": "bypassPermissions"},
+            # No "make auto mode your default?" dialog either: an attached session must
+            # start at the prompt (the bottle, not a classifier, is the boundary).
+            "permissions": {"defaultMode": "bypassPermissions", "disableAutoMode": "disable"},
+            "disableAutoMode": "disable",
             "skipDangerousModePermissionPrompt": True,
             "autoUpdates": False,
             "env": dict(_QUIET_ENV["claude"]),
@@ -138,7 +141,9 @@ def attach_command(runtime: str, supervise_url: str | None) -> list[str]:
         script = f'{seed}\nexec claude {mcp}--append-system-prompt "$(cat {INSTRUCTIONS})"'
         return ["sh", "-c", script]
     if runtime == "codex":
-        return ["sh", "-c", f"{seed}\nexec codex --dangerously-bypass-approvals-and-sandbox"]
+        # --no-daemon: the TUI otherwise wants the full npm package layout for its server.
+        script = f"{seed}\nexec codex --no-daemon --dangerously-bypass-approvals-and-sandbox"
+        return ["sh", "-c", script]
     return ["bash", "-l"]
 
 
