@@ -124,9 +124,10 @@ def _seed_script(runtime: str, supervise_url: str | None) -> str:
         out.append(f'[ -e "$HOME/.codex/AGENTS.md" ] || cp {INSTRUCTIONS} "$HOME/.codex/AGENTS.md"')
         # A custom endpoint (company gateway, LiteLLM, vLLM): the bottle's env sets
         # OPENAI_BASE_URL and Codex reads it as openai_base_url (a top-level key, so first).
+        config = '"$HOME/.codex/config.toml"'
         out.append(
-            'if [ -n "$OPENAI_BASE_URL" ] && ! grep -q "^openai_base_url" "$HOME/.codex/config.toml";'
-            ' then sed -i "1i openai_base_url = \\"$OPENAI_BASE_URL\\"" "$HOME/.codex/config.toml"; fi'
+            f'if [ -n "$OPENAI_BASE_URL" ] && ! grep -q "^openai_base_url" {config}; then'
+            f' sed -i "1i openai_base_url = \\"$OPENAI_BASE_URL\\"" {config}; fi'
         )
     for name, value in _QUIET_ENV.get(runtime, {}).items():
         out.append(f"export {name}={shlex.quote(value)}")
