@@ -120,5 +120,5 @@ def test_each_runtime_names_the_image_it_needs(runtime: str, image: str) -> None
 def test_attach_to_a_runtime_seeds_first_and_a_shell_is_plain_bash() -> None:
     """Interactive runtimes get the same seeding; --shell is a login bash."""
     assert "hasCompletedOnboarding" in attach_command("claude", SUPERVISE)[2]
-    assert "codex --dangerously-bypass-approvals-and-sandbox" in attach_command("codex", None)[2]
+    assert "codex --no-daemon --dangerously-bypass" in attach_command("codex", None)[2]
     assert attach_command("shell", None) == ["bash", "-l"]
