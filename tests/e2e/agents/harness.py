@@ -152,10 +152,8 @@ class AgentBottle:
         project.setdefault("volumes", {})["testca"] = {}
         return project
 
-    def start(self) -> None:
-        """Resolve the plan (with the overlay) and start it with the CLI's own launcher."""
-        from bb_cli.commands.bottles import _launch
-
+    def make_plan(self) -> BottlePlan:
+        """The plan ``bb start`` would resolve, plus the test overlay (not started)."""
         spec = BottleSpec(agent=self.runtime, index=self._index(), test_egress_subnet=self.subnet)
         plan = BottlePlan.resolve(
             spec,
@@ -165,7 +163,17 @@ class AgentBottle:
             host=HostIdentity(os.getuid(), os.getgid()),
         )
         self.plan = dataclasses.replace(plan, test_compose_overlay=self.overlay)
-        _launch(self.runtime, None, False, planned=self.plan)
+        return self.plan
+
+    def start(self) -> None:
+        """Resolve the plan (with the overlay) and start it with the CLI's own launcher."""
+        from bb_cli.commands.bottles import _launch
+
+        _launch(self.runtime, None, False, planned=self.make_plan())
+        self.prepare()
+
+    def prepare(self) -> None:
+        """Test fixtures inside the running agent (a private file; Codex's test model)."""
         self.sh("agent", f"printf %s {NOTES!r} > /workspace/notes.txt")
         if self.runtime == "codex":
             # Codex 0.171's default model gets "code mode" tools (JavaScript cells) that
