@@ -6,7 +6,8 @@ the allowed host and ``:path`` = ``https://other.example/x`` the origin received
 ``GET https://other.example/x HTTP/1.1`` with the allowed Host, and must honour the
 absolute-form authority (RFC 9112 3.2.2): fronting onto any tenant of the allowed front
 end. These tests send each non-origin form over h2 (the ``h2`` library mitmproxy ships
-with) and HTTP/1.1 to a loopback origin and check that nothing reaches it.
+with) and HTTP/1.1 to a loopback origin and check that nothing reaches it, also on a
+route that injects a credential (the real DLP engine and injection run in these tests).
 """
 
 from __future__ import annotations
@@ -33,6 +34,20 @@ FOREIGN_TARGETS = (
     "/\\evil.test/x",
 )
 """``:path`` values that are not origin-form (for a GET): each names another target."""
+
+
+INJECTED = "ghs_Injected0123456789abcdefABCDEFghij"
+ENV = {"EGRESS_TOKEN_FORGE": INJECTED}
+
+
+@pytest.fixture
+def scanner() -> object:
+    """The real DLP engine and credential injection, as the proxy runs them."""
+    from bb_dlp import DlpConfig
+    from bb_egress.outbound import OutboundScanner
+    from bb_egress.token_approval import DisabledChannel, TokenApprover
+
+    return OutboundScanner(DlpConfig.from_environ(ENV), TokenApprover(DisabledChannel(), 1), ENV)
 
 
 def _connect(proxy: Proxy, target: str) -> socket.socket:
@@ -180,3 +195,24 @@ def test_origin_form_targets_still_reach_the_origin_over_both_versions(
     answer = _h1_in_tunnel(proxy, tls_origin, "GET /h1?u=//evil.test HTTP/1.1")
     assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
     assert sorted(seen[1] for seen in tls_origin.seen) == sorted([*paths, "/h1?u=//evil.test"])
+
+
+def test_on_an_injecting_route_the_credential_never_goes_out_with_a_foreign_target(
+    proxy: Proxy, tls_origin: TlsOrigin
+) -> None:
+    """The route's credential is injected into the origin-form request only."""
+    proxy.routes_file.write_text(
+        f"routes:\n  - host: origin.test\n    port: {tls_origin.port}\n"
+        "    outbound_on_match: block\n    inject_headers:\n"
+        '      Authorization: "Bearer ${EGRESS_TOKEN_FORGE}"\n'
+    )
+    assert proxy.store.reload()
+    answers = _h2_exchange(
+        proxy, tls_origin, [("GET", "/ok"), *(("GET", t) for t in FOREIGN_TARGETS)]
+    )
+    assert answers["/ok"] == ("200", "")
+    for target in FOREIGN_TARGETS:
+        assert answers[target] == ("403", "target-not-origin-form"), target
+    assert [(seen[1], seen[2]["Authorization"]) for seen in tls_origin.seen] == [
+        ("/ok", f"Bearer {INJECTED}")
+    ]
