@@ -18,7 +18,7 @@ from bb_cli.commands._common import fail, handle_errors
 
 __all__ = ["register"]
 
-COMPONENTS = ("agent", "egress", "supervise", "gitgate")
+COMPONENTS = ("agent", "egress", "supervise", "gitgate", "watchdog")
 
 
 def _plan(
@@ -312,7 +312,7 @@ def attach(
 def logs(
     slug: Annotated[str, typer.Argument(help="Bottle slug.")],
     component: Annotated[
-        str, typer.Option("--component", "-c", help="agent|egress|supervise|gitgate")
+        str, typer.Option("--component", "-c", help="agent|egress|supervise|gitgate|watchdog")
     ] = "agent",
     follow: Annotated[bool, typer.Option("--follow", "-f")] = False,
 ) -> None:
