@@ -4,7 +4,7 @@ Topology (both networks ``internal``: nothing here reaches beyond them)::
 
     agent ──[internal]── git-gate ──[forge]── forge (sshd + git-shell, /srv/app.git)
 
-The gate runs the lead's ``bot-bottle-gitgate`` image with this tree's bb-protocol and
+The gate runs the lead's ``bot-bottle-gitgate`` image with this tree's bb-protocol, bb-dlp and
 bb-gitgate wheels installed over it (a throwaway image, removed afterwards), as its
 non-root user with every capability dropped. It forwards over ssh with a deploy key made by
 `bb_cli.deploykeys.generate_keypair` and the forge's host key pinned in known_hosts. The
@@ -132,7 +132,7 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     if uv is None:
         pytest.skip("uv is needed to build the wheels")
     context = tmp_path_factory.mktemp("gate-image")
-    for package in ("bb-protocol", "bb-gitgate"):
+    for package in ("bb-protocol", "bb-dlp", "bb-gitgate"):
         subprocess.run(
             [uv, "build", "--package", package, "--wheel", "-q", "-o", str(context / "wheels")],
             cwd=ROOT,

@@ -13,6 +13,7 @@ from bb_dlp.config import (
     CANARY_VAR,
     OUTBOUND_DETECTOR_NAMES,
     DlpConfig,
+    precompile_static,
     secrets_in,
 )
 from bb_dlp.engine import scan_content, scan_outbound, scan_websocket_message
@@ -40,6 +41,7 @@ __all__ = [
     "OutboundRequest",
     "ScanResult",
     "WebSocketMessage",
+    "precompile_static",
     "redact_tokens",
     "scan_content",
     "scan_outbound",

@@ -11,13 +11,14 @@ import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Final
 
 from bb_dlp.models import DlpConfigError
 from bb_dlp.multimatch import LiteralSet, RuleSet
 from bb_dlp.rules import RULES, TokenRule
 from bb_dlp.secrets import MIN_SECRET_LEN, PARTIAL_MATCH_MIN_LEN, KnownSecret
-from bb_dlp.views import json_trigger
+from bb_dlp.views import json_trigger, suspicious_literals
 from bb_protocol import envvars
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "SENSITIVE_PREFIXES_VAR",
     "DlpConfig",
     "Matchers",
+    "precompile_static",
     "secrets_in",
 ]
 
@@ -102,7 +104,17 @@ def _prefixes(environ: Mapping[str, str]) -> tuple[str, ...]:
 @functools.cache
 def _rule_set(with_rules: bool) -> RuleSet:
     """The provider rules compiled once per process (they never change)."""
-    return RuleSet([r.hyperscan_pattern for r in RULES] if with_rules else [])
+    return RuleSet([r.hyperscan_pattern for r in RULES] if with_rules else [], cache="rules")
+
+
+def precompile_static(cache_dir: Path) -> None:
+    """Compile the static databases (provider rules, suspicious characters) into ``cache_dir``.
+
+    They hold no secret. A process that sets ``BB_DLP_CACHE_DIR`` to ``cache_dir`` then loads
+    them instead of compiling (the git gate's hook, started once per push).
+    """
+    RuleSet([r.hyperscan_pattern for r in RULES], cache="rules", cache_dir=cache_dir)
+    LiteralSet(suspicious_literals(), cache="unicode", cache_dir=cache_dir)
 
 
 def _build(secrets: tuple[KnownSecret, ...], detectors: frozenset[str]) -> Matchers:

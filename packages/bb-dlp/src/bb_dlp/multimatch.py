@@ -4,19 +4,69 @@ Hyperscan scans at GB/s regardless of the number of literals, which is what make
 rendering of every known secret plus every provider rule" affordable per request. A compiled
 database is immutable and shared; the scratch space is per thread (Hyperscan forbids sharing
 one between concurrent scans), so the engine is safe to call from worker threads.
+
+Compiling is the slow part (the provider rules take a few hundred milliseconds), which a
+long-running proxy pays once but a short-lived process (the git gate's hook, once per push)
+would pay every time. So the static databases, which hold no secret (the provider rules, the
+suspicious Unicode characters), may be cached serialized: named sets are looked up in the
+directory ``BB_DLP_CACHE_DIR`` names (by a digest of their expressions, flags and the
+Hyperscan version) and written there after a compile. Sets built from secrets never are.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import os
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Final
 
 import hyperscan
 
-__all__ = ["LiteralSet", "RuleSet"]
+__all__ = ["CACHE_DIR_VAR", "LiteralSet", "RuleSet"]
+
+CACHE_DIR_VAR: Final = "BB_DLP_CACHE_DIR"
+"""Directory of serialized static databases (unset: always compile)."""
 
 _SOM: Final = hyperscan.HS_FLAG_SOM_LEFTMOST
+_HS_VERSION: Final = importlib.metadata.version("hyperscan")
+
+
+def _cache_file(
+    name: str, expressions: Sequence[bytes], flags: Sequence[int], directory: Path | None
+) -> Path | None:
+    if directory is None:
+        raw = os.environ.get(CACHE_DIR_VAR, "")
+        if not raw:
+            return None
+        directory = Path(raw)
+    digest = hashlib.sha256(f"{_HS_VERSION}\0{list(flags)}\0".encode())
+    for expression in expressions:
+        digest.update(expression + b"\0")
+    return Path(directory) / f"{name}-{digest.hexdigest()[:32]}.hsdb"
+
+
+def _load(path: Path | None) -> hyperscan.Database | None:
+    if path is None:
+        return None
+    try:
+        return hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
+    except (OSError, ValueError, TypeError, hyperscan.error):
+        return None  # absent or unreadable: compile instead
+
+
+def _store(path: Path | None, db: hyperscan.Database) -> None:
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.write_bytes(hyperscan.dumpb(db))
+        partial.replace(path)
+    except OSError:
+        pass  # a read-only or full cache only costs the next process a compile
 
 
 def _hex_escape(literal: bytes) -> str:
@@ -26,17 +76,27 @@ def _hex_escape(literal: bytes) -> str:
 class _Compiled:
     """A Hyperscan block-mode database plus thread-local scratch."""
 
-    def __init__(self, expressions: Sequence[bytes], flags: Sequence[int]) -> None:
+    def __init__(
+        self,
+        expressions: Sequence[bytes],
+        flags: Sequence[int],
+        cache: str | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
         self._db: hyperscan.Database | None = None
         self._local = threading.local()
         if expressions:
-            db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            db.compile(
-                expressions=list(expressions),
-                ids=list(range(len(expressions))),
-                elements=len(expressions),
-                flags=list(flags),
-            )
+            path = _cache_file(cache, expressions, flags, cache_dir) if cache else None
+            db = _load(path)
+            if db is None:
+                db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+                db.compile(
+                    expressions=list(expressions),
+                    ids=list(range(len(expressions))),
+                    elements=len(expressions),
+                    flags=list(flags),
+                )
+                _store(path, db)
             self._db = db
 
     def _scratch(self) -> hyperscan.Scratch:
@@ -66,9 +126,14 @@ class _Compiled:
 class LiteralSet(_Compiled):
     """Exact byte strings; ``find`` returns (literal index, start, end) of every occurrence."""
 
-    def __init__(self, literals: Sequence[bytes]) -> None:
+    def __init__(
+        self, literals: Sequence[bytes], cache: str | None = None, cache_dir: Path | None = None
+    ) -> None:
+        """``cache`` names a static set (never one holding secrets) for the disk cache, in
+        ``cache_dir`` or else the directory ``BB_DLP_CACHE_DIR`` names."""
         self.literals: tuple[bytes, ...] = tuple(literals)
-        super().__init__([_hex_escape(lit).encode() for lit in literals], [_SOM] * len(literals))
+        expressions = [_hex_escape(lit).encode() for lit in literals]
+        super().__init__(expressions, [_SOM] * len(literals), cache, cache_dir)
 
     def find(self, data: bytes) -> list[tuple[int, int, int]]:
         """Every occurrence (overlapping ones included) of any literal in ``data``."""
@@ -86,8 +151,13 @@ class RuleSet(_Compiled):
     linear-time regex to extract the exact matches, which keeps the hot path to one pass.
     """
 
-    def __init__(self, expressions: Sequence[bytes]) -> None:
-        super().__init__(list(expressions), [hyperscan.HS_FLAG_SINGLEMATCH] * len(expressions))
+    def __init__(
+        self, expressions: Sequence[bytes], cache: str | None = None, cache_dir: Path | None = None
+    ) -> None:
+        """``cache`` names a static set (never one holding secrets) for the disk cache, in
+        ``cache_dir`` or else the directory ``BB_DLP_CACHE_DIR`` names."""
+        flags = [hyperscan.HS_FLAG_SINGLEMATCH] * len(expressions)
+        super().__init__(list(expressions), flags, cache, cache_dir)
 
     def which(self, data: bytes) -> set[int]:
         """Indexes of the expressions that match ``data`` at least once."""

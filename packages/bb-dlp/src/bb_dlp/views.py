@@ -7,6 +7,7 @@ for views that can reveal something. All are linear in the input.
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -22,6 +23,8 @@ __all__ = [
     "json_trigger",
     "json_unescape",
     "percent_decode",
+    "suspicious_literals",
+    "suspicious_set",
 ]
 
 FOLD_CONTEXT: Final = 1024
@@ -224,7 +227,18 @@ def _char_class(codepoints: list[int]) -> str:
 
 _INVISIBLE_RE: Final = re.compile(_char_class(list(INVISIBLES)) + "+")
 _CONFUSABLE_RE: Final = re.compile(_char_class(list(_CONFUSABLES)))
-_SUSPICIOUS: Final = LiteralSet([chr(cp).encode("utf-8") for cp in _suspicious_codepoints()])
+
+
+def suspicious_literals() -> list[bytes]:
+    """UTF-8 of every suspicious character (what `suspicious_set` matches)."""
+    return [chr(cp).encode("utf-8") for cp in _suspicious_codepoints()]
+
+
+@functools.cache
+def suspicious_set() -> LiteralSet:
+    """The suspicious characters compiled once per process, on first non-ASCII input (cached
+    on disk under ``BB_DLP_CACHE_DIR``: a short-lived process scanning ASCII never pays)."""
+    return LiteralSet(suspicious_literals(), "unicode")
 
 
 def _fold_text(text: str) -> str:
@@ -247,7 +261,7 @@ def fold_unicode(data: bytes) -> bytes | None:
     """
     if data.isascii():
         return None
-    hits, dense = _SUSPICIOUS.find_some(data, DENSE_HITS)
+    hits, dense = suspicious_set().find_some(data, DENSE_HITS)
     if not hits:
         return None
     if dense:

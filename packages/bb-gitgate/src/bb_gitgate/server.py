@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import IO, Final
 from urllib.parse import urlsplit
 
+from bb_dlp import precompile_static
+from bb_dlp.multimatch import CACHE_DIR_VAR
 from bb_gitgate import git
 from bb_gitgate.config import GateConfig, RepoConfig
 from bb_gitgate.dlp import config_from_hook_env, hook_env
@@ -318,12 +320,18 @@ def make_server(
 
     The bottle's secrets are read from ``environ`` (the process environment by default),
     checked (`ConfigError` when ``require_canary`` and the canary is missing; the engine's
-    warnings are logged) and handed to every push's hook.
+    warnings are logged) and handed to every push's hook, with the directory of the engine's
+    precompiled static databases (``BB_DLP_CACHE_DIR``, in the gate's state dir).
     """
     secrets_env = hook_env(os.environ if environ is None else environ)
     dlp = config_from_hook_env(secrets_env, require_canary=config.require_canary)
     for warning in dlp.warnings:
         _LOG.warn("DLP: a secret is only partly protected", {"warning": warning})
+    # The hook runs once per push: it loads the engine's static databases compiled here
+    # (provider rules, suspicious characters: no secret) instead of compiling them each time.
+    cache = config.state_dir / "dlp-cache"
+    precompile_static(cache)
+    secrets_env[CACHE_DIR_VAR] = str(cache)
     _LOG.info("DLP pass ready", {"secrets": len(dlp.secrets)})
     hooks = git.prepare_state(config, sys.executable)
     if config.queue_dir is not None:

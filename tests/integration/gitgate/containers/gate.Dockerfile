@@ -1,4 +1,4 @@
-# Throwaway test image: the lead's gitgate image with this tree's bb-protocol and bb-gitgate
+# Throwaway test image: the lead's gitgate image with this tree's bb-protocol, bb-dlp and bb-gitgate
 # wheels (built on the host by the test) installed over the ones it was built with.
 ARG BASE=bot-bottle-gitgate:0.1.0
 FROM ${BASE}
