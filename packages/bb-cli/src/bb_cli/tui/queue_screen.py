@@ -1,7 +1,9 @@
 """`QueueScreen`: every pending proposal across bottles, its full context, and the actions.
 
 The table and the detail pane show only sanitised text (`bb_cli.tui.describe`), never
-Textual markup. A decision is bound to the content hash of what the detail pane shows.
+Textual markup. The table has a registrable-domain column and cuts long hosts on their
+left; the detail pane and the approve/reject/modify dialogs show the full host. A
+decision is bound to the content hash of what the detail pane shows.
 New proposals appear on the next poll (and ring the bell). The table holds one page
 (`QueueScreen.PAGE_SIZE` rows, ``n``/``p`` to move) and is rebuilt only when that page's
 rows change, so a poll over a fleet of thousands of proposals redraws nothing new.
@@ -22,7 +24,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from bb_cli.applicator import ApplyError, Item, Operator
-from bb_cli.tui.describe import details, summary
+from bb_cli.tui.describe import destination_text, details, domain_column, summary
 from bb_cli.tui.modify_screen import ModifyScreen
 from bb_cli.tui.reason_screen import ReasonScreen
 from bb_protocol.queue import (
@@ -82,7 +84,7 @@ class QueueScreen(Screen[None]):
         """Header, table, details, footer."""
         yield Header()
         table: DataTable[Text] = DataTable(cursor_type="row", id="proposals")
-        table.add_columns("id", "bottle", "kind", "status", "summary")
+        table.add_columns("id", "bottle", "kind", "status", "domain", "summary")
         yield table
         yield Static("", id="page", markup=False)
         with VerticalScroll(id="details-scroll"):
@@ -140,6 +142,7 @@ class QueueScreen(Screen[None]):
                     Text(sanitize_line(item.bottle.slug)),
                     Text(item.entry.proposal.kind),
                     Text(item.status),
+                    Text(domain_column(item.entry.proposal.request)),
                     Text(summary(item.entry.proposal.request)),
                     key=item.id,
                 )
@@ -199,7 +202,8 @@ class QueueScreen(Screen[None]):
             if reason is not None:
                 self._decide(item.id, Approve(reason=reason))
 
-        self.app.push_screen(ReasonScreen(title, required=required), done)
+        detail = destination_text(item.entry.proposal.request)
+        self.app.push_screen(ReasonScreen(title, required=required, detail=detail), done)
 
     def action_reject(self) -> None:
         """Reject the selected proposal (the reason goes back to the agent)."""
@@ -212,7 +216,8 @@ class QueueScreen(Screen[None]):
                 self._decide(item.id, Reject(reason=reason))
 
         title = f"reject: {summary(item.entry.proposal.request)}"
-        self.app.push_screen(ReasonScreen(title, required=False), done)
+        detail = destination_text(item.entry.proposal.request)
+        self.app.push_screen(ReasonScreen(title, required=False, detail=detail), done)
 
     def action_modify(self) -> None:
         """Edit and approve the selected proposal, where modifying makes sense."""
@@ -236,10 +241,16 @@ class QueueScreen(Screen[None]):
     @work(exclusive=True, group="decide")
     async def _decide(self, proposal_id: str, decision: Decision) -> None:
         seen = self.shown_sha256.get(proposal_id)
+        item = self.items.get(proposal_id)
+        decided = decision.request if isinstance(decision, Modify) else None
+        if decided is None and item is not None:
+            decided = item.entry.proposal.request
+        domain = "" if decided is None else domain_column(decided)
         try:
             await asyncio.to_thread(self.operator.decide, proposal_id, decision, seen_sha256=seen)
         except (ApplyError, QueueError, OSError) as exc:
             self.notify(sanitize_line(str(exc)), severity="error", timeout=10, markup=False)
         else:
-            self.notify(f"{decision.kind}: {proposal_id}", markup=False)
+            where = "" if domain in ("", "-") else f" (registrable domain {domain})"
+            self.notify(f"{decision.kind}: {proposal_id}{where}", markup=False)
         self.action_refresh()
