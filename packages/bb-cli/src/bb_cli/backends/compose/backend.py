@@ -247,7 +247,8 @@ class ComposeBackend(BottleBackend):
 
     def _assert_agent(self, plan: BottlePlan, step: str) -> dict[str, Any]:
         info = self.docker.inspect("container", plan.agent_container)
-        forbidden = [str(plan.state_dir / "approval.key"), str(plan.state_dir / "queue")]
+        # Nothing of the state dir (approval key, queue, and its very path: mountinfo).
+        forbidden = [str(plan.state_dir)]
         problems = check_agent(info, f"{project_name(plan.slug)}_internal", forbidden)
         problems += check_agent_env(info, plan.egress.egress_env)
         problems += check_runtime(info, plan.manifest.bottle.runtime)

@@ -10,6 +10,12 @@ Pure: a `BottlePlan` in, a dict out. Topology and agent hardening follow
   home and workspace and an exec-able ``/tmp`` tmpfs, IPv6 off, pids and memory limits, no
   ports, no ``dns``, no ``extra_hosts``, no Docker socket; its proxy and CA variables point
   at the egress sidecar, whose public CA certificate is its only trust anchor;
+* no host path in the agent (beyond the operator's own ``mounts``): a bind mount shows its
+  host path in the agent's ``/proc/self/mountinfo``, which would tell it the operator's
+  state-dir layout and home. The CA certificate and the agent's instructions and MCP
+  configuration reach it through two tmpfs volumes (mountinfo: ``tmpfs``, no path) that
+  the egress sidecar fills when it starts (`_PUBLISH_SCRIPT`); home and workspace are
+  named volumes (mountinfo: Docker's own ``volumes/<name>/_data``);
 * sidecars: ``cap_drop: ALL``, no-new-privileges, read-only root with a small ``/tmp``
   tmpfs, running as the host user (queue files are 0600 and shared with the operator's
   ``bb queue``); the proxy's CA key lives in a tmpfs mounted nowhere else;
@@ -24,6 +30,7 @@ Secrets and the canary never appear in the rendered file: their entries carry no
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Final, cast
 
 from bb_cli.backends.compose.gitgate import GATE_ALIAS, gate_service
@@ -61,6 +68,13 @@ WATCHDOG_SERVICE: Final = "watchdog"
 WATCHDOG_SCRIPT: Final = "watchdog.py"
 """The watchdog's script in the bottle's state directory (copied there by the backend)."""
 _WATCHDOG_IN: Final = "/opt/bb-watchdog/watchdog.py"
+_WATCHDOG_SOURCE_VAR: Final = "BB_WATCHDOG_SOURCE"
+_WATCHDOG_LOADER: Final = (
+    f"import os; exec(compile(os.environ[{_WATCHDOG_SOURCE_VAR!r}], {_WATCHDOG_IN!r}, 'exec'))"
+)
+"""The watchdog's script travels in its environment, not as a bind mount: the agent shares
+the watchdog's PID namespace, and ``/proc/1/mountinfo`` (readable by any uid) would show a
+bind's host path, that is, the operator's state directory."""
 _SIDECAR_TMP: Final = "/tmp:rw,nosuid,nodev,noexec,size={size}"  # noqa: S108 - own tmpfs
 _SIDECAR_TMP_SIZE: Final[dict[str, str]] = {
     EGRESS_SERVICE: "64m",
@@ -76,6 +90,17 @@ _ROUTES_IN: Final = "/etc/bot-bottle/routes"
 _QUEUE_IN: Final = "/var/lib/bot-bottle/queue"
 _KEY_IN: Final = "/etc/bot-bottle/approval/approval.key"
 _CONFDIR: Final = "/var/lib/bot-bottle/mitmproxy"
+_CA_VOLUME: Final = "ca"
+_AGENT_CONFIG_VOLUME: Final = "agent-config"
+_AGENT_SRC_IN: Final = "/run/bot-bottle/agent-src"
+"""Where the egress sidecar reads the host's agent files, to publish them to the agent."""
+_PUBLISH_SCRIPT: Final = (
+    f"rm -f {AGENT_CA} && cp -R {_AGENT_SRC_IN}/. {AGENT_DIR}/ "
+    '&& exec /usr/bin/tini -- bb-egress "$$@"'  # $$: compose's escape for a literal $
+)
+"""The egress entrypoint: drop a stale CA certificate (the proxy exports its own once it
+runs), copy the agent's instructions and MCP config into their volume, then the image's
+own entrypoint (``tini -- bb-egress``) with the rendered command."""
 _CA_VARS: Final = (
     "SSL_CERT_FILE",
     "CURL_CA_BUNDLE",
@@ -131,12 +156,11 @@ def _agent_environment(plan: BottlePlan) -> dict[str, str | None]:
 
 def _agent(plan: BottlePlan) -> dict[str, Any]:
     bottle = plan.manifest.bottle
-    state = plan.state_dir
     volumes: list[Any] = [
         "home:/home/agent",
         "workspace:/workspace",
-        f"{state / 'ca'}:/etc/bot-bottle/ca:ro",
-        f"{state / 'agent'}:{AGENT_DIR}:ro",
+        f"{_CA_VOLUME}:/etc/bot-bottle/ca:ro",
+        f"{_AGENT_CONFIG_VOLUME}:{AGENT_DIR}:ro",
     ]
     for mount in bottle.mounts:
         volumes.append(
@@ -187,6 +211,7 @@ def _egress(plan: BottlePlan) -> dict[str, Any]:
         command += ["--allow-destination", plan.test_egress_subnet]
     return {
         "image": plan.images["egress"],
+        "entrypoint": ["/bin/sh", "-c", _PUBLISH_SCRIPT, "bb-egress"],
         "command": command,
         "networks": [INTERNAL_NETWORK, "egress"],
         "user": f"{plan.host.uid}:{plan.host.gid}",
@@ -198,7 +223,9 @@ def _egress(plan: BottlePlan) -> dict[str, Any]:
             f"{state / 'routes'}:{_ROUTES_IN}:ro",
             f"{state / 'queue'}:{_QUEUE_IN}",
             f"{state / 'approval.key'}:{_KEY_IN}:ro",
-            f"{state / 'ca'}:/etc/bot-bottle/ca",
+            f"{_CA_VOLUME}:/etc/bot-bottle/ca",
+            f"{_AGENT_CONFIG_VOLUME}:{AGENT_DIR}",
+            f"{state / 'agent'}:{_AGENT_SRC_IN}:ro",
             f"{state / 'logs'}:/var/log/bot-bottle",
         ],
         "labels": {"org.bot-bottle.slug": plan.slug, "org.bot-bottle.role": "egress"},
@@ -256,7 +283,7 @@ def _watchdog(plan: BottlePlan) -> dict[str, Any]:
     return {
         "image": plan.images["egress"],
         "container_name": watchdog_container(plan.slug),
-        "entrypoint": ["/usr/bin/tini", "--", "/usr/bin/python3", "-I", _WATCHDOG_IN],
+        "entrypoint": ["/usr/bin/tini", "--", "/usr/bin/python3", "-I", "-c", _WATCHDOG_LOADER],
         "command": ["--limit", str(limit), "/volumes/workspace", "/volumes/home"],
         "user": "0:0",  # reads every file of the volumes: CAP_DAC_READ_SEARCH, nothing else
         "cap_drop": ["ALL"],
@@ -264,13 +291,15 @@ def _watchdog(plan: BottlePlan) -> dict[str, Any]:
         "security_opt": ["no-new-privileges:true"],
         "network_mode": "none",
         "read_only": True,
-        "volumes": [
-            "workspace:/volumes/workspace:ro",
-            "home:/volumes/home:ro",
-            f"{plan.state_dir / WATCHDOG_SCRIPT}:{_WATCHDOG_IN}:ro",
-        ],
+        "environment": {_WATCHDOG_SOURCE_VAR: _watchdog_source().replace("$", "$$")},
+        "volumes": ["workspace:/volumes/workspace:ro", "home:/volumes/home:ro"],
         "labels": {"org.bot-bottle.slug": plan.slug, "org.bot-bottle.role": "watchdog"},
     }
+
+
+def _watchdog_source() -> str:
+    """The watchdog's script (this package's ``watchdog.py``, standard library only)."""
+    return Path(__file__).with_name("watchdog.py").read_text(encoding="utf-8")
 
 
 def watchdog_container(slug: str) -> str:
@@ -298,6 +327,18 @@ def _volumes(plan: BottlePlan, engine: EngineFacts) -> dict[str, Any]:
     size = str(storage_bytes(plan.manifest.bottle.resources))
     return {
         name: {"driver": "local", "driver_opts": {"size": size}} for name in ("home", "workspace")
+    }
+
+
+def _published_volumes(plan: BottlePlan) -> dict[str, Any]:
+    """The tmpfs volumes egress fills for the agent: no host path, gone when both stop."""
+    owner = f"uid={plan.host.uid},gid={plan.host.gid},mode=0755,nosuid,nodev,noexec"
+    return {
+        name: {
+            "driver": "local",
+            "driver_opts": {"type": "tmpfs", "device": "tmpfs", "o": f"size={size},{owner}"},
+        }
+        for name, size in ((_CA_VOLUME, "1m"), (_AGENT_CONFIG_VOLUME, "8m"))
     }
 
 
@@ -347,6 +388,6 @@ def render_project(plan: BottlePlan, engine: EngineFacts | None = None) -> dict[
                 ),
             },
         },
-        "volumes": _volumes(plan, engine),
+        "volumes": {**_volumes(plan, engine), **_published_volumes(plan)},
         "services": services,
     }
