@@ -24,6 +24,8 @@ from escape_harness.bottle import Bottle, BottleError, build_observer_image, new
 from escape_harness.cases import CASES, Case, basic_auth_needle
 from escape_harness.exhaustion_phase import run_exhaustion_phase
 from escape_harness.judge import RECORDED, Evidence, Logs, Verdict
+from escape_harness.lookalike_phase import LOOKALIKE_CASE, run_lookalike_phase
+from escape_harness.mountinfo_phase import MOUNTINFO_CASE, run_mountinfo_phase
 from escape_harness.reload_phase import run_reload_phase
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -31,6 +33,8 @@ REPORT = ROOT / "reports" / "escape-suite.json"
 ATTACKER = Path(__file__).resolve().parent / "escape_harness" / "agent_attacks.py"
 RELOAD_CASE = "C33"
 EXHAUSTION_CASE = "E49"
+LATE_CASES = (MOUNTINFO_CASE, LOOKALIKE_CASE, EXHAUSTION_CASE, RELOAD_CASE)
+"""Cases run one at a time after the concurrent attacks are judged, in this order."""
 _VERDICTS: dict[str, Verdict] = RECORDED
 _META: dict[str, Any] = {}
 
@@ -99,13 +103,17 @@ def verdicts(bottle: Bottle) -> dict[str, Verdict]:
         "peers": bottle.peers(),
         "queue": bottle.queue_state(),
         "routes_changed": bottle.routes_file.read_text() != routes_before,
+        "host_paths": bottle.host_paths(),
     }
     _META.update(peers=context["peers"], internal_gateway=plan["internal_gateway"])
     _META.update(sink_lines=len(logs.sink), dns_lines=len(logs.dns), audit_lines=len(logs.audit))
     for case in CASES:
-        if case.id not in (RELOAD_CASE, EXHAUSTION_CASE) and case.kind not in ("gitgate", "host"):
+        if case.id not in LATE_CASES and case.kind not in ("gitgate", "host"):
             _VERDICTS[case.id] = judge(case, markers, plan, client, logs, context)
-    # E49 and C33 disturb the whole bottle, so they run alone, after the others are judged.
+    # F91 holds a supervise call open until the operator answers; E49 and C33 disturb the
+    # whole bottle. So they run alone, after the others are judged.
+    client[MOUNTINFO_CASE] = run_mountinfo_phase(bottle)
+    client[LOOKALIKE_CASE] = run_lookalike_phase(bottle, markers[LOOKALIKE_CASE])
     client[EXHAUSTION_CASE] = run_exhaustion_phase(bottle, markers[EXHAUSTION_CASE])
     client[RELOAD_CASE] = run_reload_phase(bottle, markers[RELOAD_CASE])
     logs = Logs.parse(
@@ -113,7 +121,7 @@ def verdicts(bottle: Bottle) -> dict[str, Verdict]:
         bottle.read("resolver", "/log/dns.jsonl"),
         bottle.audit_log(),
     )
-    for late in (EXHAUSTION_CASE, RELOAD_CASE):
+    for late in LATE_CASES:
         case = next(c for c in CASES if c.id == late)
         _VERDICTS[late] = judge(case, markers, plan, client, logs, context)
     return _VERDICTS

@@ -196,6 +196,22 @@ class Bottle:
             if sub.is_dir()
         }
 
+    def operator_env(self) -> dict[str, str]:
+        """The environment under which ``bb queue`` and the TUI see this bottle's queue."""
+        return {"BOT_BOTTLE_STATE_DIR": str(self.directory / "state")}
+
+    def host_paths(self) -> list[str]:
+        """Host paths whose appearance inside the agent would reveal the operator's layout.
+
+        The state dir and the suite's directory, the home directory, and the state dir's
+        tail (in case its file system is mounted elsewhere, mountinfo shows a bind's path
+        relative to that file system's root).
+        """
+        assert self.plan is not None
+        state = self.plan.state_dir
+        return [str(state), str(self.directory), f"{Path.home()}/",
+                "/".join(state.parts[-3:])]  # fmt: skip
+
     def internal_network(self) -> str:
         return f"{self.project_name}_internal"
 
@@ -232,7 +248,8 @@ class Bottle:
             spec,
             environ=environ,
             image_for=resolve_image,  # the CLI's own choice of image per component
-            state_dir=lambda slug: self.directory / "state" / slug,
+            # <state>/bottles/<slug>, as `bb start` lays it out: `bb queue` finds it there.
+            state_dir=lambda slug: self.directory / "state" / "bottles" / slug,
             host=HostIdentity(os.getuid(), os.getgid()),
         )
 

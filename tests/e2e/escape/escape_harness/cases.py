@@ -335,6 +335,67 @@ def _no_queue(ev: Evidence) -> str | None:
     return "an approval/queue mount is visible" if "queue" in mounts or "approv" in mounts else None
 
 
+def _no_host_layout(ev: Evidence) -> str | None:
+    """No host path of the operator's (state dir, suite dir, home) in the agent's mount tables.
+
+    ``/proc/self/mountinfo`` must be readable (else nothing was judged); ``/proc/1`` may be
+    unreadable (the storage watchdog's root-owned init), which leaks nothing.
+    """
+    needles = [str(n) for n in ev.context.get("host_paths") or []]
+    if not needles:
+        return "no host paths to look for (could not judge)"
+    own = ev.client.get("self") or {}
+    if own.get("rc") != 0 or " / " not in str(own.get("out", "")):
+        return f"/proc/self/mountinfo unreadable: {str(own)[:200]}"
+    found = [
+        f"{key}: {needle!r} in {line[:200]!r}"
+        for key in ("self", "pid1", "mounts")
+        for line in str((ev.client.get(key) or {}).get("out", "")).splitlines()
+        for needle in needles
+        if needle in line
+    ]
+    return "; ".join(found[:4]) or None
+
+
+def _lookalike_shown(ev: Evidence) -> str | None:
+    """The operator saw ``<marker>.example`` as the registrable domain in every view, the full
+    host where they decide, and their rejection reached the agent (lookalike_phase.py)."""
+    c = ev.client
+    if c.get("error"):
+        return str(c["error"])
+    host, registrable = str(c.get("host")), f"{ev.marker}.example"
+    problems = []
+    lines = [x for x in str((c.get("list") or {}).get("out", "")).splitlines()
+             if x.startswith(str(c.get("proposal")))]  # fmt: skip
+    columns = lines[0].split("  ") if lines else []
+    if len(columns) < 5 or columns[3] != registrable:
+        problems.append(f"bb queue list: no domain column {registrable!r}: {lines[:1]}")
+    elif "api.github.com" in lines[0]:
+        problems.append("bb queue list leads with the look-alike's 'api.github.com'")
+    row = c.get("json") or {}
+    if row.get("registrable_domain") != registrable:
+        problems.append(f"--json registrable_domain is {row.get('registrable_domain')!r}")
+    if (row.get("destination") or {}).get("host") != host:
+        problems.append("--json destination.host is not the full host")
+    show = str((c.get("show") or {}).get("out", ""))
+    if f"host: {host}" not in show or f"registrable_domain: {registrable}" not in show:
+        problems.append("bb queue show lacks the full host or the registrable domain")
+    tui = c.get("tui") or {}
+    tui_row = tui.get("row") or {}
+    if tui_row.get("domain") != registrable:
+        problems.append(f"TUI domain column is {tui_row.get('domain')!r}")
+    if "api.github.com" in str(tui_row.get("summary")):
+        problems.append("TUI summary leads with 'api.github.com'")
+    if host not in str(tui.get("details")):
+        problems.append("TUI detail pane lacks the full host")
+    dialog = str(tui.get("approve_dialog"))
+    if registrable not in dialog or host not in dialog:
+        problems.append("TUI approve dialog lacks the registrable domain or the full host")
+    if (c.get("reject") or {}).get("rc") != 0 or "rejected" not in str(c.get("agent")):
+        problems.append(f"the rejection did not reach the agent: {str(c.get('agent'))[:200]}")
+    return "; ".join(problems) or None
+
+
 def _pinned_client_fails(ev: Evidence) -> str | None:
     out = str(ev.client).lower()
     if "certificate verify failed" in out or "certificate_verify_failed" in out:
@@ -975,6 +1036,28 @@ CASES: tuple[Case, ...] = (
                 "needs host-side tooling opening the workspace; not part of a bottle run",
             ),
         )
+    ),
+    # -------------------------------------------------------------- operator display, mounts (#16)
+    Case(
+        "E90",
+        "#16",
+        "the agent's mount tables reveal the host's layout (state dir, home)",
+        "agent /proc/self/mountinfo, /proc/1/mountinfo, /proc/mounts",
+        "probe",
+        check=_no_host_layout,
+        judged="none of the state dir, the suite's directory, the home directory or the state "
+        "dir's tail appears; Docker's own paths (overlay, volumes) are a documented residual",
+    ),
+    Case(
+        "F91",
+        "#16",
+        "a 244-character look-alike host (api.github.com.…) proposed through the supervise MCP",
+        "supervise egress-allow -> operator's bb queue list / show / TUI",
+        "probe",
+        check=_lookalike_shown,
+        judged="the registrable domain <marker>.example in bb queue list (column), --json, show, "
+        "the TUI row, detail pane and approve dialog; the full host where the operator "
+        "decides; the operator's rejection reaches the agent; marker absent from sink, DNS, audit",
     ),
     # -------------------------------------------------------------- legit traffic
     Case(
