@@ -118,3 +118,34 @@ def test_an_endless_http2_upload_is_refused_before_it_ends(
     assert sent <= 8 * LIMIT
     assert tls_origin.seen == []
     assert "body-too-large" in _audited_reasons(proxy)
+
+
+def test_many_uploads_under_the_limit_together_are_bounded_by_the_buffer_budget(
+    proxy: Proxy, origin: Origin
+) -> None:
+    """Twelve open uploads of 900 KiB each (each under the 1 MiB limit, 8 MiB budget): the
+    ones past the proxy's total budget are refused while still open; nothing goes upstream."""
+    head = (
+        f"POST http://origin.test:{origin.port}/many HTTP/1.1\r\n"
+        f"Host: origin.test:{origin.port}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    ).encode()
+    size = 900 * 1024
+    body = f"{size:x}\r\n".encode() + b"a" * size + b"\r\n"  # never the terminating chunk
+    sockets = [socket.create_connection(("127.0.0.1", proxy.port), timeout=10) for _ in range(12)]
+    answers: list[bytes] = []
+    try:
+        for s in sockets:
+            s.sendall(head + body)
+        for s in sockets:
+            s.settimeout(1)
+            try:
+                answers.append(s.recv(4096))
+            except (TimeoutError, ConnectionResetError):
+                answers.append(b"")
+    finally:
+        for s in sockets:
+            s.close()
+    refused = [a for a in answers if a.startswith(b"HTTP/1.1 413")]
+    assert len(refused) >= 3, answers
+    assert origin.seen == []
+    assert "body-too-large" in _audited_reasons(proxy)

@@ -88,6 +88,9 @@ _log = get_logger("bb-egress.addon")
 DEFAULT_REQUEST_SIZE_LIMIT: Final = 32 * 1024 * 1024
 """Largest request body the proxy buffers, scans and forwards (bytes, as sent)."""
 
+REQUEST_BUFFER_STREAMS: Final = 8
+"""The proxy buffers at most this many full-size request bodies at once (all streams)."""
+
 STREAM_ABOVE: Final = 1024 * 1024
 """Responses declaring more bytes than this (or no length) are streamed to the agent."""
 
@@ -178,6 +181,12 @@ class EgressAddon:
             int,
             self.request_size_limit,
             "Largest request body (bytes) buffered; refused as soon as more arrives.",
+        )
+        loader.add_option(
+            body_limit.BUDGET_OPTION,
+            int,
+            REQUEST_BUFFER_STREAMS * self.request_size_limit,
+            "Request bytes buffered by all streams together; a stream past it is refused.",
         )
 
     def configure(self, updated: set[str]) -> None:

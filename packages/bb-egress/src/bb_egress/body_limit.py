@@ -16,6 +16,12 @@ stream fails exactly as mitmproxy's own limit fails it: the buffer is dropped, t
 ``error`` hook runs (the addon audits ``body-too-large``), the client gets a 413 (HTTP/1) or
 a stream reset carrying it (HTTP/2), and every later chunk is discarded unread into memory.
 
+Concurrency: many uploads just under the limit at once (one HTTP/2 connection carries a
+hundred streams) would still add up. The bytes buffered by all streams of the proxy are
+also bounded, by ``bb_request_buffer_budget``: a chunk that would take the total past it
+fails its own stream the same way, so the proxy's memory for request bodies stays bounded
+however many the agent opens.
+
 Declared lengths over the limit never get here: the addon's ``requestheaders`` refuses them
 before the body is read. The wrapper only ever adds a refusal; everything else goes to
 mitmproxy's own check. `tests` drive it through a real proxy over HTTP/1 and HTTP/2.
@@ -23,6 +29,7 @@ mitmproxy's own check. `tests` drive it through a real proxy over HTTP/1 and HTT
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Generator
 from typing import Any, Final
 
@@ -31,10 +38,13 @@ from mitmproxy.proxy.layers import http as http_layer
 from mitmproxy.proxy.layers.http._events import ErrorCode, ResponseProtocolError
 from mitmproxy.proxy.layers.http._hooks import HttpErrorHook
 
-__all__ = ["OPTION", "REFUSAL", "install", "is_refusal"]
+__all__ = ["BUDGET_OPTION", "OPTION", "REFUSAL", "install", "is_refusal"]
 
 OPTION: Final = "bb_request_size_limit"
 """The mitmproxy option holding the request body limit in bytes (0: no extra limit)."""
+
+BUDGET_OPTION: Final = "bb_request_buffer_budget"
+"""The mitmproxy option bounding the request bytes buffered by all streams together."""
 
 REFUSAL: Final = "bb-egress: request body exceeds the request size limit"
 """The flow error message of a body refused while it was read."""
@@ -47,11 +57,19 @@ def is_refusal(error: mflow.Error | None) -> bool:
     return error is not None and error.msg.startswith(REFUSAL)
 
 
-def _refuse(stream: Any, limit: int) -> Generator[Any, Any, bool]:
+def _buffering(options: Any) -> weakref.WeakSet[Any]:
+    """The streams of one proxy (one options object) that have buffered request bytes."""
+    found: weakref.WeakSet[Any] = options.__dict__.setdefault(
+        "_bb_buffering", weakref.WeakSet()
+    )  # beside the options: OptManager refuses unknown attributes and is unhashable
+    return found
+
+
+def _refuse(stream: Any, why: str) -> Generator[Any, Any, bool]:
     """Fail ``stream`` as mitmproxy's own body_size_limit does, and free its buffer."""
     read = len(stream.request_body_buf)
     stream.request_body_buf.clear()
-    message = f"{REFUSAL} ({read} bytes read, limit {limit})"
+    message = f"{REFUSAL} ({read} bytes read; {why})"
     stream.flow.error = mflow.Error(message)
     yield HttpErrorHook(stream.flow)
     yield http_layer.SendHttp(
@@ -71,9 +89,17 @@ def install() -> None:
         return
 
     def check_body_size(self: Any, request: bool) -> Generator[Any, Any, bool]:
-        limit = int(getattr(self.context.options, OPTION, 0) or 0)
+        options = self.context.options
+        limit = int(getattr(options, OPTION, 0) or 0)
         if request and limit and len(self.request_body_buf) > limit:
-            return (yield from _refuse(self, limit))
+            return (yield from _refuse(self, f"limit {limit}"))
+        budget = int(getattr(options, BUDGET_OPTION, 0) or 0)
+        if request and budget and self.request_body_buf:
+            streams = _buffering(options)
+            streams.add(self)
+            total = sum(len(s.request_body_buf) for s in streams)
+            if total > budget:
+                return (yield from _refuse(self, f"all request buffers together over {budget}"))
         result: bool = yield from original(self, request)
         return result
 
