@@ -84,13 +84,13 @@ def test_defaults_per_role(role: str, memory: int, pids: int, cpus: float) -> No
 def test_manifest_overrides_each_container_and_cpus_are_clamped_to_the_engine() -> None:
     """Sidecar blocks override their own container only; no limit exceeds the host's CPUs."""
     resources = Resources.model_validate(
-        {"memory": "2g", "cpus": 64, "egress": {"memory": "512m", "pids": 100},
+        {"memory": "2g", "cpus": 64, "egress": {"memory": "640m", "pids": 100},
          "logs": {"max_size": "1m", "max_files": 2}, "storage": "300m"}
     )  # fmt: skip
     agent = container_limits("agent", resources, DOCKER)
     egress = container_limits("egress", resources, DOCKER)
     assert (agent.memory, agent.cpus) == (2 << 30, 8.0)
-    assert (egress.memory, egress.pids, egress.cpus) == (512 << 20, 100, 1.0)
+    assert (egress.memory, egress.pids, egress.cpus) == (640 << 20, 100, 1.0)
     assert container_limits("supervise", resources, DOCKER).memory == 256 << 20
     assert log_rotation(resources).bound == 2 << 20
     assert storage_bytes(resources) == 300 << 20
@@ -99,7 +99,7 @@ def test_manifest_overrides_each_container_and_cpus_are_clamped_to_the_engine() 
 @pytest.mark.parametrize(
     "resources",
     [
-        {"egress": {"memory": "128m"}},
+        {"egress": {"memory": "384m"}},
         {"supervise": {"memory": "1m"}},
         {"storage": "1m"},
         {"logs": {"max_size": "10"}},

@@ -217,10 +217,10 @@ class Resources(_Strict):
     @model_validator(mode="after")
     def _egress_fits_a_request(self) -> Resources:
         memory = self.egress.memory if self.egress is not None else None
-        if memory is not None and parse_size(memory) < 256 << 20:
+        if memory is not None and parse_size(memory) < 512 << 20:
             raise ValueError(
-                f"egress memory {memory!r} is below 256m: the proxy buffers and scans request "
-                "bodies up to 32 MiB each"
+                f"egress memory {memory!r} is below 512m: the proxy buffers and scans request "
+                "bodies of up to 32 MiB, 256 MiB of them at once"
             )
         return self
 
