@@ -408,7 +408,12 @@ def main() -> None:
     tmp.replace(out)
     server = TLSServer(("0.0.0.0", 443), ca.server_context())
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    LOG.write("ready", port=443)
+    # Plain HTTP on 80, for the benchmark's host-side run of the same CLI (the bottle's
+    # routes are https only, so the agent never uses it).
+    plain = ThreadingHTTPServer(("0.0.0.0", 80), Handler)
+    plain.daemon_threads = True
+    threading.Thread(target=plain.serve_forever, daemon=True).start()
+    LOG.write("ready", ports=[443, 80])
     threading.Event().wait()
 
 
