@@ -53,15 +53,13 @@ COMPOSE_FILE = "compose.yaml"
 
 
 def prepare_state_dir(plan: BottlePlan, engine: EngineFacts | None = None) -> Path:
-    """Create the bottle's host directory: routes, queue, key, CA and MCP dirs, compose file
+    """Create the bottle's host directory: routes, queue, key, the agent's files, compose file
     (rendered for ``engine``), and the storage watchdog's script when it runs."""
     root = plan.state_dir
-    for sub in ("routes", "ca", "agent", "logs"):
+    # The CA certificate never touches the host: egress exports it into a tmpfs volume
+    # (render.py), which it empties first, so no stale certificate passes the health check.
+    for sub in ("routes", "agent", "logs"):
         (root / sub).mkdir(parents=True, exist_ok=True)
-    (root / "ca").chmod(0o755)
-    # A certificate left by a previous run would pass the health check before the proxy
-    # listens (and would be the wrong CA: the key lives in a tmpfs); the proxy re-exports it.
-    (root / "ca" / "ca.pem").unlink(missing_ok=True)
     (root / "agent").chmod(0o755)
     QueueStore(root / "queue")
     ApprovalKey.load_or_create(root / "approval.key")
