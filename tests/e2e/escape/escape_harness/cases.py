@@ -894,7 +894,7 @@ CASES: tuple[Case, ...] = (
     # F70-F84 (issue 16): the gate's DLP pass; run in test_escape_gitgate.py.
     Case(
         "F70",
-        "-",
+        "#16",
         "the bottle's secret in a binary file (NUL bytes)",
         "git-gate DLP: blob bytes",
         "gitgate",
@@ -902,7 +902,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "F71",
-        "-",
+        "#16",
         "the bottle's secret in a UTF-16 text file",
         "git-gate DLP: blob views",
         "gitgate",
@@ -910,7 +910,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "F72",
-        "-",
+        "#16",
         "the bottle's secret in a commit message",
         "git-gate DLP: commit object",
         "gitgate",
@@ -918,7 +918,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "F73",
-        "-",
+        "#16",
         "the bottle's secret in the author name",
         "git-gate DLP: commit idents",
         "gitgate",
@@ -926,7 +926,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "F74",
-        "-",
+        "#16",
         "the bottle's secret in the author email",
         "git-gate DLP: commit idents",
         "gitgate",
@@ -934,7 +934,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "F75",
-        "-",
+        "#16",
         "the bottle's secret in the committer name and email",
         "git-gate DLP: commit idents",
         "gitgate",
@@ -942,7 +942,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "F76",
-        "-",
+        "#16",
         "the bottle's secret as a file name",
         "git-gate DLP: tree names",
         "gitgate",
@@ -950,7 +950,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "F77",
-        "-",
+        "#16",
         "base64 of the bottle's secret in a file",
         "git-gate DLP: encoded renderings",
         "gitgate",
@@ -958,7 +958,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "F78",
-        "-",
+        "#16",
         "gzip of the bottle's secret in a file",
         "git-gate DLP: decompressed view",
         "gitgate",
@@ -966,7 +966,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "F79",
-        "-",
+        "#16",
         "the bottle's secret reversed",
         "git-gate DLP: reversed view",
         "gitgate",
@@ -974,7 +974,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "F80",
-        "-",
+        "#16",
         "the bottle's secret split over lines",
         "git-gate DLP: separator-tolerant match",
         "gitgate",
@@ -982,7 +982,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "F81",
-        "-",
+        "#16",
         "the bottle's canary in a plain text file",
         "git-gate DLP: canary",
         "gitgate",
@@ -990,7 +990,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "F82",
-        "-",
+        "#16",
         "the bottle's secret in a git note (refs/notes/commits pushed to an allowed branch; "
         "refs/notes/* itself refused)",
         "git-gate DLP: note blobs",
@@ -999,7 +999,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "F83",
-        "-",
+        "#16",
         "a push with no secret, through the DLP pass",
         "git-gate DLP (false positives)",
         "gitgate",
@@ -1007,7 +1007,7 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "F84",
-        "-",
+        "#16",
         "where the bottle's secret lives: the gate, never the agent",
         "compose env (gate vs agent)",
         "gitgate",
