@@ -75,7 +75,7 @@ def test_the_injected_credential_replaces_the_agents_and_is_not_a_finding(
     _routes(
         proxy,
         origin,
-        "    outbound_on_match: block\n    inject_headers:\n"
+        "    outbound_on_match: block\n    inject_over_http: true\n    inject_headers:\n"
         '      Authorization: "Bearer ${EGRESS_TOKEN_FORGE}"\n',
     )
     host = f"origin.test:{origin.port}"
@@ -107,7 +107,7 @@ def test_an_origin_echoing_the_injected_credential_never_shows_it_to_the_agent(
     _routes(
         proxy,
         origin,
-        "    outbound_on_match: block\n    inject_headers:\n"
+        "    outbound_on_match: block\n    inject_over_http: true\n    inject_headers:\n"
         '      Authorization: "Bearer ${EGRESS_TOKEN_FORGE}"\n',
     )
     host = f"origin.test:{origin.port}"

@@ -84,12 +84,31 @@ def test_an_sni_for_another_host_never_reaches_the_origin(
     assert tls_origin.seen == []
 
 
-@pytest.mark.parametrize("target", ["evil.test:443", "127.0.0.1:443", "[::1]:443", "10.0.0.1:443"])
-def test_a_connect_to_an_unrouted_target_never_opens_a_tunnel(proxy: Proxy, target: str) -> None:
-    """Unrouted names and IP literals get 403 at CONNECT."""
+@pytest.mark.parametrize("target", ["127.0.0.1:443", "[::1]:443", "10.0.0.1:443"])
+def test_a_connect_to_an_ip_literal_never_opens_a_tunnel(proxy: Proxy, target: str) -> None:
+    """IP literals get 403 at CONNECT."""
     sock, answer = _connect(proxy, target)
     sock.close()
     assert answer.startswith(b"HTTP/1.1 403")
+
+
+def test_an_unrouted_host_gets_its_explanation_inside_tls(
+    proxy: Proxy, tls_origin: TlsOrigin
+) -> None:
+    """No route: the tunnel opens with the bottle CA and the request gets the 403 as JSON.
+
+    A client shows a CONNECT 403 only as a status; inside the tunnel the agent reads why
+    and which MCP tool to call. Nothing reaches any origin.
+    """
+    sock, answer = _connect(proxy, "evil.test:443")
+    assert answer.startswith(b"HTTP/1.1 200")
+    with _tls(proxy, sock, "evil.test", ["http/1.1"]) as tls:
+        tls.sendall(b"GET /x HTTP/1.1\r\nHost: evil.test\r\nAccept: application/json\r\n\r\n")
+        response = _read_all(tls)
+    assert response.startswith(b"HTTP/1.1 403")
+    assert b'"reason": "no-route"' in response
+    assert b'"tool": "egress-allow"' in response
+    assert tls_origin.seen == []
 
 
 def test_http2_from_the_agent_is_checked_and_forwarded(proxy: Proxy, tls_origin: TlsOrigin) -> None:

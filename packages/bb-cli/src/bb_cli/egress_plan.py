@@ -105,10 +105,7 @@ class Egress:
     ) -> EgressPlan:
         """Routes, secrets and a fresh canary for one bottle; raise when a secret is unset."""
         runtime = manifest.agent.runtime
-        routes = [
-            *(r.model_copy(update={"source": "runtime"}) for r in cls.provider_routes(runtime)),
-            *(r.model_copy(update={"source": "manifest"}) for r in manifest.bottle.routes),
-        ]
+        routes = [*cls.provider_routes(runtime), *manifest.bottle.routes]
         try:
             routes_file = RoutesFile(routes=routes)
         except (RoutesError, ValueError) as exc:
