@@ -175,3 +175,12 @@ def test_control_bytes_in_header_names_or_values_are_refused(
 ) -> None:
     """NUL, CR, LF and other controls never pass (escape suite D42); HTAB and UTF-8 do."""
     assert check_header_bytes(fields) == problem
+
+
+def test_an_unresolvable_routed_host_is_explained_as_a_name_problem_not_fronting() -> None:
+    """resolution-failed advice is about the name (typo, DNS), not Host/SNI; names the tool."""
+    advice = Denied("resolution-failed", "cannot resolve x.example", "x.example", 443).next_step()
+    assert "could not resolve" in advice
+    assert "egress-allow" in advice
+    assert "TLS server name" not in advice
+    assert "Host" not in advice
