@@ -151,7 +151,8 @@ def test_commit_keeps_the_bottle_running_and_resume_boots_the_snapshot(run: Run)
     assert found == {run.marker}, "the snapshot leaks (marker proves the scan reads files)"
 
     run.bb("stop", run.slug)
-    docker("rm", "-f", f"bot-bottle-{run.slug}")
+    # The storage watchdog mounts the volumes too (read-only): remove it with the agent.
+    docker("rm", "-f", f"bot-bottle-{run.slug}", f"bot-bottle-{run.slug}-watchdog")
     docker("volume", "rm", f"bb-{run.slug}_home", f"bb-{run.slug}_workspace")
     run.bb("resume", run.slug)
     assert docker("inspect", "-f", "{{.Config.Image}}", f"bot-bottle-{run.slug}").strip() == image
