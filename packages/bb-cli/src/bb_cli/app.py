@@ -12,6 +12,7 @@ import typer
 from bb_cli.commands import bottles, commit, doctor, images, run
 from bb_cli.commands import dlp as dlp_cmd
 from bb_cli.commands import queue as queue_cmd
+from bb_cli.commands import queue_history
 from bb_cli.commands import supervise as supervise_cmd
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app.command("run")(run.run)
 app.command("commit")(commit.commit)
 app.command("doctor")(doctor.doctor)
 app.add_typer(images.app, name="images")
+queue_cmd.app.command("history", epilog=queue_history.EPILOG)(queue_history.history)
 app.add_typer(queue_cmd.app, name="queue")
 app.command("supervise")(supervise_cmd.supervise)
 app.add_typer(dlp_cmd.app, name="dlp")

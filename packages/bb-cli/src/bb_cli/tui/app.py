@@ -7,6 +7,7 @@ from pathlib import Path
 from textual.app import App
 
 from bb_cli.applicator import Operator, discover_bottles
+from bb_cli.tui.history_screen import HistoryScreen
 from bb_cli.tui.queue_screen import QueueScreen
 from bb_protocol.paths import STATE_DIR_ENV
 
@@ -14,10 +15,10 @@ __all__ = ["SuperviseApp", "make_app"]
 
 
 class SuperviseApp(App[None]):
-    """One screen (the queue) over every bottle; modals for reasons and modifications."""
+    """The queue over every bottle (and its history, ``h``); modals for reasons and changes."""
 
     TITLE = "bot-bottle supervise"
-    BINDINGS = [("q", "quit", "Quit")]  # noqa: RUF012 - Textual's own convention
+    BINDINGS = [("q", "quit", "Quit"), ("h", "history", "History")]  # noqa: RUF012 - Textual's
 
     def __init__(self, operator: Operator, *, poll_interval: float = 1.0) -> None:
         super().__init__()
@@ -27,6 +28,11 @@ class SuperviseApp(App[None]):
     def on_mount(self) -> None:
         """Show the queue."""
         self.push_screen(QueueScreen(self.operator, poll_interval=self.poll_interval))
+
+    def action_history(self) -> None:
+        """Show the decided proposals (`HistoryScreen`) over the queue."""
+        if not isinstance(self.screen, HistoryScreen):
+            self.push_screen(HistoryScreen(self.operator))
 
 
 def make_app(
