@@ -48,6 +48,7 @@ def test_each_record_is_one_json_line(tmp_path: Path) -> None:
     assert set(second) == {
         "time",
         "bottle",
+        "component",
         "method",
         "host",
         "port",
@@ -56,9 +57,24 @@ def test_each_record_is_one_json_line(tmp_path: Path) -> None:
         "decision",
         "reason",
         "detectors",
+        "observed",
     }
+    assert second["component"] == "egress"
 
 
 def test_without_a_path_records_are_discarded() -> None:
     """An unconfigured audit log accepts writes and does nothing."""
     AuditLog(None).write(AuditRecord(bottle="b", method="GET", host="h", port=1, decision="allow"))
+
+
+def test_observe_mode_marks_no_route_denials_as_observations(tmp_path: Path) -> None:
+    """In observe mode a no-route denial is still a denial, recorded as an observation."""
+    log = AuditLog(tmp_path / "audit.jsonl", observe=True)
+    log.write(AuditRecord(bottle="b", method="GET", host="h", port=443, decision="deny",
+                          reason="no-route", path="/v1/x"))  # fmt: skip
+    log.write(AuditRecord(bottle="b", method="GET", host="h", port=443, decision="deny",
+                          reason="dlp-block"))  # fmt: skip
+    log.close()
+    first, second = (json.loads(x) for x in (tmp_path / "audit.jsonl").read_text().splitlines())
+    assert (first["decision"], first["observed"], first["path"]) == ("deny", True, "/v1/x")
+    assert second["observed"] is False

@@ -70,7 +70,7 @@ def test_the_proxy_can_be_told_to_reload(harness: Harness) -> None:
 
 def test_egress_logs_can_be_read(harness: Harness, capfd: pytest.CaptureFixture[str]) -> None:
     """``logs`` of the egress component succeeds."""
-    assert harness.backend.logs(harness.plan.slug, "egress", follow=False) == 0
+    assert harness.backend.logs(harness.plan.slug, ["egress"], follow=False) == 0
     capfd.readouterr()
 
 

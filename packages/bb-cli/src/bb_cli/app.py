@@ -10,9 +10,12 @@ from __future__ import annotations
 import typer
 
 from bb_cli.commands import bottles, commit, doctor, images, run
+from bb_cli.commands import audit as audit_cmd
 from bb_cli.commands import dlp as dlp_cmd
+from bb_cli.commands import logs as logs_cmd
 from bb_cli.commands import queue as queue_cmd
 from bb_cli.commands import queue_history
+from bb_cli.commands import routes as routes_cmd
 from bb_cli.commands import supervise as supervise_cmd
 
 app = typer.Typer(
@@ -32,6 +35,11 @@ queue_cmd.app.command("history", epilog=queue_history.EPILOG)(queue_history.hist
 app.add_typer(queue_cmd.app, name="queue")
 app.command("supervise")(supervise_cmd.supervise)
 app.add_typer(dlp_cmd.app, name="dlp")
+app.command("audit", epilog=audit_cmd.EPILOG)(audit_cmd.audit)
+app.add_typer(routes_cmd.app, name="routes")
+# After bottles.register: this ``logs`` (all components, --tail, --since) replaces the one
+# bottles.py registered.
+app.command("logs", epilog=logs_cmd.EPILOG)(logs_cmd.logs)
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from bb_cli.errors import BbError
 from bb_cli.manifests import LoadedManifest
 from bb_cli.runtimes import PLACEHOLDER_KEY as RUNTIME_PLACEHOLDER_KEY
 from bb_protocol import envvars
@@ -65,8 +66,10 @@ PROVIDERS: Final[Mapping[str, Provider]] = {
 PLACEHOLDER_KEY: Final = RUNTIME_PLACEHOLDER_KEY
 
 
-class SecretMissingError(LookupError):
+class SecretMissingError(BbError, LookupError):
     """A secret the bottle declares is not set in the host environment."""
+
+    exit_code = 10
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,10 @@ class Egress:
     ) -> EgressPlan:
         """Routes, secrets and a fresh canary for one bottle; raise when a secret is unset."""
         runtime = manifest.agent.runtime
-        routes = [*cls.provider_routes(runtime), *manifest.bottle.routes]
+        routes = [
+            *(r.model_copy(update={"source": "runtime"}) for r in cls.provider_routes(runtime)),
+            *(r.model_copy(update={"source": "manifest"}) for r in manifest.bottle.routes),
+        ]
         try:
             routes_file = RoutesFile(routes=routes)
         except (RoutesError, ValueError) as exc:

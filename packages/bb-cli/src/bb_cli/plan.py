@@ -86,6 +86,8 @@ class BottleSpec:
     """See `BottlePlan.test_egress_subnet` (hidden ``bb start`` option)."""
     test_forge_network: str | None = None
     """See `BottlePlan.test_forge_network` (hidden ``bb start`` option)."""
+    observe: bool = False
+    """See `BottlePlan.observe` (``bb start --observe``)."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,9 @@ class BottlePlan:
     test_forge_network: str | None = None
     """Tests only: an existing network to use as the gate's forge side (a test forge on it
     must be reachable before ``bb start`` clones)."""
+    observe: bool = False
+    """Observe mode (``bb start --observe``): the proxy still refuses a request no route
+    allows, and records it as an observation for ``bb routes suggest``."""
     test_compose_overlay: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     """Tests only, never on the command line: edits the rendered compose project before it
     is written (the agent e2e tests add a mock provider and resolver on the egress side and
@@ -147,4 +152,5 @@ class BottlePlan:
             backend=spec.backend,
             test_egress_subnet=spec.test_egress_subnet,
             test_forge_network=spec.test_forge_network,
+            observe=spec.observe,
         )

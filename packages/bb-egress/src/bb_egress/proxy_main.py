@@ -214,7 +214,7 @@ def _build(
     addon = EgressAddon(
         store=store,
         scanner=OutboundScanner(dlp_config, approver, environ),
-        audit=AuditLog(args.audit_log),
+        audit=AuditLog(args.audit_log, observe=environ.get(envvars.EGRESS_OBSERVE) == "1"),
         bottle=args.bottle,
         destinations=DestinationPolicy(_own_addresses(args.listen_host), extra),
         resolver=static_resolver(table) if table else system_resolver,

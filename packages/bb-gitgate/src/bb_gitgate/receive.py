@@ -12,6 +12,11 @@ refuses the push and keeps none of its objects. Messages for the agent go to ``s
 (the hook's stderr, which git shows as ``remote:`` lines); the gate's own log goes to
 ``log``.
 
+Every decision is also appended to the gate's audit log (``audit.jsonl`` in its state
+directory, the record shape of `bb_protocol.audit` shared with the egress proxy): held,
+allowed, approved or denied with a reason code, naming repository, refs and the rules that
+fired, never a matched value. ``bb audit`` shows it beside the egress decisions.
+
 Order matters: refs and fast-forwards are checked before anything is scanned, the scan
 covers exactly the commits that will be forwarded, the forward pushes those commit ids
 (not ref names the agent could move) with a lease on the old values, and only after
@@ -35,9 +40,13 @@ from bb_gitgate.hold import wait_for_verdict
 from bb_gitgate.pushed import scan_push
 from bb_gitgate.refs import ZERO_OID, RefUpdate, check_ref_name, ref_allowed
 from bb_gitgate.scan import Finding, scan_commits
+from bb_protocol.audit import AuditDecision, AuditLog, AuditRecord
 from bb_protocol.logging import Logger
 
-__all__ = ["PushContext", "check_updates", "handle_push"]
+__all__ = ["AUDIT_FILE", "PushContext", "check_updates", "handle_push"]
+
+AUDIT_FILE = "audit.jsonl"
+"""The gate's audit log, in its state directory (`bb_protocol.paths.gitgate_audit_file`)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,47 @@ class PushContext:
     log: Logger
     dlp: DlpConfig
     """The DLP engine's config: the bottle's secrets and canary (`bb_gitgate.dlp`)."""
+
+
+@dataclass
+class _Trail:
+    """What the audit record of one push needs to know when it ends."""
+
+    reason: str = "gate-error"
+    """The reason code a refusal is recorded with (set before each refusal)."""
+    detectors: tuple[str, ...] = ()
+    """The rules that fired (gitleaks rule ids, ``bb-dlp:<detector>``)."""
+
+
+def _audit(
+    ctx: PushContext,
+    updates: Sequence[RefUpdate],
+    decision: AuditDecision,
+    *,
+    reason: str | None = None,
+    detectors: tuple[str, ...] = (),
+) -> None:
+    """Append one record to the gate's audit log; a failing write is logged, never fatal."""
+    record = AuditRecord(
+        bottle=ctx.config.bottle,
+        component="gitgate",
+        method="PUSH",
+        host=ctx.repo.name,
+        port=0,
+        path=",".join(u.ref for u in updates),
+        route=ctx.repo.name,
+        decision=decision,
+        reason=reason,
+        detectors=detectors,
+    )
+    try:
+        log = AuditLog(ctx.config.state_dir / AUDIT_FILE)
+        try:
+            log.write(record)
+        finally:
+            log.close()
+    except OSError as exc:
+        ctx.log.warn("cannot write the gate's audit log", {"error": str(exc)})
 
 
 def check_updates(repo: RepoConfig, updates: Sequence[RefUpdate]) -> None:
@@ -98,9 +148,12 @@ def _hold(
     updates: list[RefUpdate],
     commits: list[str],
     findings: list[Finding],
+    trail: _Trail,
 ) -> None:
     """Ask the operator; return when approved, raise `PushRefusedError` otherwise."""
     context = {"repo": ctx.repo.name, "findings": len(findings), "commits": len(commits)}
+    trail.detectors = tuple(sorted({f.rule_id for f in findings}))
+    trail.reason = "secrets-found"
     if ctx.queue is None:
         ctx.log.warn("push with findings refused: no approval queue configured", context)
         raise PushRefusedError(
@@ -112,6 +165,7 @@ def _hold(
     proposal_id = ctx.queue.submit(request)
     context["proposal"] = proposal_id
     ctx.log.info("push held for operator approval", context)
+    _audit(ctx, updates, "held", reason="secrets-found", detectors=trail.detectors)
     ctx.say(f"the gate found {len(findings)} possible secret(s) in this push:")
     for line in _describe(findings):
         ctx.say(line)
@@ -137,6 +191,7 @@ def _hold(
         verdict = result.verdict
         if verdict is None:
             outcome, detail = "timed_out", "no decision in time; push refused"
+            trail.reason = "hold-timed-out"
             ctx.log.warn("held push timed out", context)
             raise PushRefusedError(
                 f"refused: no operator decision within {ctx.config.hold_timeout_seconds:.0f}s "
@@ -145,6 +200,7 @@ def _hold(
             )
         if verdict.kind == "rejected":
             outcome, detail = "rejected", "push refused"
+            trail.reason = "operator-rejected"
             ctx.log.info(
                 "held push rejected by the operator", {**context, "reason": verdict.reason}
             )
@@ -164,15 +220,29 @@ def handle_push(ctx: PushContext, updates: list[RefUpdate]) -> str:
     """Decide and, when allowed, forward ``updates``; return upstream's report.
 
     Raises `PushRefusedError` (message for the agent) on any refusal, including scan and
-    upstream failures: the gate fails closed.
+    upstream failures: the gate fails closed. Each outcome is audited (module docstring).
     """
     if not updates:
         return ""
+    trail = _Trail()
+    try:
+        report = _decide(ctx, updates, trail)
+    except BaseException:
+        _audit(ctx, updates, "deny", reason=trail.reason, detectors=trail.detectors)
+        raise
+    _audit(ctx, updates, "approved" if trail.detectors else "allow", detectors=trail.detectors)
+    return report
+
+
+def _decide(ctx: PushContext, updates: list[RefUpdate], trail: _Trail) -> str:
+    trail.reason = "ref-refused"
     check_updates(ctx.repo, updates)
     context: dict[str, object] = {"repo": ctx.repo.name, "refs": ",".join(u.ref for u in updates)}
     started = time.perf_counter()
     try:
+        trail.reason = "not-fast-forward"
         _check_fast_forward(ctx, updates)
+        trail.reason = "scan-failed"
         commits = git.new_commits(
             ctx.repo_dir, updates, env=ctx.env, timeout=ctx.config.git_timeout_seconds
         )
@@ -198,11 +268,12 @@ def handle_push(ctx: PushContext, updates: list[RefUpdate]) -> str:
         context["dlp_ms"] = round((time.perf_counter() - dlp_started) * 1000)
     except (GitError, ScanError) as exc:
         ctx.log.error("push refused: scan failed", {**context, "error": str(exc)})
+        trail.reason = "scan-failed"
         raise PushRefusedError(f"refused: the gate could not scan this push ({exc})") from exc
     context["commits"] = len(commits)
     context["scan_ms"] = round((time.perf_counter() - started) * 1000)
     if findings:
-        _hold(ctx, updates, commits, findings)
+        _hold(ctx, updates, commits, findings, trail)
     else:
         ctx.log.info("push is clean", context)
     forward_started = time.perf_counter()
@@ -210,6 +281,7 @@ def handle_push(ctx: PushContext, updates: list[RefUpdate]) -> str:
         report = git.forward(ctx.config, ctx.repo, ctx.repo_dir, updates, env=ctx.env)
     except GitError as exc:
         ctx.log.warn("upstream refused the forwarded push", {**context, "error": str(exc)})
+        trail.reason = "upstream-refused"
         raise PushRefusedError(f"refused: {exc}") from exc
     context["forward_ms"] = round((time.perf_counter() - forward_started) * 1000)
     ctx.log.info("push forwarded upstream", context)

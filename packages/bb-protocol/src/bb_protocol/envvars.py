@@ -39,6 +39,10 @@ ROUTES_FILE: Final = "BOT_BOTTLE_ROUTES_FILE"
 AUDIT_LOG: Final = "BOT_BOTTLE_AUDIT_LOG"
 """Path of the egress audit log (one JSON line per decision) inside the egress sidecar."""
 
+EGRESS_OBSERVE: Final = "BOT_BOTTLE_OBSERVE"
+"""``1`` in a bottle started with ``bb start --observe``: no-route denials are still
+refused and are recorded as observations (`bb_protocol.audit.AuditRecord.observed`)."""
+
 APPROVAL_KEY_FILE: Final = "BOT_BOTTLE_APPROVAL_KEY_FILE"
 """Path of the host-only key that authenticates operator decisions (never in the agent)."""
 

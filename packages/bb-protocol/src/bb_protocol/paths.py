@@ -6,6 +6,8 @@ the directory the CLI creates for a bottle is the one the operator UI watches::
     <state_dir>/bottles/<slug>/queue/              the approval queue (mounted into sidecars)
     <state_dir>/bottles/<slug>/routes/routes.yaml  the egress routes (mounted into the proxy)
     <state_dir>/bottles/<slug>/approval.key        the host-only key authenticating decisions
+    <state_dir>/bottles/<slug>/logs/egress-audit.jsonl          the egress proxy's audit
+    <state_dir>/bottles/<slug>/gitgate/state/audit.jsonl        the git gate's audit
 
 ``state_dir`` is ``$BOT_BOTTLE_STATE_DIR`` if set, else ``$XDG_STATE_HOME/bot-bottle``,
 else ``~/.local/state/bot-bottle``.
@@ -26,6 +28,8 @@ __all__ = [
     "bottle_dir",
     "bottles_dir",
     "check_slug",
+    "egress_audit_file",
+    "gitgate_audit_file",
     "queue_dir",
     "routes_dir",
     "routes_file",
@@ -87,3 +91,13 @@ def routes_file(slug: str, environ: Mapping[str, str] | None = None) -> Path:
 def approval_key_file(slug: str, environ: Mapping[str, str] | None = None) -> Path:
     """The host-only key authenticating the operator's decisions for this bottle."""
     return bottle_dir(slug, environ) / "approval.key"
+
+
+def egress_audit_file(slug: str, environ: Mapping[str, str] | None = None) -> Path:
+    """The egress proxy's audit log (`bb_protocol.audit`), bind-mounted from the sidecar."""
+    return bottle_dir(slug, environ) / "logs" / "egress-audit.jsonl"
+
+
+def gitgate_audit_file(slug: str, environ: Mapping[str, str] | None = None) -> Path:
+    """The git gate's audit log (`bb_protocol.audit`), in its bind-mounted state directory."""
+    return bottle_dir(slug, environ) / "gitgate" / "state" / "audit.jsonl"

@@ -24,6 +24,7 @@ Schema (YAML)::
         private_network: false      # operator-only: may reach private addresses (see below)
         inject_over_http: false     # operator-only: allow inject_headers on scheme http
         note: why this route exists # optional, shown to the operator
+        source: manifest            # optional provenance, written by bb (see RouteSource)
 
 Private addresses: the proxy dials only public unicast addresses. A company LLM gateway,
 LiteLLM or vLLM on a private address needs ``private_network: true`` on its route, set by
@@ -73,6 +74,7 @@ __all__ = [
     "ROUTES_SCHEMA_VERSION",
     "OnMatch",
     "Route",
+    "RouteSource",
     "RoutesError",
     "RoutesFile",
     "Scheme",
@@ -80,6 +82,7 @@ __all__ = [
     "host_matches",
     "is_ip_literal",
     "normalise_host",
+    "normalise_route_host",
     "parse_routes",
     "path_matches",
 ]
@@ -89,6 +92,11 @@ ROUTES_SCHEMA_VERSION: Final = 1
 
 OnMatch = Literal["redact", "block", "supervise"]
 """What the proxy does when the DLP engine finds a secret in a request on this route."""
+
+RouteSource = Literal["manifest", "runtime", "approval", "operator"]
+"""Where a live route came from: the bottle manifest, the runtime's own model API, an
+approved ``egress-allow`` proposal, or the operator's ``bb routes add``. Written by the host
+(never taken from a proposal); shown by ``bb routes``; never used for matching."""
 
 Scheme = Literal["https", "http"]
 """The URL schemes a route may allow."""
@@ -204,6 +212,11 @@ def _normalise_pattern(host: str) -> str:
     return normalise_host(text)
 
 
+def normalise_route_host(host: str) -> str:
+    """A route's ``host`` (exact or ``*.domain``) as stored; `ValueError` says what is wrong."""
+    return _normalise_pattern(host)
+
+
 def host_matches(pattern: str, host: str) -> bool:
     """True when the normalised ``host`` matches the normalised route ``pattern``.
 
@@ -261,6 +274,9 @@ class Route(BaseModel):
 
     note: str | None = None
     """Why the route exists, for the operator; never used for matching."""
+
+    source: RouteSource | None = None
+    """Where the route came from (`RouteSource`); `None` in files written before it existed."""
 
     @field_validator("host", mode="before")
     @classmethod
@@ -513,6 +529,8 @@ def dump_routes(routes: RoutesFile) -> str:
             entry["inject_over_http"] = True
         if route.note is not None:
             entry["note"] = route.note
+        if route.source is not None:
+            entry["source"] = route.source
         entries.append(entry)
     document = {"version": routes.version, "routes": entries}
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, default_flow_style=False)

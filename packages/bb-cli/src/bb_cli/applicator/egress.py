@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from bb_cli.applicator.errors import InvalidChangeError, ReloadError
@@ -66,8 +67,15 @@ class EgressApplicator:
 
     def apply(self, request: EgressAllowRequest | EgressBlockRequest) -> RoutesFile:
         """Validate, write atomically, reload; on reload failure restore the old file."""
+        return self.apply_change(lambda old: changed_routes(old, request), request.kind)
+
+    def apply_change(self, change: Callable[[RoutesFile], RoutesFile], kind: str) -> RoutesFile:
+        """Apply any pure routes ``change`` (an approval's, or ``bb routes add/rm``) the same way.
+
+        ``change`` raises `InvalidChangeError` to refuse; nothing is written then.
+        """
         old_text, old = self.current()
-        new = changed_routes(old, request)
+        new = change(old)
         if new == old:
             _log.info("routes already as approved", {"file": str(self.routes_file)})
             return new
@@ -79,6 +87,6 @@ class EgressApplicator:
             raise
         _log.info(
             "routes changed and proxy reloaded",
-            {"file": str(self.routes_file), "kind": request.kind, "routes": len(new.routes)},
+            {"file": str(self.routes_file), "kind": kind, "routes": len(new.routes)},
         )
         return new

@@ -153,8 +153,17 @@ class BottleBackend(ABC):
         """Run the agent runtime (``argv``) interactively in the agent container."""
 
     @abstractmethod
-    def logs(self, slug: str, component: str, *, follow: bool) -> int:
-        """Print a component's logs."""
+    def logs(
+        self,
+        slug: str,
+        components: Sequence[str],
+        *,
+        follow: bool,
+        tail: int | None = None,
+        since: str | None = None,
+    ) -> int:
+        """Print the logs of ``components`` (every one when empty), each line prefixed by its
+        component when there are several; ``tail`` lines each, those after ``since``."""
 
     @abstractmethod
     def stop(self, slug: str) -> None:

@@ -34,7 +34,8 @@ def _plan(
 
     spec = BottleSpec(agent=agent, index=ManifestIndex.default(), slug=slug, backend=backend,
                       test_egress_subnet=tests.get("egress_subnet"),
-                      test_forge_network=tests.get("forge_network"))  # fmt: skip
+                      test_forge_network=tests.get("forge_network"),
+                      observe=tests.get("observe") == "1")  # fmt: skip
     try:
         return BottlePlan.resolve(
             spec,
@@ -175,13 +176,25 @@ def start(
         str,
         typer.Option("--backend", help="compose, apple-container or smolvm (see `bb doctor`)."),
     ] = "compose",
+    observe: Annotated[
+        bool,
+        typer.Option(
+            "--observe",
+            help="Record every refused request in full (still refused: nothing unknown gets "
+            "out) so `bb routes suggest SLUG` can propose routes; kept by `bb resume`.",
+        ),
+    ] = False,
 ) -> None:
     """Start a bottle for AGENT (builds images on first use)."""
     from bb_cli.backends import BACKENDS
 
     if backend not in BACKENDS:
         raise fail(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}", 2)
-    tests = {"egress_subnet": test_egress_subnet, "forge_network": test_forge_network}
+    tests = {  # observe is kept in the record (test_options) so `bb resume` keeps it
+        "egress_subnet": test_egress_subnet,
+        "forge_network": test_forge_network,
+        "observe": "1" if observe else None,
+    }
     _launch(agent or _pick_agent(), None, as_json, tests, backend=backend)
 
 

@@ -122,10 +122,34 @@ class AppleContainerBackend(BottleBackend):
         """The runtime with a terminal (``container exec -t`` forwards window resizes)."""
         return self.exec(slug, argv, tty=True)
 
-    def logs(self, slug: str, component: str, *, follow: bool) -> int:
-        """``container logs`` of one component."""
-        name = agent_name(slug) if component == "agent" else service_name(slug, component)
-        return self.tool.interactive("logs", *(["--follow"] if follow else []), name)
+    def logs(
+        self,
+        slug: str,
+        components: Sequence[str],
+        *,
+        follow: bool,
+        tail: int | None = None,
+        since: str | None = None,
+    ) -> int:
+        """``container logs`` of each component in turn (it cannot interleave several).
+
+        ``since`` is not supported by ``container logs``; following needs one component.
+        """
+        from bb_cli.errors import BackendError
+
+        names = list(components) or ["agent", *(s for s in SERVICE_ORDER if s != "agent")]
+        if since:
+            raise BackendError("the apple-container backend cannot filter logs by --since")
+        if follow and len(names) > 1:
+            raise BackendError("the apple-container backend follows one component: add -c NAME")
+        status = 0
+        for component in names:
+            name = agent_name(slug) if component == "agent" else service_name(slug, component)
+            if len(names) > 1:
+                print(f"==> {component} <==", flush=True)
+            flags = [*(["--follow"] if follow else []), *(["-n", str(tail)] if tail else [])]
+            status = self.tool.interactive("logs", *flags, name) or status
+        return status
 
     def stop(self, slug: str) -> None:
         """Stop every container; ``--rm`` removes them, the volumes stay."""

@@ -322,11 +322,24 @@ class ComposeBackend(BottleBackend):
         """The runtime's command in the agent container, with a terminal."""
         return self.exec(slug, argv, tty=True)
 
-    def logs(self, slug: str, component: str, *, follow: bool) -> int:
-        """``docker compose logs`` of one service."""
+    def logs(
+        self,
+        slug: str,
+        components: Sequence[str],
+        *,
+        follow: bool,
+        tail: int | None = None,
+        since: str | None = None,
+    ) -> int:
+        """``docker compose logs`` of the services (all when none named), prefixed by service."""
         compose = self._compose_file(slug)
         args = ["compose", "-p", project_name(slug), "-f", str(compose), "logs", "--no-color"]
-        return self.docker.interactive(*args, *(["-f"] if follow else []), component)
+        args += ["-f"] if follow else []
+        args += ["--tail", str(tail)] if tail is not None else []
+        args += ["--since", since] if since else []
+        if len(components) == 1:
+            args.append("--no-log-prefix")
+        return self.docker.interactive(*args, *components)
 
     def stop(self, slug: str) -> None:
         """Stop every container of the bottle."""

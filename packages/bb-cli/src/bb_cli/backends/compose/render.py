@@ -204,6 +204,8 @@ def _egress(plan: BottlePlan) -> dict[str, Any]:
         envvars.QUEUE_DIR: _QUEUE_IN,
         envvars.APPROVAL_KEY_FILE: _KEY_IN,
     }
+    if plan.observe:
+        env[envvars.EGRESS_OBSERVE] = "1"
     for name in plan.egress.egress_env:
         env[name] = None  # value from compose's environment, never written to disk
     command = ["run"]

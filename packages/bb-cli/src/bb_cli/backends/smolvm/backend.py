@@ -167,14 +167,24 @@ class SmolvmBackend(BottleBackend):
             state = "stopped"
         return BottleStatus(slug=slug, state=state, containers=containers)
 
-    def logs(self, slug: str, component: str, *, follow: bool) -> int:
+    def logs(
+        self,
+        slug: str,
+        components: Sequence[str],
+        *,
+        follow: bool,
+        tail: int | None = None,
+        since: str | None = None,
+    ) -> int:
         """Sidecar logs from compose; the agent VM's console is not kept by smolvm."""
-        if component == "agent":
+        if list(components) == ["agent"]:
             print("the smolvm backend keeps no agent log; use `bb attach`", file=sys.stderr)
             return 1
         args = ["compose", "-p", project_name(slug), "-f", str(self._compose_file(slug)),
-                "logs", "--no-color", *(["-f"] if follow else []), component]  # fmt: skip
-        return self.docker.interactive(*args)
+                "logs", "--no-color", *(["-f"] if follow else [])]  # fmt: skip
+        args += ["--tail", str(tail)] if tail is not None else []
+        args += ["--since", since] if since else []
+        return self.docker.interactive(*args, *(c for c in components if c != "agent"))
 
     def stop(self, slug: str) -> None:
         """Stop the VM (its disk is kept) and the sidecars."""
