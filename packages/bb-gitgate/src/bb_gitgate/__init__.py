@@ -1,4 +1,4 @@
-"""bot-bottle's git gate: the agent pushes here; gitleaks decides before anything goes upstream.
+"""bot-bottle's git gate: the agent pushes here; gitleaks and the DLP engine decide first.
 
 ``__version__`` is resolved lazily: reading package metadata costs ~0.1 s, and the gate's
 pre-receive hook starts a fresh interpreter for every push.

@@ -83,7 +83,7 @@ def summary(request: GitleaksAllowRequest) -> str:
     rules = ", ".join(sorted({f.rule_id for f in request.findings}))
     return (
         f"{request.repo}: push to {refs} ({len(request.commits)} commit(s)) has "
-        f"{len(request.findings)} gitleaks finding(s): {rules}"
+        f"{len(request.findings)} finding(s): {rules}"
     )
 
 

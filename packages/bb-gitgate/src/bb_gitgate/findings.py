@@ -20,12 +20,12 @@ def clean_text(text: str) -> str:
 
 
 class Finding(BaseModel):
-    """One secret gitleaks found in a pushed commit (the secret itself redacted)."""
+    """One secret gitleaks or the DLP pass found in a push (the secret itself never shown)."""
 
     model_config = ConfigDict(frozen=True)
 
     rule_id: str
-    """gitleaks rule that matched, e.g. ``aws-access-token``."""
+    """Rule that matched: gitleaks' (``aws-access-token``) or ``bb-dlp:<detector>``."""
     commit: str
     """Commit that introduced the line."""
     file: str
