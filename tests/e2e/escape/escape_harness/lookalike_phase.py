@@ -162,5 +162,11 @@ def run_lookalike_phase(bottle: Bottle, marker: str) -> dict[str, Any]:
             out["agent"] = json.loads(stdout) if stdout.strip() else {"stderr": stderr[-500:]}
         except (subprocess.TimeoutExpired, ValueError) as exc:
             agent.kill()
-            out["agent"] = {"error": f"{exc.__class__.__name__}: {exc}"}
+            out["agent"] = {"error": f"{exc.__class__.__name__}: {str(exc)[:200]}"}
+            out["queue_after"] = bottle.queue_state()
+            logs = subprocess.run(
+                ["docker", "logs", "--tail", "30", bottle.container("supervise")],
+                capture_output=True, text=True, timeout=30, check=False,
+            )  # fmt: skip
+            out["supervise_log"] = (logs.stdout + logs.stderr)[-3000:]
     return out
