@@ -102,3 +102,21 @@ def test_a_gate_requiring_the_canary_refuses_without_it() -> None:
         config_from_hook_env(hook_env({"EGRESS_TOKEN_API": SECRET}), require_canary=True)
     with pytest.raises(ConfigError, match="lacks"):
         config_from_hook_env({ENV_SECRET_NAMES: "EGRESS_TOKEN_API"}, require_canary=False)
+
+
+def test_a_ref_named_after_a_secret_is_found_without_repeating_it() -> None:
+    """A branch name reaches upstream: scanned, reported as ``<ref name>``."""
+    from bb_gitgate.dlp import scan_ref_names
+    from bb_gitgate.refs import RefUpdate
+
+    updates = [
+        RefUpdate(old="0" * 40, new="a" * 40, ref=f"refs/heads/bb/{SECRET}"),
+        RefUpdate(old="0" * 40, new="b" * 40, ref="refs/heads/bb/feature"),
+    ]
+    [finding] = scan_ref_names(updates, CONFIG)
+    assert (finding.rule_id, finding.file, finding.commit) == (
+        "bb-dlp:known_secrets",
+        "<ref name>",
+        "a" * 40,
+    )
+    assert SECRET not in finding.model_dump_json()

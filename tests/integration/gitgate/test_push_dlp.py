@@ -123,3 +123,47 @@ def test_a_gate_requiring_the_canary_does_not_start_without_it(
     env = {k: v for k, v in os.environ.items() if not k.startswith("EGRESS_TOKEN_")}
     with pytest.raises(AssertionError, match="EGRESS_TOKEN_CANARY"):
         stop_gate(start_gate(tmp_path, upstream.url, env=env, require_canary=True))
+
+
+def test_a_secret_in_the_branch_name_holds_the_push(
+    dlp_agent: Agent, upstream: Upstream, dlp_gate: Gate
+) -> None:
+    """A ref name reaches upstream too: held as ``<ref name>``, never created upstream."""
+    dlp_agent.commit_file("b.txt", "hello\n", "plain")
+    ref = f"refs/heads/bb/{SECRET}"
+    push = dlp_agent.push_async("origin", f"HEAD:{ref}")
+    proposal = wait_for_proposal(dlp_gate)
+    findings = json.loads(proposal.read_text())["request"]["findings"]
+    assert "<ref name>" in {f["file"] for f in findings}
+    # The findings never show it; the proposal's ref updates do (the operator decides on
+    # exactly those refs), in the host's queue only.
+    assert SECRET not in json.dumps(findings)
+    decide(dlp_gate, proposal, "rejected", "a secret")
+    push.communicate(timeout=60)
+    assert upstream.rev(ref) is None
+
+
+def test_a_secret_in_an_annotated_tag_message_holds_the_push(
+    tmp_path: Path, upstream: Upstream
+) -> None:
+    """Tag objects are content: a tag message with the secret is held."""
+    env = {**os.environ, "EGRESS_TOKEN_API": SECRET, "EGRESS_TOKEN_CANARY": CANARY}
+    repos = [{"name": "app", "upstream": upstream.url, "push_refs": ["refs/tags/*"]}]
+    gate = start_gate(tmp_path, upstream.url, env=env, require_canary=True, repos=repos)
+    try:
+        agent_env = clean_git_env(tmp_path / "tag-home")
+        work = tmp_path / "tag-work"
+        run_git("clone", "-q", gate.url(), str(work), env=agent_env)
+        agent = Agent(work, agent_env)
+        agent.git("tag", "-a", "v1", "-m", f"release notes {SECRET}")
+        push = agent.push_async("origin", "refs/tags/v1")
+        proposal = wait_for_proposal(gate)
+        findings = json.loads(proposal.read_text())["request"]["findings"]
+        assert ("bb-dlp:known_secrets", "<tag message>") in {
+            (f["rule_id"], f["file"]) for f in findings
+        }
+        decide(gate, proposal, "rejected", "a secret")
+        push.communicate(timeout=60)
+        assert upstream.rev("refs/tags/v1") is None
+    finally:
+        stop_gate(gate)

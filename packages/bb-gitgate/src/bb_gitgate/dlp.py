@@ -29,6 +29,7 @@ from bb_dlp import Finding as DlpFinding
 from bb_gitgate.errors import ConfigError
 from bb_gitgate.findings import Finding, clean_text
 from bb_gitgate.objects import Item, header_of
+from bb_gitgate.refs import RefUpdate
 
 __all__ = [
     "DETECTORS",
@@ -41,6 +42,7 @@ __all__ = [
     "redact_labels",
     "scan_item",
     "scan_items",
+    "scan_ref_names",
 ]
 
 ENV_SECRET_NAMES: Final = "BB_GITGATE_DLP_SECRETS"
@@ -129,6 +131,26 @@ def scan_items(items: Iterable[Item], config: DlpConfig) -> list[Finding]:
             out.append(finding)
             if len(out) >= MAX_FINDINGS:
                 return out
+    return out
+
+
+def scan_ref_names(updates: Iterable[RefUpdate], config: DlpConfig) -> list[Finding]:
+    """Findings in the names of the refs pushed: a branch or tag name reaches upstream too.
+
+    The finding names the commit the ref would point at and ``<ref name>``, never the name.
+    """
+    out: list[Finding] = []
+    for update in updates:
+        item = Item("paths", update.new, update.new, "<ref name>", update.ref.encode())
+        for finding in scan_item(item, config):
+            out.append(
+                finding.model_copy(
+                    update={
+                        "file": "<ref name>",
+                        "fingerprint": f"{update.new}:<ref name>:{finding.rule_id}:0",
+                    }
+                )
+            )
     return out
 
 

@@ -34,7 +34,7 @@ from bb_dlp import DlpConfig
 from bb_gitgate import git
 from bb_gitgate.approvals import ApprovalQueue, Outcome, build_request
 from bb_gitgate.config import GateConfig, RepoConfig
-from bb_gitgate.dlp import redact_labels
+from bb_gitgate.dlp import redact_labels, scan_ref_names
 from bb_gitgate.errors import GitError, PushRefusedError, ScanError
 from bb_gitgate.hold import wait_for_verdict
 from bb_gitgate.pushed import scan_push
@@ -264,6 +264,7 @@ def _decide(ctx: PushContext, updates: list[RefUpdate], trail: _Trail) -> str:
             env=ctx.env,
             timeout=ctx.config.git_timeout_seconds,
         )
+        findings += scan_ref_names(updates, ctx.dlp)
         findings = redact_labels(findings, ctx.dlp)
         context["dlp_ms"] = round((time.perf_counter() - dlp_started) * 1000)
     except (GitError, ScanError) as exc:

@@ -1,6 +1,6 @@
-"""Errors of the image layer (exit 7; the whole tree is drawn in `bb_cli.errors`).
+"""Errors of the image layer.
 
-ImageError (BbError, RuntimeError)
+ImageError (RuntimeError)
 ├── ImagesMissingError      no compatible image is present locally
 ├── SourceTreeNotFoundError building needs bot-bottle's source tree
 ├── BaseImageError          the Debian base could neither be pulled nor made
@@ -8,8 +8,6 @@ ImageError (BbError, RuntimeError)
 """
 
 from __future__ import annotations
-
-from bb_cli.errors import BbError
 
 __all__ = [
     "BaseImageError",
@@ -20,10 +18,8 @@ __all__ = [
 ]
 
 
-class ImageError(BbError, RuntimeError):
+class ImageError(RuntimeError):
     """Root of the image layer's errors; each message says what to do."""
-
-    exit_code = 7
 
 
 class ImagesMissingError(ImageError):
