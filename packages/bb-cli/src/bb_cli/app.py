@@ -7,24 +7,57 @@ commands that need them, so ``bb --help`` stays fast.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from bb_cli.commands import bottles, commit, doctor, images, run
 from bb_cli.commands import audit as audit_cmd
+from bb_cli.commands import bottles, commit, doctor, images, queue_history, run
 from bb_cli.commands import dlp as dlp_cmd
 from bb_cli.commands import logs as logs_cmd
 from bb_cli.commands import queue as queue_cmd
-from bb_cli.commands import queue_history
 from bb_cli.commands import routes as routes_cmd
 from bb_cli.commands import supervise as supervise_cmd
+from bb_cli.commands._common import BbGroup
 
 app = typer.Typer(
     name="bb",
-    help="bot-bottle: run AI coding agents unattended, without handing them the keys.",
+    help="bot-bottle: run AI coding agents unattended, without handing them the keys.\n\n"
+    "Example: bb start shell",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish)
+    cls=BbGroup,  # every command's errors: one line and a documented exit code
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from bb_cli._version import __version__
+
+        typer.echo(f"bb {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_print_version,
+            is_eager=True,
+            help="Print bb's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """bot-bottle: run AI coding agents unattended, without handing them the keys.
+
+    Example: bb start shell
+    """
+
 
 bottles.register(app)
 app.command("run")(run.run)

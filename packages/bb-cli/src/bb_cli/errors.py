@@ -1,28 +1,58 @@
-"""Errors of the ``bb`` CLI; each maps to an exit code and a message that says what to do.
+"""Errors of the ``bb`` CLI: one root, each class with the exit code ``bb`` ends with.
 
-BbError (Exception)                       exit 1
-├── ManifestError (ValueError)            exit 2   a manifest is invalid (file, line, field)
-│   ├── ManifestNotFoundError (LookupError)        no agent/bottle of that name
-│   └── ExtendsCycleError                          ``extends`` loops back on itself
-├── BottleNotFoundError (LookupError)     exit 3   no bottle with that slug on this host
-├── EngineError (RuntimeError)            exit 4   Docker is missing, too old or lacks a feature
-├── StartError (RuntimeError)             exit 5   a step of ``bb start`` failed (names step + fix)
-│   └── LauncherAssertionError                     the running bottle is not as rendered; torn down
-└── BackendError (RuntimeError)           exit 6   a backend command (exec, logs, stop...) failed
+Every error bb-cli raises derives from `BbError` and subclasses the builtin it refines
+(so ``except LookupError`` still works), like httpx's ``_exceptions.py``. The classes of a
+layer live beside it (``bb_cli.images.errors``, ``bb_cli.applicator.errors``...); this is
+the whole tree. `bb_cli.commands._common.exit_for` maps it (and the few errors of other
+packages a command can meet) to a message and an exit code, in one place; docs/cli.md
+lists the codes::
+
+    BbError (Exception)                          exit 1
+    ├── ManifestError (ValueError)               exit 2   a manifest is invalid (file, line, field)
+    │   ├── ManifestNotFoundError (LookupError)           no agent/bottle of that name
+    │   └── ExtendsCycleError                             ``extends`` loops back on itself
+    ├── UsageError (ValueError)                  exit 2   bad arguments (unknown component...)
+    ├── NotFoundError (LookupError)              exit 3   no such thing on this host
+    │   ├── BottleNotFoundError                           no bottle with that slug
+    │   └── AmbiguousIdError                              a prefix matches several ids
+    ├── EngineError (RuntimeError)               exit 4   the engine is missing, too old, or
+    │   └── EngineUnreachableError (ConnectionError)      does not answer (`bb doctor`)
+    ├── StartError (RuntimeError)                exit 5   a step of ``bb start`` failed
+    │   └── LauncherAssertionError                        the bottle is not as rendered; torn down
+    ├── BackendError (RuntimeError)              exit 6   a backend command failed
+    │   ├── BottleStoppedError                            it needs a running bottle
+    │   ├── DockerCommandError                            a ``docker`` command failed
+    │   └── ToolError                                     a ``container``/``smolvm`` command failed
+    ├── ImageError (RuntimeError)                exit 7   bb_cli.images.errors
+    │   ├── ImagesMissingError, SourceTreeNotFoundError, BaseImageError, ImageBuildError
+    ├── ApplyError                               exit 8   bb_cli.applicator.errors
+    │   ├── InvalidChangeError (ValueError), ReloadError (RuntimeError)
+    ├── DeployKeyError (RuntimeError)            exit 9   bb_cli.deploykeys: a forge call failed
+    │   ├── DeployKeyCollisionError, DeployKeyApiError
+    └── SecretMissingError (LookupError)         exit 10  a declared secret is not in the env
+
+Outside this tree, ``_common.exit_for`` maps bb-protocol's ``RoutesError`` and pydantic's
+``ValidationError`` to 2, ``QueueError`` to 8, ``KeyboardInterrupt`` to 130, and anything
+else to 1 with one line (``BB_DEBUG=1`` shows the traceback).
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "AmbiguousIdError",
     "BackendError",
     "BbError",
     "BottleNotFoundError",
+    "BottleStoppedError",
     "EngineError",
+    "EngineUnreachableError",
     "ExtendsCycleError",
     "LauncherAssertionError",
     "ManifestError",
     "ManifestNotFoundError",
+    "NotFoundError",
     "StartError",
+    "UsageError",
 ]
 
 
@@ -52,16 +82,34 @@ class ExtendsCycleError(ManifestError):
     """A bottle's ``extends`` chain comes back to a bottle already in it."""
 
 
-class BottleNotFoundError(BbError, LookupError):
-    """No bottle with that slug is known on this host."""
+class UsageError(BbError, ValueError):
+    """The command line names something that does not exist or cannot be combined."""
+
+    exit_code = 2
+
+
+class NotFoundError(BbError, LookupError):
+    """Nothing on this host has that name (bottle, snapshot, proposal)."""
 
     exit_code = 3
+
+
+class BottleNotFoundError(NotFoundError):
+    """No bottle with that slug is known on this host."""
+
+
+class AmbiguousIdError(NotFoundError):
+    """An id prefix matches more than one id; the message lists them."""
 
 
 class EngineError(BbError, RuntimeError):
     """The container engine is missing, too old, or lacks a feature the bottle relies on."""
 
     exit_code = 4
+
+
+class EngineUnreachableError(EngineError, ConnectionError):
+    """The container engine does not answer; nothing was started or built."""
 
 
 class StartError(BbError, RuntimeError):
@@ -85,3 +133,7 @@ class BackendError(BbError, RuntimeError):
     """A backend operation on an existing bottle failed."""
 
     exit_code = 6
+
+
+class BottleStoppedError(BackendError):
+    """The command needs a running bottle and this one is stopped; `bb resume` starts it."""

@@ -7,12 +7,12 @@ from typer.testing import CliRunner
 from bb_cli.app import app
 
 
-def test_an_unknown_bottle_exits_2_with_the_reason(tmp_path):
-    """No queue for that slug: say so, do not open an empty TUI."""
+def test_an_unknown_bottle_exits_3_with_the_reason(tmp_path):
+    """No queue for that slug: say so (exit 3, not found, as every command), no empty TUI."""
     result = CliRunner().invoke(
         app, ["supervise", "--bottle", "nope"], env={"BOT_BOTTLE_STATE_DIR": str(tmp_path)}
     )
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "bottle nope has no queue" in result.output
 
 

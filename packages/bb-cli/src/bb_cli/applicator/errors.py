@@ -2,19 +2,25 @@
 
 The tree::
 
-    ApplyError (Exception)
+    ApplyError (BbError)                 exit 8 (the whole tree is drawn in `bb_cli.errors`)
     ├── InvalidChangeError (ValueError)  the change would make the routes invalid; old routes stay
-    ├── ReloadError (RuntimeError)       the proxy could not be told to reload; file rolled back
-    └── BottleNotFoundError (LookupError) no bottle holds that proposal (or has that slug)
+    └── ReloadError (RuntimeError)       the proxy could not be told to reload; file rolled back
+
+``BottleNotFoundError`` is `bb_cli.errors.BottleNotFoundError` (one class for "no such bottle"),
+re-exported here for the applicator's callers.
 """
 
 from __future__ import annotations
 
+from bb_cli.errors import BbError, BottleNotFoundError
+
 __all__ = ["ApplyError", "BottleNotFoundError", "InvalidChangeError", "ReloadError"]
 
 
-class ApplyError(Exception):
+class ApplyError(BbError):
     """Root of every error applying an operator's decision on the host."""
+
+    exit_code = 8
 
 
 class InvalidChangeError(ApplyError, ValueError):
@@ -23,7 +29,3 @@ class InvalidChangeError(ApplyError, ValueError):
 
 class ReloadError(ApplyError, RuntimeError):
     """The egress proxy could not be told to reload; the routes file was restored."""
-
-
-class BottleNotFoundError(ApplyError, LookupError):
-    """No bottle's queue holds the proposal, or no bottle has the slug."""

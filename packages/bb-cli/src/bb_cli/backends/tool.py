@@ -15,6 +15,8 @@ import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 
+from bb_cli.errors import BackendError
+
 __all__ = ["Tool", "ToolError", "describe_failure"]
 
 
@@ -25,7 +27,7 @@ def describe_failure(argv: Sequence[str], code: int, stderr: str) -> str:
     return f"`{shown}` exited {code}: {tail}" if tail else f"`{shown}` exited {code} with no output"
 
 
-class ToolError(RuntimeError):
+class ToolError(BackendError):
     """A tool command failed; the message names the command and its exit status."""
 
     def __init__(self, argv: Sequence[str], code: int, stderr: str) -> None:

@@ -1,20 +1,49 @@
-"""Shared command plumbing: errors to stderr with their exit code, the backend for a slug."""
+"""Shared command plumbing: the one place errors become messages and exit codes, the engine
+check every engine command makes first, and the root command group that applies both.
+
+`exit_for` is the whole mapping (docs/cli.md lists the codes); `BbGroup` applies it to
+every command of the tree, so no error of any command ends in a traceback. `handle_errors`
+applies the same mapping to a command called on its own (tests, `bb run`'s reuse of `rm`).
+"""
 
 from __future__ import annotations
 
 import functools
+import os
+import subprocess
 import sys
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, Final, ParamSpec, TypeVar
 
 import typer
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
-from bb_cli.errors import BbError
+from bb_cli.errors import BbError, EngineUnreachableError
 
-__all__ = ["fail", "handle_errors"]
+__all__ = [
+    "ENGINE_ADVICE",
+    "BbGroup",
+    "exit_for",
+    "fail",
+    "handle_errors",
+    "require_engine",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+ENGINE_ADVICE: Final = (
+    "start Docker Engine >= 28 (or point DOCKER_HOST at a running one); `bb doctor` checks "
+    "this host"
+)
+"""What to do when the engine does not answer: `bb doctor`'s advice for the engine check."""
+
+ENGINE_PROBE_SECONDS: Final = 15.0
+"""How long the engine check waits for an answer before calling it unreachable."""
+
+DEBUG_ENV: Final = "BB_DEBUG"
+"""Set to show the traceback of an unexpected error (a bug) instead of one line."""
 
 
 def fail(message: str, code: int) -> typer.Exit:
@@ -23,14 +52,108 @@ def fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+def exit_for(exc: BaseException) -> tuple[int, str]:
+    """The exit code and the one message for ``exc``: the CLI's whole error mapping."""
+    if isinstance(exc, BbError):
+        return exc.exit_code, str(exc)
+    if isinstance(exc, KeyboardInterrupt):
+        return 130, "interrupted"
+    from pydantic import ValidationError
+
+    from bb_protocol.queue import QueueError
+    from bb_protocol.routes import RoutesError
+    from bb_protocol.versions import ProtocolVersionError
+
+    if isinstance(exc, (RoutesError, ValidationError, ProtocolVersionError)):
+        return 2, str(exc)
+    if isinstance(exc, QueueError):
+        return 8, str(exc)
+    if isinstance(exc, OSError):
+        return 1, f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
+    return 1, (
+        f"internal error: {type(exc).__name__}: {exc} (a bug in bb: please report it; "
+        f"{DEBUG_ENV}=1 shows the traceback)"
+    )
+
+
+def _print_mapped(exc: BaseException) -> typer.Exit:
+    code, message = exit_for(exc)
+    return fail(message, code)
+
+
 def handle_errors[**P, R](func: Callable[P, R]) -> Callable[P, R]:
-    """Turn the CLI's errors (and the contract's validation errors) into exit codes."""
+    """Apply `exit_for` to a command function (the root group applies it to the whole tree)."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except BbError as exc:
-            raise fail(str(exc), exc.exit_code) from None
+            raise _print_mapped(exc) from None
 
     return wrapper
+
+
+class BbGroup(TyperGroup):
+    """The root group: every command's error becomes one line and its exit code."""
+
+    def invoke(self, ctx: Any) -> Any:  # Any: typer vendors click's Context type
+        """Run the command; map what it raises with `exit_for` (typer's own exits pass)."""
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException):  # usage errors, --help, exit codes
+            raise
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if os.environ.get(DEBUG_ENV) and not isinstance(exc, BbError):
+                raise
+            raise _print_mapped(exc) from None
+
+
+_ENGINE_OK: set[tuple[str, str]] = set()
+
+
+def _docker_problem() -> str | None:
+    """Why the Docker engine does not answer, or None; one short ``docker version`` call."""
+    argv = ["docker", "version", "--format", "{{.Server.Version}}"]
+    where = os.environ.get("DOCKER_HOST") or "the default socket"
+    try:
+        done = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=ENGINE_PROBE_SECONDS,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except FileNotFoundError:
+        return "the docker CLI is not installed or not on PATH"
+    except subprocess.TimeoutExpired:
+        return f"the Docker engine at {where} did not answer within {ENGINE_PROBE_SECONDS:.0f}s"
+    if done.returncode == 0 and done.stdout.strip():
+        return None
+    said = (done.stderr.strip().splitlines() or ["no answer"])[-1]
+    return f"cannot reach the Docker engine at {where}: {said}"
+
+
+def require_engine(backend: str = "compose") -> None:
+    """Raise `EngineUnreachableError` (exit 4) unless ``backend``'s engine answers.
+
+    Called once, first, by every command that needs the engine, so none starts work (a
+    build, a bottle, a state change) it cannot finish; a command checks each engine once.
+    """
+    key = (backend, os.environ.get("DOCKER_HOST", ""))
+    if key in _ENGINE_OK:
+        return
+    if backend == "apple-container":
+        from bb_cli.backends.availability import PROBES
+
+        problem = PROBES[backend]()
+        advice = "start it with `container system start`; `bb doctor` checks this host"
+    else:  # compose, and smolvm whose sidecars run on docker compose
+        problem = _docker_problem()
+        advice = ENGINE_ADVICE
+    if problem:
+        raise EngineUnreachableError(f"{problem}\n  fix: {advice}")
+    _ENGINE_OK.add(key)

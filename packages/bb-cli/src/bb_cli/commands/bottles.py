@@ -10,13 +10,18 @@ import json
 import os
 import sys
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bb_cli.commands._common import fail, handle_errors
+from bb_cli.commands._common import fail, handle_errors, require_engine
 
-__all__ = ["register"]
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from bb_cli.state import BottleRecord
+
+__all__ = ["StepPrinter", "register"]
 
 COMPONENTS = ("agent", "egress", "supervise", "gitgate", "watchdog")
 
@@ -50,18 +55,60 @@ def _plan(
         raise StartError("prepare egress", str(exc)) from None
 
 
+DEFAULT_AGENT = "shell"
+"""The picker's default: the bundled agent that works without any API key."""
+
+
 def _pick_agent() -> str:
     from rich.console import Console
     from rich.prompt import Prompt
 
     from bb_cli.manifests import ManifestIndex
 
-    names = sorted(ManifestIndex.default().agents())
+    index = ManifestIndex.default()
+    names = sorted(index.agents())
     if not names:
         raise fail("no agent manifests found; see `bb start --help`", 2)
     if not sys.stdin.isatty():
         raise fail(f"name an agent: bb start AGENT (one of: {', '.join(names)})", 2)
-    return Prompt.ask("agent", choices=names, default=names[0], console=Console(stderr=True))
+    console = Console(stderr=True)
+    for name in names:
+        console.print(f"  [bold]{name}[/]  {index.describe_agent(name)}", highlight=False)
+    default = DEFAULT_AGENT if DEFAULT_AGENT in names else names[0]
+    return Prompt.ask("agent", choices=names, default=default, console=console)
+
+
+class StepPrinter:
+    """`bb start`'s progress: one line per step.
+
+    On a terminal the running step is a live status line and only its result is printed
+    (``✓ step (1.2s)``); elsewhere each finished step is one plain line. A failed step is
+    named by the `StartError` it raises.
+    """
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._began: dict[str, float] = {}
+        self._status = console.status("", spinner="dots") if console.is_terminal else None
+
+    def __call__(self, step: str, state: str) -> None:
+        if state == "start":
+            self._began[step] = time.monotonic()
+            if self._status is not None:
+                self._status.update(f"{step}…")
+                self._status.start()
+            return
+        self.stop()
+        took = time.monotonic() - self._began.get(step, time.monotonic())
+        if self._console.is_terminal:
+            self._console.print(f"[green]✓[/] {step} [dim]({took:.1f}s)[/]")
+        else:
+            self._console.print(f"ok {step} ({took:.1f}s)", highlight=False)
+
+    def stop(self) -> None:
+        """Remove the live status line (before an error or the final message)."""
+        if self._status is not None:
+            self._status.stop()
 
 
 def _launch(
@@ -89,6 +136,7 @@ def _launch(
     from bb_cli.state import BottleRecord, find_record, save_record
 
     console = Console(stderr=True)
+    require_engine(backend)  # first: never build images or write state without an engine
     try:
         plan = planned if planned is not None else _plan(agent, slug, tests or {}, backend)
     except StartError as exc:
@@ -128,28 +176,24 @@ def _launch(
         )
     )
 
-    began: dict[str, float] = {}
+    progress = StepPrinter(console)
 
-    def progress(step: str, state: str) -> None:
-        if state == "start":
-            began[step] = time.monotonic()
-            console.print(f"[cyan]…[/] {step}")
+    try:
+        if any(repo.forge for repo in plan.manifest.agent.repos):
+            from bb_cli.repo_keys import deprovision_keys, provision_keys
+
+            progress("provision deploy keys", "start")
+            provision_keys(plan, os.environ)
+            progress("provision deploy keys", "done")
+            try:
+                get_bottle_backend(plan.backend).start(plan, progress)
+            except BaseException:
+                deprovision_keys(plan.state_dir, plan.slug, os.environ)
+                raise
         else:
-            console.print(f"[green]✓[/] {step} [dim]({time.monotonic() - began[step]:.1f}s)[/]")
-
-    if any(repo.forge for repo in plan.manifest.agent.repos):
-        from bb_cli.repo_keys import deprovision_keys, provision_keys
-
-        progress("provision deploy keys", "start")
-        provision_keys(plan, os.environ)
-        progress("provision deploy keys", "done")
-        try:
             get_bottle_backend(plan.backend).start(plan, progress)
-        except BaseException:
-            deprovision_keys(plan.state_dir, plan.slug, os.environ)
-            raise
-    else:
-        get_bottle_backend(plan.backend).start(plan, progress)
+    finally:
+        progress.stop()
     if as_json:
         typer.echo(json.dumps({"slug": plan.slug, "agent_container": plan.agent_container}))
     else:
@@ -158,10 +202,42 @@ def _launch(
     return plan
 
 
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")]
+
+
+def _record(slug: str) -> BottleRecord:
+    """The bottle's record, after checking its engine answers (exit 3 or 4 otherwise)."""
+    from bb_cli.state import find_record
+
+    record = find_record(slug)
+    require_engine(record.backend)
+    return record
+
+
+def _require_running(record: BottleRecord, what: str) -> None:
+    """Refuse ``what`` on a bottle that is not running, saying how to start it again."""
+    from bb_cli.backends import get_bottle_backend
+    from bb_cli.errors import BottleStoppedError
+
+    state = get_bottle_backend(record.backend).status(record.slug).state
+    if state == "running":
+        return
+    if state == "absent":
+        raise BottleStoppedError(
+            f"bottle {record.slug} has no containers (removed outside bb?); "
+            f"`bb resume {record.slug}` recreates them, `bb rm {record.slug}` forgets it"
+        )
+    raise BottleStoppedError(
+        f"bottle {record.slug} is {state}, not running: {what} needs it running; "
+        f"`bb resume {record.slug}` starts it again"
+    )
+
+
 @handle_errors
 def start(
     agent: Annotated[
-        str | None, typer.Argument(help="Agent manifest name (picker if omitted).")
+        str | None,
+        typer.Argument(help="Agent manifest name (a picker, defaulting to shell, if omitted)."),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print slug and container as JSON.")
@@ -185,11 +261,15 @@ def start(
         ),
     ] = False,
 ) -> None:
-    """Start a bottle for AGENT (builds images on first use)."""
+    """Start a bottle for AGENT (builds images on first use).
+
+    Example: bb start shell
+    """
     from bb_cli.backends import BACKENDS
 
     if backend not in BACKENDS:
         raise fail(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}", 2)
+    require_engine(backend)  # before the picker: no question asked that cannot be acted on
     tests = {  # observe is kept in the record (test_options) so `bb resume` keeps it
         "egress_subnet": test_egress_subnet,
         "forge_network": test_forge_network,
@@ -201,14 +281,18 @@ def start(
 @handle_errors
 def resume(
     slug: Annotated[str | None, typer.Argument(help="Bottle slug (the newest if omitted).")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print slug and container as JSON.")
+    ] = False,
 ) -> None:
     """Start an existing bottle again: same slug and volumes, fresh canary.
 
-    A bottle saved with `bb commit` boots from its snapshot (with a warning, from the
-    normal image if the snapshot is gone).
+    A bottle saved with `bb commit` boots from its snapshot (it says so; with a warning, from
+    the normal image if the snapshot is gone).
+
+    Example: bb resume shell-3f2a
     """
-    from bb_cli.state import find_record, list_records
+    from bb_cli.state import list_records
 
     if slug is None:
         records = list_records()
@@ -217,23 +301,32 @@ def resume(
         slug = records[-1].slug
     from bb_cli.commands.commit import resume_image
 
-    record = find_record(slug)
+    record = _record(slug)
+    image = resume_image(record.slug, record.backend)
+    if image is not None:
+        print(f"booting {record.slug} from its snapshot {image} (made by `bb commit`)",
+              file=sys.stderr)  # fmt: skip
     _launch(record.agent, record.slug, as_json, dict(record.test_options),
-            agent_image=resume_image(record.slug, record.backend),
-            backend=record.backend)  # fmt: skip
+            agent_image=image, backend=record.backend)  # fmt: skip
 
 
 @handle_errors
 def list_bottles(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
-    """List bottles on this host and their state."""
+    """List bottles on this host and their state (aliases: ls, ps).
+
+    Example: bb list --json
+    """
     from bb_cli.backends import get_bottle_backend
     from bb_cli.state import list_records
 
     records = list_records()
+    backends = sorted({r.backend for r in records})
+    for backend in backends:  # every engine first: a listing is complete or not printed
+        require_engine(backend)
     statuses = {}
-    for backend in sorted({r.backend for r in records}):  # one listing per backend, not per bottle
+    for backend in backends:  # one listing per backend, not per bottle
         slugs = [r.slug for r in records if r.backend == backend]
         statuses.update(get_bottle_backend(backend).statuses(slugs))
     rows = []
@@ -257,9 +350,12 @@ def list_bottles(
 @handle_errors
 def info(
     name: Annotated[str, typer.Argument(help="A bottle slug or an agent name.")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
-    """Show a bottle (by slug) or what an agent would run (by agent name)."""
+    """Show a bottle (by slug) or what an agent would run (by agent name), as YAML.
+
+    Example: bb info shell
+    """
     from bb_cli.errors import BottleNotFoundError
     from bb_cli.manifests import ManifestIndex
     from bb_cli.state import find_record
@@ -271,6 +367,7 @@ def info(
     if record is not None:
         from bb_cli.backends import get_bottle_backend
 
+        require_engine(record.backend)
         status = get_bottle_backend(record.backend).status(record.slug)
         data = {**json.loads(record.model_dump_json()), "state": status.state,
                 "containers": status.containers}  # fmt: skip
@@ -280,10 +377,9 @@ def info(
     if as_json:
         typer.echo(json.dumps(data, indent=2))
     else:
-        from rich.console import Console
-        from rich.pretty import Pretty
+        import yaml
 
-        Console().print(Pretty(data))
+        typer.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip("\n"))
 
 
 @handle_errors
@@ -292,15 +388,18 @@ def exec_(
     command: Annotated[list[str], typer.Argument(help="Command to run (after --).")],
     tty: Annotated[bool, typer.Option("--tty/--no-tty", "-t", help="Allocate a terminal.")] = False,
 ) -> None:
-    """Run a command inside the agent container: bb exec SLUG -- CMD..."""
-    from bb_cli.backends import get_bottle_backend
-    from bb_cli.state import find_record
+    """Run a command inside the agent container: bb exec SLUG -- CMD...
 
-    record = find_record(slug)
+    Example: bb exec shell-3f2a -- git status
+    """
+    from bb_cli.backends import get_bottle_backend
+
     if command and command[0] == "--":  # click keeps the separator when options are off
         command = command[1:]
     if not command:
         raise fail("name a command: bb exec SLUG -- CMD...", 2)
+    record = _record(slug)
+    _require_running(record, "`bb exec`")
     raise typer.Exit(get_bottle_backend(record.backend).exec(slug, command, tty=tty))
 
 
@@ -309,13 +408,16 @@ def attach(
     slug: Annotated[str, typer.Argument(help="Bottle slug.")],
     shell: Annotated[bool, typer.Option("--shell", help="A shell instead of the runtime.")] = False,
 ) -> None:
-    """Run the agent's runtime (claude, codex, or a shell) interactively in its bottle."""
+    """Run the agent's runtime (claude, codex, or a shell) interactively in its bottle.
+
+    Example: bb attach shell-3f2a --shell
+    """
     from bb_cli.backends import get_bottle_backend
     from bb_cli.backends.compose.render import SUPERVISE_URL
     from bb_cli.runtimes import attach_command
-    from bb_cli.state import find_record
 
-    record = find_record(slug)
+    record = _record(slug)
+    _require_running(record, "`bb attach`")
     runtime = "shell" if shell else record.runtime
     argv = attach_command(runtime, SUPERVISE_URL if record.supervised else None)
     raise typer.Exit(get_bottle_backend(record.backend).attach(slug, argv))
@@ -327,62 +429,142 @@ def logs(
     component: Annotated[
         str, typer.Option("--component", "-c", help="agent|egress|supervise|gitgate|watchdog")
     ] = "agent",
-    follow: Annotated[bool, typer.Option("--follow", "-f")] = False,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new lines (Ctrl-C stops).")
+    ] = False,
 ) -> None:
-    """Print the logs of one component of a bottle."""
+    """Print the logs of one component of a bottle.
+
+    Example: bb logs shell-3f2a -c egress -f
+    """
     from bb_cli.backends import get_bottle_backend
-    from bb_cli.state import find_record
 
     if component not in COMPONENTS:
         raise fail(f"unknown component {component!r}; choose from {', '.join(COMPONENTS)}", 2)
-    record = find_record(slug)
+    record = _record(slug)
+    if follow:  # a stopped bottle's logs can be read, but never grow: say so
+        _require_running(record, "`bb logs -f`")
     raise typer.Exit(get_bottle_backend(record.backend).logs(slug, component, follow=follow))
 
 
+def _targets(slugs: list[str] | None, every: bool, verb: str) -> list[BottleRecord]:
+    """The records named (or all with ``--all``), each engine checked once, first."""
+    from bb_cli.state import find_record, list_records
+
+    if every and slugs:
+        raise fail(f"give slugs or --all, not both: bb {verb} --all", 2)
+    if not every and not slugs:
+        raise fail(f"name a bottle: bb {verb} SLUG... (or --all)", 2)
+    records = list_records() if every else [find_record(s) for s in dict.fromkeys(slugs or ())]
+    for backend in sorted({r.backend for r in records}):
+        require_engine(backend)
+    return records
+
+
+SlugsArgument = Annotated[
+    list[str] | None, typer.Argument(help="Bottle slugs.", show_default=False)
+]
+AllOption = Annotated[bool, typer.Option("--all", "-a", help="Every bottle on this host.")]
+
+
 @handle_errors
-def stop(slug: Annotated[str, typer.Argument(help="Bottle slug.")]) -> None:
-    """Stop a bottle's containers (keep them and its volumes; `bb resume` restarts)."""
+def stop(
+    slugs: SlugsArgument = None, every: AllOption = False, as_json: JsonOption = False
+) -> None:
+    """Stop bottles' containers (keep them and their volumes; `bb resume` restarts).
+
+    Example: bb stop shell-3f2a codex-91bc   (or: bb stop --all)
+    """
     from bb_cli.backends import get_bottle_backend
-    from bb_cli.state import find_record
 
-    get_bottle_backend(find_record(slug).backend).stop(slug)
-    print(f"stopped {slug}", file=sys.stderr)
+    done = []
+    for record in _targets(slugs, every, "stop"):
+        get_bottle_backend(record.backend).stop(record.slug)
+        done.append({"slug": record.slug, "state": "stopped"})
+        if not as_json:
+            print(f"stopped {record.slug}", file=sys.stderr)
+    if as_json:
+        typer.echo(json.dumps(done, indent=2))
+
+
+def _confirm_remove_running(records: list[BottleRecord], force: bool) -> None:
+    """A running bottle's workspace is deleted by rm: ask on a terminal, else need -f."""
+    from bb_cli.backends import get_bottle_backend
+
+    if force:
+        return
+    running = [
+        r.slug
+        for r in records
+        if get_bottle_backend(r.backend).status(r.slug).state in ("running", "partial")
+    ]
+    if not running:
+        return
+    names = ", ".join(running)
+    if not sys.stdin.isatty():
+        raise fail(f"{names} running: `bb rm` deletes its workspace and home volumes; "
+                   "add -f to remove anyway (or `bb stop` first)", 2)  # fmt: skip
+    if not typer.confirm(f"{names} running; delete its workspace and home volumes?", err=True):
+        raise fail("nothing removed", 1)
 
 
 @handle_errors
-def rm(slug: Annotated[str, typer.Argument(help="Bottle slug.")]) -> None:
-    """Remove a bottle's containers, networks and volumes; keep its audit trail on the host.
+def rm(
+    slugs: SlugsArgument = None,
+    every: AllOption = False,
+    force: Annotated[
+        bool, typer.Option("--force", "-f", help="Remove running bottles without asking.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Remove bottles' containers, networks and volumes; keep their audit trail on the host.
 
     The host state (audit log, approval archive, routes) moves to ``<state>/removed/`` so a
-    removed bottle's history is never lost.
+    removed bottle's history is never lost. A running bottle is removed only after a yes on
+    the terminal, or with -f. Snapshots made by `bb commit` are kept.
+
+    Example: bb rm -f shell-3f2a
     """
+    records = _targets(slugs, every, "rm")
+    _confirm_remove_running(records, force)
+    done = [_remove(record, quiet=as_json) for record in records]
+    if as_json:
+        typer.echo(json.dumps(done, indent=2))
+
+
+def _remove(record: BottleRecord, *, quiet: bool) -> dict[str, object]:
     import shutil
-    import time
 
     from bb_cli.backends import get_bottle_backend
     from bb_cli.errors import BackendError
+    from bb_cli.freeze import read_committed_image
     from bb_cli.repo_keys import deprovision_keys
-    from bb_cli.state import find_record
     from bb_protocol.paths import bottle_dir, state_dir
 
-    record = find_record(slug)
+    slug = record.slug
+
+    def say(text: str) -> None:
+        if not quiet:
+            print(text, file=sys.stderr)
+
     try:
         removed = deprovision_keys(bottle_dir(slug), slug, os.environ)
     except LookupError as exc:
         raise BackendError(f"{exc}; export it and run `bb rm {slug}` again") from None
     if removed:
-        print(f"removed {removed} deploy key(s) from the forge", file=sys.stderr)
+        say(f"removed {removed} deploy key(s) from the forge")
     get_bottle_backend(record.backend).remove(slug)
     archive = state_dir() / "removed" / f"{slug}-{int(time.time())}"
     archive.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(bottle_dir(slug), archive)
-    print(f"removed {slug} (its audit trail is kept in {archive})", file=sys.stderr)
-    from bb_cli.freeze import read_committed_image
-
+    say(f"removed {slug} (its audit trail is kept in {archive})")
     committed = read_committed_image(slug, archive)
-    if committed is not None and committed.preserved:  # `bb commit` asked to keep it
-        print(f"kept its snapshot {committed.image} (bb rm never deletes a committed image)",
-              file=sys.stderr)  # fmt: skip
+    kept = committed.image if committed is not None and committed.preserved else None
+    if kept:  # `bb commit` asked to keep it
+        say(f"kept its snapshot {kept} (bb rm never deletes a committed image; "
+            "`bb snapshots` lists them)")  # fmt: skip
+    return {"slug": slug, "state": "removed", "archive": str(archive), "snapshot": kept,
+            "deploy_keys_removed": removed}  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
@@ -390,6 +572,8 @@ def register(app: typer.Typer) -> None:
     app.command("start")(start)
     app.command("resume")(resume)
     app.command("list")(list_bottles)
+    app.command("ls", hidden=True)(list_bottles)
+    app.command("ps", hidden=True)(list_bottles)
     app.command("info")(info)
     app.command("exec", context_settings={"allow_interspersed_args": False})(exec_)
     app.command("attach")(attach)

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from bb_cli.commands._common import fail, handle_errors
+from bb_cli.commands._common import fail, handle_errors, require_engine
 
 __all__ = ["commit", "resume_image"]
 
@@ -22,9 +22,12 @@ def _running_slugs() -> list[str]:
     from bb_cli.backends import get_bottle_backend
     from bb_cli.state import list_records
 
+    records = list_records()
+    for backend in sorted({r.backend for r in records}):
+        require_engine(backend)
     return [
         record.slug
-        for record in list_records()
+        for record in records
         if get_bottle_backend(record.backend).status(record.slug).state == "running"
     ]
 
@@ -63,12 +66,16 @@ def commit(
     slug: Annotated[str | None, typer.Argument(help="Bottle slug (picker if omitted).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the snapshot as JSON.")] = False,
 ) -> None:
-    """Snapshot a running bottle's agent (it keeps running); `bb resume` boots from it."""
+    """Snapshot a running bottle's agent (it keeps running); `bb resume` boots from it.
+
+    Example: bb commit shell-3f2a
+    """
     from bb_cli.backends import get_bottle_backend
     from bb_cli.freeze import get_freezer
     from bb_cli.state import find_record
 
     record = find_record(slug or _pick_running())
+    require_engine(record.backend)
     try:
         freezer = get_freezer(get_bottle_backend(record.backend))
     except ValueError as exc:

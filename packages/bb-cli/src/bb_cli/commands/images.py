@@ -8,6 +8,9 @@ from typing import Annotated
 
 import typer
 
+from bb_cli.commands._common import require_engine
+from bb_cli.errors import UsageError
+
 app = typer.Typer(help="Build and list bot-bottle's container images.", no_args_is_help=True)
 
 
@@ -27,32 +30,32 @@ def build(
 
     The runtime images (agent-claude, agent-codex) add the CLI pinned in
     images/agent-clis.lock.json, fetched on the host with npm and checked against its sha512.
+    Nothing is built (or downloaded) unless the Docker engine answers first.
+
+    Example: bb images build egress agent
     """
     from rich.console import Console
 
-    from bb_cli.images import COMPONENTS, ImageError, build_images, find_source_tree
+    from bb_cli.images import COMPONENTS, build_images, find_source_tree
     from bb_cli.images.console import RichReporter
 
     wanted = component or list(COMPONENTS)
     unknown = sorted(set(wanted) - set(COMPONENTS))
     if unknown:
-        raise typer.BadParameter(
+        raise UsageError(
             f"unknown component(s) {', '.join(unknown)}; choose from {', '.join(COMPONENTS)}"
         )
+    require_engine()
     console = Console(stderr=True)
     started = time.monotonic()
-    try:
-        root = find_source_tree()
-        with RichReporter(console) as reporter:
-            outcomes = build_images(
-                root,
-                reporter,
-                components=[c for c in COMPONENTS if c in wanted],
-                force=force,
-            )
-    except ImageError as exc:
-        console.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(1) from None
+    root = find_source_tree()
+    with RichReporter(console) as reporter:
+        outcomes = build_images(
+            root,
+            reporter,
+            components=[c for c in COMPONENTS if c in wanted],
+            force=force,
+        )
     total = time.monotonic() - started
     if as_json:
         typer.echo(
@@ -80,7 +83,11 @@ def build(
 def list_images(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
-    """List the local bot-bottle images and the protocol version each speaks."""
+    """List the local bot-bottle images and the protocol version each speaks.
+
+    Example: bb images list --json
+    """
+    require_engine()
     from rich.console import Console
     from rich.table import Table
 
@@ -128,20 +135,18 @@ def bump_clis(
     Asks the registry through npm (`npm view`) for each version and its integrity, and
     rewrites the lock; the next `bb images build` fetches, verifies and builds them.
     Review and commit the lock change like any dependency bump.
+
+    Example: bb images bump-clis --claude 2.0.14
     """
     from rich.console import Console
 
-    from bb_cli.images import ImageError, find_source_tree
+    from bb_cli.images import find_source_tree
     from bb_cli.images.clis import bump_lock, load_lock, write_lock
 
     console = Console(stderr=True)
     wanted = {k: v for k, v in (("claude", claude), ("codex", codex)) if v}
-    try:
-        root = find_source_tree()
-        lock, changes = bump_lock(load_lock(root), wanted=wanted)
-    except ImageError as exc:
-        console.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(1) from None
+    root = find_source_tree()
+    lock, changes = bump_lock(load_lock(root), wanted=wanted)
     write_lock(root, lock)
     if not changes:
         console.print("the agent CLIs are already pinned to those versions")
@@ -155,20 +160,18 @@ def fetch_clis() -> None:
 
     What `bb images build` does first for agent-claude and agent-codex; run it alone to
     prepare a machine (or a CI image) while the registry is reachable.
+
+    Example: bb images fetch-clis
     """
     from rich.console import Console
 
-    from bb_cli.images import ImageError, cache_dir, find_source_tree
+    from bb_cli.images import cache_dir, find_source_tree
     from bb_cli.images.clis import fetch_cli, load_lock
     from bb_cli.images.console import RichReporter
 
     console = Console(stderr=True)
-    try:
-        root = find_source_tree()
-        with RichReporter(console) as reporter:
-            for name, pin in load_lock(root).clis.items():
-                path = fetch_cli(name, pin, cache_dir(), reporter)
-                reporter.done(f"{name}: {pin.spec} verified ({path})")
-    except ImageError as exc:
-        console.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(1) from None
+    root = find_source_tree()
+    with RichReporter(console) as reporter:
+        for name, pin in load_lock(root).clis.items():
+            path = fetch_cli(name, pin, cache_dir(), reporter)
+            reporter.done(f"{name}: {pin.spec} verified ({path})")

@@ -66,7 +66,7 @@ def run(
     assert isinstance(plan, BottlePlan)
     code = run_planned(plan, text)
     if remove:
-        remove_bottle(plan.slug)
+        remove_bottle([plan.slug], force=True)  # its own bottle: no question
     else:
         print(f"bottle {plan.slug} left for inspection: `bb logs {plan.slug}`, "
               f"`bb rm {plan.slug}`", file=sys.stderr)  # fmt: skip

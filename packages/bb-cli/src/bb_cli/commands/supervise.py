@@ -23,12 +23,14 @@ def supervise(
     ] = 1.0,
 ) -> None:
     """Watch every bottle's approval queue and approve, reject or modify proposals."""
-    from bb_cli.applicator import ApplyError
+    from bb_cli.errors import BbError
     from bb_cli.tui.app import make_app
 
     try:
         app = make_app(state_dir, only=bottle, poll_interval=poll)
-    except (ApplyError, ValueError) as exc:
+    except BbError:
+        raise  # one mapping for every command (bb_cli.commands._common.exit_for)
+    except ValueError as exc:  # an invalid slug
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     app.run()

@@ -2,7 +2,7 @@
 
 Errors::
 
-    DeployKeyError(RuntimeError)               root: anything that went wrong with a deploy key
+    DeployKeyError(BbError, RuntimeError)      exit 9: anything that went wrong with a deploy key
     ├── DeployKeyCollisionError                the forge says the title or key already exists
     └── DeployKeyApiError                      any other forge answer (status + forge message)
 
@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from bb_cli.errors import BbError
+
 __all__ = [
     "DeployKey",
     "DeployKeyApiError",
@@ -39,8 +41,10 @@ __all__ = [
 _SLUG: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
-class DeployKeyError(RuntimeError):
+class DeployKeyError(BbError, RuntimeError):
     """Something went wrong creating or removing a deploy key."""
+
+    exit_code = 9
 
 
 class DeployKeyCollisionError(DeployKeyError):

@@ -1,8 +1,8 @@
 """A `Reporter` that shows image progress on a rich console.
 
-Steps and results are printed as lines (so they stay in the scrollback and in CI logs);
-the output of the running step is shown as a one-line live status, so a long build is
-visibly moving without flooding the terminal.
+On a terminal each step is one line: the running step (and its latest output) is the live
+status, and only its result is printed, so it stays in the scrollback once. Elsewhere (CI
+logs, a pipe) every step and result is a plain line, without colour or spinner.
 """
 
 from __future__ import annotations
@@ -40,11 +40,12 @@ class RichReporter:
             self._status.stop()
 
     def step(self, message: str) -> None:
-        """Print the step and make it the live status."""
+        """Make the step the live status (a plain line when not a terminal)."""
         self._step = message
-        self._console.print(f"[bold cyan]→[/] {escape(message)}")
-        if self._status is not None:
+        if self._status is not None:  # a terminal: the result line will say it once
             self._status.update(escape(message))
+        else:
+            self._console.print(f"→ {escape(message)}", highlight=False)
 
     def detail(self, line: str) -> None:
         """Show the latest output line under the current step."""

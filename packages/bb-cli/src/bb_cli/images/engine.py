@@ -6,8 +6,12 @@ Shelling out (rather than the docker SDK) keeps ``bb`` light and means the user'
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -55,10 +59,13 @@ def run_streaming(
     step: str,
     stdin: bytes | None = None,
     cwd: Path | None = None,
+    timeout: float | None = None,
 ) -> None:
     """Run ``argv``, teeing every output line to ``log_path`` and ``on_line``.
 
-    Raises `ImageBuildError` naming ``step`` and the log (with its last lines) on failure.
+    Raises `ImageBuildError` naming ``step`` and the log (with its last lines) on failure,
+    and after ``timeout`` seconds (the process is killed: nothing waits forever). The
+    process never reads the terminal: its stdin is ``stdin`` or /dev/null.
     """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     tail: list[str] = []
@@ -70,19 +77,47 @@ def run_streaming(
             stderr=subprocess.STDOUT,
             text=False,
             cwd=cwd,
+            start_new_session=True,  # its own process group: a kill reaches its children
         )
+        expired: list[bool] = []
+
+        def kill() -> None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+
+        def expire() -> None:
+            expired.append(True)
+            kill()
+
         if stdin is not None:
             assert process.stdin is not None
             process.stdin.write(stdin)
             process.stdin.close()
         assert process.stdout is not None
-        for raw in process.stdout:
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            log.write(line + "\n")
-            tail.append(line)
-            del tail[:-25]
-            on_line(line)
-        code = process.wait()
+        timer = threading.Timer(timeout, expire) if timeout else None
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
+        try:
+            for raw in process.stdout:
+                line = raw.decode("utf-8", "replace").rstrip("\n")
+                log.write(line + "\n")
+                tail.append(line)
+                del tail[:-25]
+                on_line(line)
+            code = process.wait()
+        except BaseException:  # interrupted: never leave the child (or its children) running
+            kill()
+            process.wait()
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+            process.stdout.close()
+    if expired:
+        raise ImageBuildError(
+            f"{step} did not finish within {timeout:.0f}s and was stopped. Full log: {log_path}"
+        )
     if code != 0:
         shown = "\n".join(f"    {t}" for t in tail)
         raise ImageBuildError(

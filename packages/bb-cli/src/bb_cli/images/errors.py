@@ -1,6 +1,6 @@
-"""Errors of the image layer.
+"""Errors of the image layer (exit 7; the whole tree is drawn in `bb_cli.errors`).
 
-ImageError (RuntimeError)
+ImageError (BbError, RuntimeError)
 ├── ImagesMissingError      no compatible image is present locally
 ├── SourceTreeNotFoundError building needs bot-bottle's source tree
 ├── BaseImageError          the Debian base could neither be pulled nor made
@@ -8,6 +8,8 @@ ImageError (RuntimeError)
 """
 
 from __future__ import annotations
+
+from bb_cli.errors import BbError
 
 __all__ = [
     "BaseImageError",
@@ -18,8 +20,10 @@ __all__ = [
 ]
 
 
-class ImageError(RuntimeError):
+class ImageError(BbError, RuntimeError):
     """Root of the image layer's errors; each message says what to do."""
+
+    exit_code = 7
 
 
 class ImagesMissingError(ImageError):

@@ -12,6 +12,7 @@ parses the chosen agent and its bottle chain only.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,7 +24,13 @@ from bb_cli.manifests.merge import effective_bottle
 from bb_cli.manifests.models import NAME_PATTERN, AgentManifest, BottleManifest, LoadedManifest
 from bb_cli.manifests.parse import parse_manifest
 
-__all__ = ["ManifestIndex", "bundled_dir", "default_search_dirs", "user_config_dir"]
+__all__ = [
+    "ManifestIndex",
+    "bundled_dir",
+    "default_search_dirs",
+    "did_you_mean",
+    "user_config_dir",
+]
 
 Kind = Literal["agents", "bottles"]
 
@@ -47,6 +54,28 @@ def default_search_dirs(
 ) -> list[Path]:
     """Bundled, then user config, then ``./.bot-bottle`` (the last one wins)."""
     return [bundled_dir(), user_config_dir(environ), (cwd or Path.cwd()) / ".bot-bottle"]
+
+
+def did_you_mean(name: str, known: Sequence[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``known`` to a misspelt ``name``, else ''."""
+    close = difflib.get_close_matches(name, list(known), n=2, cutoff=0.6)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
+
+
+def _why_ignored(path: Path) -> str | None:
+    """Why a file in ``agents/`` or ``bottles/`` is not a manifest, or None if it is one."""
+    if path.name.startswith(".") or path.is_dir():
+        return None  # editor swap files, hidden files and directories are not meant
+    if path.suffix != ".md":
+        return "only NAME.md files are manifests"
+    if not NAME_PATTERN.match(path.stem):
+        return (
+            f"{path.stem!r} is not a manifest name (lower-case letters, digits and inner "
+            "dashes, at most 42 characters)"
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -76,6 +105,29 @@ class ManifestIndex:
                     found[path.stem] = path
         return found
 
+    def ignored(self) -> list[tuple[Path, str]]:
+        """Files in a manifest directory that are not read, each with why (to warn about)."""
+        out: list[tuple[Path, str]] = []
+        for directory in self.search_dirs:
+            for kind in ("agents", "bottles"):
+                try:
+                    entries = sorted((directory / kind).iterdir())
+                except (FileNotFoundError, NotADirectoryError):
+                    continue
+                out += [(path, why) for path in entries if (why := _why_ignored(path))]
+        return out
+
+    def describe_agent(self, name: str) -> str:
+        """The agent's ``description`` (its bottle's when it has none), or '' (for pickers)."""
+        try:
+            agent, _ = self.load_agent(name)
+            if agent.description:
+                return agent.description
+            bottle, _ = self.load_bottle(agent.bottle)
+        except ManifestError as exc:
+            return f"(invalid: {str(exc).splitlines()[0]})"
+        return bottle.description or ""
+
     def agents(self) -> dict[str, Path]:
         """Agent name -> the file that wins (directory listing only)."""
         return self._files("agents")
@@ -90,8 +142,9 @@ class ManifestIndex:
             known = ", ".join(sorted(files)) or "none"
             where = ", ".join(str(d / kind) for d in self.search_dirs)
             why = f" (wanted by {wanted_by})" if wanted_by else ""
+            hint = did_you_mean(name, sorted(files))
             raise ManifestNotFoundError(
-                f"no {kind[:-1]} named {name!r}{why}; known: {known}; looked in {where}"
+                f"no {kind[:-1]} named {name!r}{why}{hint}; known: {known}; looked in {where}"
             )
         return files[name]
 

@@ -23,7 +23,8 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from bb_cli.applicator import ApplyError, Item, Operator
+from bb_cli.applicator import Item, Operator
+from bb_cli.errors import BbError
 from bb_cli.tui.describe import destination_text, details, domain_column, summary
 from bb_cli.tui.modify_screen import ModifyScreen
 from bb_cli.tui.reason_screen import ReasonScreen
@@ -248,7 +249,7 @@ class QueueScreen(Screen[None]):
         domain = "" if decided is None else domain_column(decided)
         try:
             await asyncio.to_thread(self.operator.decide, proposal_id, decision, seen_sha256=seen)
-        except (ApplyError, QueueError, OSError) as exc:
+        except (BbError, QueueError, OSError) as exc:  # BbError: apply failed, bottle gone
             self.notify(sanitize_line(str(exc)), severity="error", timeout=10, markup=False)
         else:
             where = "" if domain in ("", "-") else f" (registrable domain {domain})"

@@ -13,15 +13,46 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Docker", "DockerCommandError"]
+from bb_cli.errors import BackendError, EngineUnreachableError
+
+__all__ = ["Docker", "DockerCommandError", "DockerUnreachableError"]
+
+_UNREACHABLE = ("Cannot connect to the Docker daemon", "error during connect")
+"""What the docker CLI says when no engine answers (then the error is exit 4, not 6)."""
 
 
-class DockerCommandError(RuntimeError):
+class DockerCommandError(BackendError):
     """A docker command failed; the message has the command and the end of its stderr."""
 
     def __init__(self, args: Sequence[str], code: int, stderr: str) -> None:
         super().__init__(f"`{' '.join(args[:5])}` exited {code}: {stderr.strip()[-1500:]}")
         self.stderr = stderr
+
+
+class DockerUnreachableError(DockerCommandError, EngineUnreachableError):
+    """A docker command failed because no engine answers (exit 4, with `bb doctor`'s advice).
+
+    The backstop behind `bb_cli.commands._common.require_engine`: a command that did not
+    check first still ends in one line and the engine's exit code, never a traceback.
+    """
+
+    exit_code = 4
+
+    def __init__(self, args: Sequence[str], code: int, stderr: str) -> None:
+        super().__init__(args, code, stderr)
+        said = (stderr.strip().splitlines() or ["no answer"])[-1]
+        Exception.__init__(
+            self,
+            f"cannot reach the Docker engine: {said}\n  fix: start Docker Engine >= 28 (or "
+            "point DOCKER_HOST at a running one); `bb doctor` checks this host",
+        )
+
+
+def command_error(args: Sequence[str], code: int, stderr: str) -> DockerCommandError:
+    """The error for a failed docker command: `DockerUnreachableError` when no engine answers."""
+    if any(marker in stderr for marker in _UNREACHABLE):
+        return DockerUnreachableError(args, code, stderr)
+    return DockerCommandError(args, code, stderr)
 
 
 class Docker:
@@ -49,7 +80,7 @@ class Docker:
         except subprocess.TimeoutExpired:
             raise DockerCommandError(argv, -1, f"timed out after {timeout:.0f}s") from None
         if check and done.returncode != 0:
-            raise DockerCommandError(argv, done.returncode, done.stderr)
+            raise command_error(argv, done.returncode, done.stderr)
         return done
 
     def compose(

@@ -1,0 +1,75 @@
+"""The Debian base step cannot hang, never starts without an engine, and leaves no temp files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from bb_cli.images import base
+from bb_cli.images.engine import run_streaming
+from bb_cli.images.errors import BaseImageError, ImageBuildError
+from bb_cli.images.progress import RecordingReporter
+
+
+@pytest.fixture
+def engine_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DOCKER_HOST points at a refused loopback port."""
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:1")
+
+
+@pytest.fixture
+def own_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Temporary directories are made under tmp_path, so leftovers can be counted."""
+    root = tmp_path / "tmp"
+    root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
+    return root
+
+
+def test_without_an_engine_nothing_is_pulled_or_made(
+    engine_down: None, tmp_path: Path, own_tmp: Path
+) -> None:
+    """Engine down: a `BaseImageError` naming `bb doctor`, no pull, no debootstrap, no files."""
+    reporter = RecordingReporter()
+    with pytest.raises(BaseImageError, match="bb doctor"):
+        base.ensure_base_image(reporter, tmp_path / "logs")
+    assert not any("pulling" in e or "debootstrap" in e for e in map(str, reporter.events))
+    assert list(own_tmp.iterdir()) == []
+
+
+def test_the_import_fails_fast_when_docker_exits_early(engine_down: None, tmp_path: Path) -> None:
+    """`docker import` failing at once does not leave tar blocked on a full pipe (the hang)."""
+    rootfs = tmp_path / "rootfs"
+    rootfs.mkdir()
+    (rootfs / "big").write_bytes(os.urandom(4 << 20))  # more than a pipe buffer
+    with pytest.raises(BaseImageError, match="docker import failed"):
+        base.import_rootfs(rootfs, "bb-test-never:0", timeout=60)
+
+
+def test_a_step_past_its_deadline_is_killed_with_its_children(tmp_path: Path) -> None:
+    """run_streaming's timeout kills the whole process group and says which step and log."""
+    with pytest.raises(ImageBuildError, match="did not finish within 1s"):
+        run_streaming(["sh", "-c", "sleep 60 & sleep 60"], log_path=tmp_path / "x.log",
+                      on_line=lambda _: None, step="sleepy", timeout=1)  # fmt: skip
+
+
+def test_a_step_reads_no_terminal(tmp_path: Path) -> None:
+    """stdin is /dev/null: a prompt gets EOF instead of waiting for a person."""
+    lines: list[str] = []
+    run_streaming(["sh", "-c", "read x || echo eof"], log_path=tmp_path / "x.log",
+                  on_line=lines.append, step="read", timeout=30)  # fmt: skip
+    assert lines == ["eof"]
+
+
+@pytest.mark.skipif(
+    shutil.which("debootstrap") is None or os.geteuid() != 0, reason="needs debootstrap as root"
+)
+def test_a_failed_debootstrap_leaves_no_root_filesystem(tmp_path: Path, own_tmp: Path) -> None:
+    """A mirror that refuses (loopback, closed port): the error, and the temp tree is gone."""
+    with pytest.raises(ImageBuildError, match="debootstrap"):
+        base._debootstrap(RecordingReporter(), tmp_path / "logs", "http://127.0.0.1:1/debian")
+    assert list(own_tmp.iterdir()) == []
