@@ -9,7 +9,7 @@ and the egress proxy's `AuditLog` its audit log (``--audit-per-proposal`` lines 
 proposal). Then, over all bottles:
 
 * ``bb list --json`` and ``bb queue list --json``, each as a fresh process (what a user runs);
-* the audit read: ``bb audit --json`` when the CLI has it, otherwise (reported as such) a
+* the audit read: ``bb audit --all --json`` when the CLI has it, otherwise (reported as such) a
   parse of every bottle's ``logs/egress-audit.jsonl`` into JSON objects, the read such a
   command must do;
 * the TUI (`make_app`, Textual's Pilot): first paint (until the table shows proposals) and
@@ -288,8 +288,8 @@ def _one(size: int, per_bottle: int, audit_per: int, poll: float) -> dict[str, A
         out["bb_list_s"] = round(_timed(_cli("list", "--json")), 4)
         out["bb_queue_list_s"] = round(_timed(_cli("queue", "list", "--json")), 4)
         if _has_audit_command():
-            out["audit_read"] = "bb audit --json"
-            out["audit_s"] = round(_timed(_cli("audit", "--json")), 4)
+            out["audit_read"] = "bb audit --all --json"
+            out["audit_s"] = round(_timed(_cli("audit", "--all", "--json")), 4)
         else:
             out["audit_read"] = "no `bb audit` yet: in-process parse of every audit log"
             out["audit_s"] = round(_timed(lambda: _scan_audit_logs(env)), 4)
