@@ -50,7 +50,7 @@ __all__ = ["KEY_VAR", "NOTES", "AgentBottle", "build_observer_image"]
 HERE = Path(__file__).resolve().parent
 KEY_VAR = {"claude": "ANTHROPIC_API_KEY", "codex": "OPENAI_API_KEY"}
 PROVIDER = {"claude": "api.anthropic.com", "codex": "api.openai.com"}
-CODEX_TEST_MODEL = "gpt-5.1-codex"
+CODEX_TEST_MODEL = os.environ.get("BB_TEST_CODEX_MODEL", "")
 NOTES = "bbnotes-private-file-5b1c: the contents of a file the agent must not send out\n"
 
 AGENT = """---
@@ -175,10 +175,10 @@ class AgentBottle:
     def prepare(self) -> None:
         """Test fixtures inside the running agent (a private file; Codex's test model)."""
         self.sh("agent", f"printf %s {NOTES!r} > /workspace/notes.txt")
-        if self.runtime == "codex":
-            # Codex 0.171's default model gets "code mode" tools (JavaScript cells) that
-            # the mock cannot script; a model with the classic exec_command/MCP function
-            # tools is pinned here, test-only, before the runtime's own seeding runs.
+        if self.runtime == "codex" and CODEX_TEST_MODEL:
+            # Codex's default model gets "code mode" (one JavaScript ``exec`` tool calling
+            # the others); the mock scripts both that and the classic function tools, and
+            # BB_TEST_CODEX_MODEL (e.g. gpt-5.1-codex) pins a model with the latter.
             config = seed_files("codex", SUPERVISE_URL)[".codex/config.toml"]
             text = f'model = "{CODEX_TEST_MODEL}"\n' + config
             self.sh(

@@ -9,7 +9,10 @@ It speaks just enough of each API for Claude Code and Codex:
 
 * Anthropic Messages: ``POST /v1/messages`` as JSON or, with ``"stream": true``, as SSE;
 * OpenAI Responses: ``POST /v1/responses`` as SSE; a WebSocket upgrade is refused at once
-  (426), so Codex falls back to HTTPS without waiting;
+  (426), so Codex falls back to HTTPS without waiting. Tool calls use what Codex offered:
+  in its default "code mode" a custom ``exec`` call whose JavaScript awaits
+  ``tools.exec_command`` or ``tools.mcp__bot_bottle__egress_allow``, else the plain
+  function tools (``exec_command``, the MCP namespace's ``egress_allow``);
 * anything else: a JSON 404 (logged like everything).
 
 What the model "says" is scripted by the prompt: the user's text carries
@@ -163,6 +166,28 @@ def _mcp_call_openai(body: dict[str, Any], tool: str, args: dict[str, Any]) -> d
             item["name"] = offered["name"]
             return item
     return item
+
+
+def _code_mode(body: dict[str, Any]) -> bool:
+    """Codex's "code mode": one custom ``exec`` tool running JavaScript that calls the others."""
+    offered = openai_tools(body)
+    names = {t.get("name") for _ns, t in offered}
+    return "exec_command" not in names and any(
+        t.get("type") == "custom" and t.get("name") == "exec" for _ns, t in offered
+    )
+
+
+def _code_mode_call(action: tuple[Any, ...], command: str) -> dict[str, Any]:
+    """A custom ``exec`` call whose JavaScript runs the shell command or the MCP tool."""
+    if action[0] == "shell":
+        call = f"tools.exec_command({json.dumps({'cmd': command, 'yield_time_ms': 30000})})"
+    else:
+        call = f"tools.mcp__bot_bottle__{action[1].replace('-', '_')}({json.dumps(action[2])})"
+    source = (f"const r = await {call};\n"
+              "text(typeof r === 'string' ? r : JSON.stringify(r));\n")  # fmt: skip
+    return {"type": "custom_tool_call", "id": "ctc_" + secrets.token_hex(6),
+            "call_id": "call_" + secrets.token_hex(6), "name": "exec", "input": source,
+            "status": "completed"}  # fmt: skip
 
 
 def _shell_call_openai(tools: list[dict[str, Any]], command: str) -> dict[str, Any]:
@@ -332,6 +357,8 @@ class Handler(BaseHTTPRequestHandler):
                 "content": [{"type": "output_text", "annotations": [],
                              "text": self._fill(action[1], "api.openai.com")}],
             }  # fmt: skip
+        elif _code_mode(body):
+            item = _code_mode_call(action, self._fill(action[1], "api.openai.com"))
         elif action[0] == "shell":
             item = _shell_call_openai(tools, self._fill(action[1], "api.openai.com"))
         else:

@@ -998,6 +998,14 @@ CASES: tuple[Case, ...] = (
         judged=GITGATE_DLP_JUDGED,
     ),
     Case(
+        "F85",
+        "#16",
+        "the bottle's secret in the pushed branch name",
+        "git-gate DLP: ref names",
+        "gitgate",
+        judged=GITGATE_DLP_JUDGED,
+    ),
+    Case(
         "F83",
         "#16",
         "a push with no secret, through the DLP pass",

@@ -55,14 +55,6 @@ def _plan(
         raise StartError("prepare egress", str(exc)) from None
 
 
-def warn_ignored_manifests() -> None:
-    """Warn (stderr) about files in a manifest directory that are not read, and why."""
-    from bb_cli.manifests import ManifestIndex
-
-    for path, why in ManifestIndex.default().ignored():
-        print(f"warning: ignored {path}: {why}", file=sys.stderr)
-
-
 DEFAULT_AGENT = "shell"
 """The picker's default: the bundled agent that works without any API key."""
 
@@ -74,7 +66,6 @@ def _pick_agent() -> str:
     from bb_cli.manifests import ManifestIndex
 
     index = ManifestIndex.default()
-    warn_ignored_manifests()
     names = sorted(index.agents())
     if not names:
         raise fail("no agent manifests found; see `bb start --help`", 2)
@@ -279,8 +270,6 @@ def start(
     if backend not in BACKENDS:
         raise fail(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}", 2)
     require_engine(backend)  # before the picker: no question asked that cannot be acted on
-    if agent is not None:
-        warn_ignored_manifests()
     tests = {  # observe is kept in the record (test_options) so `bb resume` keeps it
         "egress_subnet": test_egress_subnet,
         "forge_network": test_forge_network,
@@ -383,7 +372,6 @@ def info(
         data = {**json.loads(record.model_dump_json()), "state": status.state,
                 "containers": status.containers}  # fmt: skip
     else:
-        warn_ignored_manifests()
         loaded = ManifestIndex.default().load_for_agent(name)
         data = json.loads(loaded.model_dump_json(exclude={"agent": {"instructions"}}))
     if as_json:
