@@ -132,11 +132,11 @@ def test_modify_with_an_invalid_file_names_the_problem(env, tmp_path):
 
 
 @pytest.mark.parametrize("bad", ["no-such-proposal", "../../etc/passwd"])
-def test_an_unknown_id_exits_2(env, bad):
-    """No bottle holds it."""
+def test_an_unknown_id_exits_3(env, bad):
+    """No bottle holds it: not found (exit 3, as every command)."""
     _bottle(env)
     result = bb(env, "approve", bad)
-    assert result.exit_code == 2
+    assert result.exit_code == 3
     assert "no pending proposal" in result.output
 
 
@@ -221,7 +221,7 @@ def test_a_proposal_naming_another_bottle_is_not_listed_or_decidable(env):
     store, _ = _bottle(env, "one")
     stray = store.submit("other", sample_request("capability-block"))
     assert bb(env, "list").stdout.strip() == "no pending proposals"
-    assert bb(env, "approve", stray.id).exit_code == 2
+    assert bb(env, "approve", stray.id).exit_code == 3
 
 
 def test_without_the_bottles_key_nothing_is_decided(env):
@@ -233,3 +233,34 @@ def test_without_the_bottles_key_nothing_is_decided(env):
     assert result.exit_code == 1
     assert "cannot read approval key" in result.output
     assert store.claim(proposal, key) is None
+
+
+def test_a_unique_prefix_decides_and_an_ambiguous_one_lists_the_candidates(env):
+    """Ids may be shortened to any unique start; a shared start is refused naming both."""
+    store, _ = _bottle(env)
+    first = store.submit("demo", sample_request("capability-block"))
+    second = store.submit("demo", sample_request("capability-block"))
+    common = 0
+    while first.id[common] == second.id[common]:
+        common += 1
+    if common:
+        result = bb(env, "show", first.id[:common])
+        assert result.exit_code == 3
+        assert first.id in result.output and second.id in result.output
+        assert "give more characters" in result.output
+    result = bb(env, "reject", first.id[: common + 1], "--reason", "no", "--json")
+    assert result.exit_code == 0, result.output
+    decided = json.loads(result.stdout)
+    assert (decided["id"], decided["bottle"], decided["decision"]["kind"]) == (
+        first.id,
+        "demo",
+        "reject",
+    )
+
+
+def test_list_has_a_header(env):
+    """`bb queue list` names its columns."""
+    store, _ = _bottle(env)
+    store.submit("demo", sample_request("capability-block"))
+    header = bb(env, "list").output.splitlines()[0]
+    assert header.split() == ["ID", "BOTTLE", "STATUS", "DOMAIN", "SUMMARY"]

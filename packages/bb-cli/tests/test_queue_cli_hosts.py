@@ -3,6 +3,8 @@ wherever the operator decides (a real queue directory; a real container for the 
 
 from __future__ import annotations
 
+import re
+
 import json
 import secrets
 import subprocess
@@ -49,8 +51,9 @@ def test_list_shows_the_registrable_domain_of_a_lookalike_before_the_summary(env
     proposal = _lookalike(store)
     result = bb(env, "list")
     assert result.exit_code == 0, result.output
-    [line] = result.output.splitlines()
-    columns = line.split("  ")
+    [header, line] = result.output.splitlines()
+    assert header.split() == ["ID", "BOTTLE", "STATUS", "DOMAIN", "SUMMARY"]
+    columns = re.split(r" {2,}", line)
     assert columns[:4] == [proposal.id, "demo", "pending", "evil.example"]
     assert "api.github.com" not in line
     assert ".evil.example:443" in columns[4]
@@ -61,8 +64,8 @@ def test_list_shows_a_dash_for_kinds_without_a_host(env):
     """A capability or gitleaks proposal has no destination: '-' in the domain column."""
     store, _ = _bottle(env)
     store.submit("demo", sample_request("capability-block"))
-    [line] = bb(env, "list").output.splitlines()
-    assert line.split("  ")[3] == "-"
+    [_, line] = bb(env, "list").output.splitlines()
+    assert re.split(r" {2,}", line)[3] == "-"
 
 
 def test_list_json_carries_the_registrable_domain_and_the_full_host(env):
