@@ -1,4 +1,4 @@
-"""The escape suite's git-gate cases (E50, F54, F56, F57, F70-F84) against a real gate and forge.
+"""The escape suite's git-gate cases (E50, F54, F56, F57, F70-F85) against a real gate and forge.
 
 A bottle with one repo (``tests/e2e/repo_bottle.py``: ``bb start`` with a ``git daemon``
 forge only the gate can reach); the agent attacks the gate by pushing. Judged from the
@@ -7,7 +7,7 @@ outside, never by the agent's exit codes: the forge's refs, every object it hold
 forge containers. Verdicts join the suite's report (``reports/escape-suite.json``).
 
 The bottle declares one secret (``secrets: {GATE: ...}``, so the egress sidecar and the gate
-hold ``EGRESS_TOKEN_GATE``); F70-F82 push it (or the agent's canary) through every channel
+hold ``EGRESS_TOKEN_GATE``); F70-F82 and F85 push it (or the agent's canary) through every channel
 gitleaks does not see and are judged by the commit id: it must not be among the forge's
 objects. F83 is the legit push that must still arrive; F84 checks where the secret lives.
 """
@@ -242,17 +242,17 @@ def _sha(out: str) -> str:
 
 
 @pytest.mark.parametrize("channel", CHANNELS, ids=lambda c: c.case)
-def test_f70_f82_a_secret_in_any_channel_never_reaches_the_forge(
+def test_f70_f85_a_secret_in_any_channel_never_reaches_the_forge(
     bottle: RepoBottle, channel: Channel
 ) -> None:
-    """Binary, UTF-16, message, idents, file name, encodings, canary, note: held, rejected,
-    and the commit is not among the forge's objects."""
+    """Binary, UTF-16, message, idents, file name, encodings, canary, note, branch name:
+    held, rejected, and the commit is not among the forge's objects."""
     value = GATE_SECRET
     if channel.value == "canary":
         value = bottle.agent("printenv BOT_BOTTLE_CANARY").stdout.strip()
     out, findings = _push_and_reject(bottle, channel_script(channel, GATE_SECRET))
     sha = _sha(out)
-    ref = f"refs/heads/bb/{channel.case.lower()}"
+    ref = f"refs/heads/bb/{channel.case.lower()}" + channel.ref_tail.replace("$S", GATE_SECRET)
     rules = sorted({str(f.get("rule_id")) for f in findings})
     by_dlp = any(r.startswith("bb-dlp:") for r in rules)
     forge = forge_text(bottle)

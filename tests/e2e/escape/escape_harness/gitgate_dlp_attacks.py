@@ -28,6 +28,8 @@ class Channel:
     """``secret`` (the bottle's EGRESS_TOKEN_ value) or ``canary`` (the agent's canary)."""
     push: str = ""
     """What to push instead of ``HEAD`` (a note ref, say)."""
+    ref_tail: str = ""
+    """Appended to ``refs/heads/bb/<case>`` (``$S`` expands to the secret)."""
 
 
 _C = "git commit -q -m"
@@ -63,12 +65,15 @@ CHANNELS: tuple[Channel, ...] = (
     Channel("F82", "secret in a git note (refs/notes/commits pushed to an allowed branch)",
             "git notes add -m \"$S\" HEAD",
             push="refs/notes/commits"),
+    Channel("F85", "secret in the pushed branch name",
+            f"echo d >> README && git add README && {_C} branch",
+            ref_tail="-$S"),
 )  # fmt: skip
 
 
 def channel_script(channel: Channel, secret: str) -> str:
     """The agent's script: clone, commit through the channel, print the commit, push."""
-    ref = f"refs/heads/bb/{channel.case.lower()}"
+    ref = f"refs/heads/bb/{channel.case.lower()}{channel.ref_tail}"
     source = channel.push or "HEAD"
     direct = (
         f'timeout 30 git push origin "{channel.push}" 2>&1; echo "direct rc=$?"\n'
