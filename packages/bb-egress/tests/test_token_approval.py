@@ -92,3 +92,46 @@ async def test_rejection_errors_malformed_answers_timeouts_and_disabled_all_refu
     assert not verdict.approved
     assert reason_part in verdict.reason
     assert approver.safe_tokens == frozenset()
+
+
+@pytest.mark.anyio
+async def test_each_new_hold_is_reported_once_and_never_with_the_value() -> None:
+    """``on_hold`` sees one call per distinct ask (joined asks and known values: none)."""
+    holds: list[TokenProposal] = []
+    channel = RecordingChannel(Verdict(True, "ok"), delay=0.05)
+    approver = TokenApprover(channel, timeout=5, on_hold=holds.append)
+    values = frozenset({"sk-1"})
+    await asyncio.gather(
+        approver.approve(_proposal(values), values), approver.approve(_proposal(values), values)
+    )
+    await approver.approve(_proposal(values), values)  # already safe: no new hold
+    assert len(holds) == 1
+    assert "sk-1" not in repr(holds[0])
+
+
+@pytest.mark.anyio
+async def test_a_failing_hold_recorder_never_decides() -> None:
+    """An audit failure is logged; the operator's verdict still stands."""
+
+    def broken(_proposal: TokenProposal) -> None:
+        raise OSError("disk full")
+
+    approver = TokenApprover(RecordingChannel(Verdict(False, "no")), timeout=5, on_hold=broken)
+    values = frozenset({"sk-2"})
+    assert not (await approver.approve(_proposal(values), values)).approved
+
+
+def test_the_proxy_audits_a_hold_as_held_with_its_detectors(tmp_path) -> None:
+    """proxy_main's recorder writes a ``held`` line naming detectors, never a value."""
+    import json
+
+    from bb_egress.audit import AuditLog
+    from bb_egress.proxy_main import held_recorder
+
+    log = AuditLog(tmp_path / "audit.jsonl")
+    held_recorder(log)(_proposal(frozenset({"sk-3"})))
+    log.close()
+    line = json.loads((tmp_path / "audit.jsonl").read_text())
+    assert (line["decision"], line["reason"]) == ("held", "dlp-supervise")
+    assert line["detectors"]
+    assert "sk-3" not in json.dumps(line)

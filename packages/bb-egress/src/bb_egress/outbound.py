@@ -236,6 +236,7 @@ class OutboundScanner:
             detectors=tuple(sorted({f.detector for f in findings})),
             previews=tuple(sorted({f.preview for f in findings})),
             fingerprint=fingerprint(values),
+            port=flow.request.port,
         )
         verdict = await self.approver.approve(proposal, values)
         if not verdict.approved:

@@ -23,7 +23,7 @@ import ipaddress
 import os
 import socket
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -34,13 +34,18 @@ from mitmproxy.version import VERSION as MITMPROXY_VERSION
 
 from bb_dlp import DlpConfig, DlpError
 from bb_egress.addon import EgressAddon, static_resolver, system_resolver
-from bb_egress.audit import AuditLog
+from bb_egress.audit import AuditLog, AuditRecord
 from bb_egress.destinations import DestinationPolicy, IPAddress
 from bb_egress.introspection import IntrospectionServer
 from bb_egress.outbound import OutboundScanner
 from bb_egress.queue_channel import queue_channel_from_environ
 from bb_egress.reload import RoutesStore
-from bb_egress.token_approval import ApprovalChannel, DisabledChannel, TokenApprover
+from bb_egress.token_approval import (
+    ApprovalChannel,
+    DisabledChannel,
+    TokenApprover,
+    TokenProposal,
+)
 from bb_protocol import envvars
 from bb_protocol.logging import get_logger
 from bb_protocol.queue import QueueError
@@ -70,6 +75,26 @@ _log = get_logger("bb-egress")
 def _env_path(environ: Mapping[str, str], name: str) -> Path | None:
     value = environ.get(name, "").strip()
     return Path(value) if value else None
+
+
+def held_recorder(audit: AuditLog) -> Callable[[TokenProposal], None]:
+    """The approver's ``on_hold``: a ``held`` audit line (detector names, never the value)."""
+
+    def record(proposal: TokenProposal) -> None:
+        audit.write(
+            AuditRecord(
+                bottle=proposal.bottle,
+                method=proposal.method,
+                host=proposal.host,
+                port=proposal.port,
+                path=proposal.path,
+                decision="held",
+                reason="dlp-supervise",
+                detectors=proposal.detectors,
+            )
+        )
+
+    return record
 
 
 def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
@@ -210,11 +235,12 @@ def _build(
     except (QueueError, OSError) as exc:
         raise StartupError(f"approval queue: {exc}") from None
     store = RoutesStore(args.routes_file)
-    approver = TokenApprover(channel, _timeout(environ))
+    audit = AuditLog(args.audit_log, observe=environ.get(envvars.EGRESS_OBSERVE) == "1")
+    approver = TokenApprover(channel, _timeout(environ), on_hold=held_recorder(audit))
     addon = EgressAddon(
         store=store,
         scanner=OutboundScanner(dlp_config, approver, environ),
-        audit=AuditLog(args.audit_log, observe=environ.get(envvars.EGRESS_OBSERVE) == "1"),
+        audit=audit,
         bottle=args.bottle,
         destinations=DestinationPolicy(_own_addresses(args.listen_host), extra),
         resolver=static_resolver(table) if table else system_resolver,

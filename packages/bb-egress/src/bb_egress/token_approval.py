@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -43,6 +43,8 @@ class TokenProposal:
     previews: tuple[str, ...]
     fingerprint: str
     """SHA-256 over the matched values: lets the operator see two asks are the same secret."""
+    port: int = 443
+    """Destination port (for the audit line of the hold)."""
 
 
 @dataclass(frozen=True)
@@ -77,9 +79,16 @@ def fingerprint(values: Iterable[str]) -> str:
 class TokenApprover:
     """Owns ``safe_tokens`` and asks the channel once per distinct set of values at a time."""
 
-    def __init__(self, channel: ApprovalChannel, timeout: float) -> None:
+    def __init__(
+        self,
+        channel: ApprovalChannel,
+        timeout: float,
+        on_hold: Callable[[TokenProposal], None] | None = None,
+    ) -> None:
         self.channel = channel
         self.timeout = timeout
+        self.on_hold = on_hold
+        """Called once per new ask, as the request is held (the proxy audits a ``held`` line)."""
         self.safe_tokens: frozenset[str] = frozenset()
         self._pending: dict[str, asyncio.Task[Verdict]] = {}
 
@@ -89,6 +98,11 @@ class TokenApprover:
             return Verdict(approved=True, reason="already approved")
         task = self._pending.get(proposal.fingerprint)
         if task is None:
+            if self.on_hold is not None:
+                try:
+                    self.on_hold(proposal)
+                except Exception as exc:  # the audit must never decide for the operator
+                    _log.error("recording the hold failed", {"error": repr(exc)})
             task = asyncio.ensure_future(self._ask(proposal))
             self._pending[proposal.fingerprint] = task
             task.add_done_callback(lambda _t: self._pending.pop(proposal.fingerprint, None))
