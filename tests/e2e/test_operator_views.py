@@ -263,3 +263,19 @@ def test_logs_show_every_component_and_explain_a_missing_gate(run: Run) -> None:
     assert gate.returncode != 0
     assert "has no git gate" in gate.stderr
     assert "no such service" not in gate.stderr
+
+
+def test_a_stopped_bottle_says_so_for_logs_and_refuses_route_changes(run: Run) -> None:
+    """Stopped: logs are shown with a resume hint, -f is refused, a route change undone."""
+    run.bb("stop", run.slug)
+    shown = run.bb("logs", run.slug, "--tail", "5")
+    assert f"bb resume {run.slug}" in shown.stderr
+    follow = run.bb("logs", run.slug, "-f", check=False)
+    assert follow.returncode != 0
+    assert "stopped" in follow.stderr
+    assert f"bb resume {run.slug}" in follow.stderr
+    before = run.routes_file.read_bytes()
+    added = run.bb("routes", "add", run.slug, "late.test", check=False)
+    assert added.returncode != 0
+    assert "Traceback" not in added.stderr
+    assert run.routes_file.read_bytes() == before
