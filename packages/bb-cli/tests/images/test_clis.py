@@ -128,3 +128,14 @@ def test_bump_repins_versions_and_keeps_codex_platform_suffix() -> None:
     assert new.clis["codex"].spec == "@o/codex@0.2.0-linux-x64"
     assert changes == {"claude": ("1.0.0", "9.9.9"), "codex": ("0.1.0", "0.2.0")}
     assert ("@o/codex@0.2.0-linux-x64", "dist.integrity") in asked
+
+
+def test_building_on_another_architecture_is_refused_with_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """x64 binaries never land in an arm64 image; the error says how to pin arm64."""
+    from bb_cli.images import clis
+
+    monkeypatch.setattr(clis.platform, "machine", lambda: "aarch64")
+    with pytest.raises(ImageBuildError, match="linux-arm64"):
+        clis.prepare_cli(ROOT, "claude", tmp_path, tmp_path, RecordingReporter())

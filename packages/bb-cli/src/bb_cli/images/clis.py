@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import platform
 import shutil
 import subprocess
 import tarfile
@@ -52,6 +53,8 @@ LOCK_FILE: Final = "images/agent-clis.lock.json"
 """The lock, relative to the source tree."""
 
 _NPM_TIMEOUT_SECONDS: Final = 900
+_X64: Final = frozenset({"x86_64", "amd64"})
+"""The architectures the pinned binaries run on (the lock holds linux-x64 packages)."""
 
 
 class PinnedCli(BaseModel):
@@ -184,6 +187,12 @@ def extract_binaries(tarball: Path, pin: PinnedCli, dest: Path) -> list[Path]:
 
 def prepare_cli(root: Path, name: CliName, context: Path, cache: Path, reporter: Reporter) -> None:
     """Put the verified binaries of CLI ``name`` into ``context/bin`` for the Dockerfile."""
+    machine = platform.machine().lower()
+    if machine not in _X64:
+        raise ImageBuildError(
+            f"{name}: the lock pins linux-x64 binaries and this machine is {machine}; add the"
+            f" linux-arm64 packages to {LOCK_FILE} (npm has them) to build here"
+        )
     pin = load_lock(root).clis[name]
     tarball = fetch_cli(name, pin, cache, reporter)
     extract_binaries(tarball, pin, context / "bin")
