@@ -39,6 +39,8 @@ from escape_harness.gitgate_dlp_attacks import CHANNELS, Channel, channel_script
 from escape_harness.judge import RECORDED, Verdict, needles_for
 from repo_bottle import AGENT, FORGE_REPO, RepoBottle, docker, repo_bottle
 
+from bb_protocol.paths import queue_dir
+
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_engine")]
 CASE = {c.id: c for c in CASES}
 GATE_SECRET = "Gq" + secrets.token_urlsafe(24)
@@ -216,19 +218,27 @@ def _push_and_reject(b: RepoBottle, script: str) -> tuple[str, list[dict[str, ob
     Returns the agent's output and the findings of the held push (empty: never held).
     Bounded: the push ends on its own (refused or forwarded) or is held within 120 s.
     """
+    new = queue_dir(b.slug, b.env) / "new"
+    before = {f.name for f in new.glob("*.json")}
     proc = subprocess.Popen(b.agent_argv(script), env=b.env, cwd=b.cwd, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)  # fmt: skip
     findings: list[dict[str, object]] = []
     try:
+        # The queue directory is read directly (a `bb queue list` per second is a Python
+        # start per second); the decision goes through `bb queue reject`, as an operator's.
         held = _poll(
             "a held push or the push's end",
-            lambda: _pending(b) or (proc.poll() is not None and ["ended"]),
-            120,
+            lambda: (
+                [f for f in new.glob("*.json") if f.name not in before]
+                or (proc.poll() is not None and ["ended"])
+            ),
+            180,
         )
-        for p in held if isinstance(held, list) else []:
-            if isinstance(p, dict):
-                findings += list(p["request"].get("findings", []))  # type: ignore[index,union-attr]
-                b.bb("queue", "reject", str(p["id"]), "--reason", "escape suite: a secret")
+        for f in held if isinstance(held, list) else []:
+            if isinstance(f, Path):
+                request = json.loads(f.read_text())["request"]
+                findings += list(request.get("findings", []))
+                b.bb("queue", "reject", f.stem, "--reason", "escape suite: a secret")
         out = proc.communicate(timeout=120)[0]
     finally:
         if proc.poll() is None:
