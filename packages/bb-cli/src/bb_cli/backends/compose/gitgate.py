@@ -112,7 +112,9 @@ def gate_service(plan: BottlePlan, config_file: Path) -> dict[str, Any]:
         "healthcheck": {
             "test": ["CMD", "bb-gitgate", "health"],
             "interval": "1s",
-            "timeout": "3s",
+            # `bb-gitgate health` is a Python start (~0.3 s idle); on a loaded host (seen at a
+            # load average of 90 on 2 cores) it took over 3 s and the serving gate was unhealthy.
+            "timeout": "10s",
             "retries": 60,
             "start_period": "30s",
             "start_interval": "1s",
