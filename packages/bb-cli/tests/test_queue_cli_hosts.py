@@ -3,9 +3,8 @@ wherever the operator decides (a real queue directory; a real container for the 
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 import secrets
 import subprocess
 
