@@ -367,7 +367,7 @@ def _lookalike_shown(ev: Evidence) -> str | None:
     problems = []
     lines = [x for x in str((c.get("list") or {}).get("out", "")).splitlines()
              if x.startswith(str(c.get("proposal")))]  # fmt: skip
-    columns = lines[0].split("  ") if lines else []
+    columns = re.split(r" {2,}", lines[0]) if lines else []  # aligned columns
     if len(columns) < 5 or columns[3] != registrable:
         problems.append(f"bb queue list: no domain column {registrable!r}: {lines[:1]}")
     elif "api.github.com" in lines[0]:
