@@ -2,10 +2,11 @@
 
 ``list [--json]``, ``show ID``, ``approve ID --reason``, ``reject ID --reason`` and
 ``modify ID FILE`` (FILE holds the changed request as YAML or JSON, same kind), each
-decision with ``--json``. ID may be any unique prefix of a pending proposal's id (an
-ambiguous one is refused, listing the candidates). Works across every bottle under the
-state dir (``--bottle`` narrows it). Exit codes: 0 done, 1 refused (bad decision, invalid
-change, reload failed), 2 bad input, 3 no such proposal or bottle, or an ambiguous prefix.
+decision with ``--json``. ID may be any unique start (or end: the random tail) of a
+pending proposal's id (an ambiguous one is refused, listing the candidates). Works across
+every bottle under the state dir (``--bottle`` narrows it). Exit codes: 0 done, 1 refused
+(bad decision, invalid change, reload failed), 2 bad input, 3 no such proposal or bottle,
+or an ambiguous prefix.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ def _operator(bottle: str | None) -> Operator:
 
 
 def resolve_id(items: list[Item], wanted: str) -> Item:
-    """The pending item whose id is ``wanted`` or starts with it (unique prefix).
+    """The pending item whose id is ``wanted``, starts with it (unique prefix) or ends with
+    it (ids are ``KIND-TIME-RANDOM``, so the random tail is the short handle).
 
     `AmbiguousIdError` lists the candidates when several match; `NotFoundError` when none.
     """
@@ -58,7 +60,7 @@ def resolve_id(items: list[Item], wanted: str) -> Item:
     exact = [item for item in items if item.id == wanted]
     if exact:
         return exact[0]
-    matches = [item for item in items if wanted and item.id.startswith(wanted)]
+    matches = [i for i in items if wanted and (i.id.startswith(wanted) or i.id.endswith(wanted))]
     if len(matches) == 1:
         return matches[0]
     if matches:
@@ -143,7 +145,8 @@ def list_(
 
 
 IdArgument = Annotated[
-    str, typer.Argument(help="The proposal's id, or any unique start of it (see `bb queue list`).")
+    str,
+    typer.Argument(help="The proposal's id, or a unique start or end of it (`bb queue list`)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the decision as JSON.")]
 
@@ -152,7 +155,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print the decision as 
 def show(proposal_id: IdArgument, bottle: BottleOption = None) -> None:
     """Show one proposal in full (sanitised) with its content hash.
 
-    Example: bb queue show 3f9c
+    Example: bb queue show f8ec27eb
     """
     from bb_cli.tui.describe import details
 
@@ -176,7 +179,7 @@ def approve(
 ) -> None:
     """Approve as proposed (token and gitleaks allowances need --reason).
 
-    Example: bb queue approve 3f9c --reason "docs site, read-only"
+    Example: bb queue approve f8ec27eb --reason "docs site, read-only"
     """
     from bb_protocol.queue import Approve
 
@@ -193,7 +196,7 @@ def reject(
 ) -> None:
     """Reject; the reason is returned to the agent.
 
-    Example: bb queue reject 3f9c --reason "use the internal mirror"
+    Example: bb queue reject f8ec27eb --reason "use the internal mirror"
     """
     from bb_protocol.queue import Reject
 
@@ -211,7 +214,7 @@ def modify(
 ) -> None:
     """Approve a changed version of an egress-allow / egress-block proposal.
 
-    Example: bb queue show 3f9c > req.yaml; edit it; bb queue modify 3f9c req.yaml
+    Example: bb queue show f8ec27eb > req.yaml; edit it; bb queue modify f8ec27eb req.yaml
     """
     import yaml
     from pydantic import TypeAdapter, ValidationError
