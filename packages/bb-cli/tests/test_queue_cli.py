@@ -246,7 +246,8 @@ def test_a_unique_prefix_decides_and_an_ambiguous_one_lists_the_candidates(env):
     if common:
         result = bb(env, "show", first.id[:common])
         assert result.exit_code == 3
-        assert first.id in result.output and second.id in result.output
+        assert first.id in result.output
+        assert second.id in result.output
         assert "give more characters" in result.output
     result = bb(env, "reject", first.id[: common + 1], "--reason", "no", "--json")
     assert result.exit_code == 0, result.output
@@ -264,3 +265,12 @@ def test_list_has_a_header(env):
     store.submit("demo", sample_request("capability-block"))
     header = bb(env, "list").output.splitlines()[0]
     assert header.split() == ["ID", "BOTTLE", "STATUS", "DOMAIN", "SUMMARY"]
+
+
+def test_the_random_tail_of_an_id_is_enough(env):
+    """Ids are KIND-TIME-RANDOM: the end is the short, unique handle."""
+    store, _ = _bottle(env)
+    proposal = store.submit("demo", sample_request("capability-block"))
+    result = bb(env, "show", proposal.id[-8:])
+    assert result.exit_code == 0, result.output
+    assert proposal.id in result.output
