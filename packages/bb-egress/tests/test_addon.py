@@ -57,6 +57,9 @@ class StandInScanner:
     def last_detectors(self, flow: http.HTTPFlow) -> tuple[str, ...]:
         return ("stand-in",) if isinstance(self.verdict, Denied) else ()
 
+    def text_detectors(self, text: str) -> tuple[str, ...]:
+        return ("stand-in",) if "secret" in text.lower() else ()
+
 
 class Answers:
     """A resolver answering from a table and recording every lookup."""
@@ -625,3 +628,22 @@ async def test_only_a_private_network_route_reaches_a_private_address(
     else:
         assert flow.response is not None
         assert flow.response.headers["X-Bot-Bottle-Denied"] == "forbidden-destination"
+
+
+@pytest.mark.anyio
+async def test_a_secret_in_a_refused_host_or_path_is_redacted_in_the_audit_line(
+    tmp_path: Path,
+) -> None:
+    """Refused before any scan, the line is still checked: host and path become
+    ``[redacted]`` and the detectors are named."""
+    addon = _addon(tmp_path)
+    with taddons.context(addon):
+        connect = _connect("SECRET.evil.example")
+        addon.http_connect(connect)
+        inner = _inner(connect, "SECRET.evil.example")
+        inner.request.path = "/upload/SECRET-value?q=1"
+        await addon.requestheaders(inner)
+    lines = _audit(tmp_path)
+    assert all("secret" not in json.dumps(line).lower() for line in lines)
+    assert (lines[-1]["host"], lines[-1]["path"]) == ("[redacted]", "[redacted]")
+    assert (lines[-1]["reason"], lines[-1]["detectors"]) == ("no-route", ["stand-in"])

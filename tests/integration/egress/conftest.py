@@ -132,6 +132,9 @@ class CleanScanner:
     def last_detectors(self, flow: object) -> tuple[str, ...]:
         return ()
 
+    def text_detectors(self, text: str) -> tuple[str, ...]:
+        return ()
+
 
 def _wait_listening(port: int) -> None:
     """Block until something accepts on ``port`` (bounded: 20 s)."""

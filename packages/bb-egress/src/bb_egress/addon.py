@@ -79,6 +79,11 @@ class RequestScanner(Protocol):
         """Detector names of the last scan of ``flow``."""
         ...
 
+    def text_detectors(self, text: str) -> tuple[str, ...]:
+        """Detector names that fire on ``text`` (a refused request's host or path, before
+        it is written to the audit log)."""
+        ...
+
 
 WEBSOCKET_HISTORY: Final = 8
 """Websocket messages kept on a flow after scanning (mitmproxy keeps all otherwise)."""
@@ -225,15 +230,29 @@ class EgressAddon:
         tainted: bool = False,
         host: str | None = None,
     ) -> None:
+        logged_host = host if host is not None else flow.request.pretty_host
+        path = (
+            ""
+            if flow.request.method == "CONNECT"
+            else safe_path(flow.request.path, tainted=tainted)
+        )
+        if decision == "deny" and not detectors:
+            # Refused before the DLP scan (no route, a bad header...): the host and path
+            # the agent chose could carry a secret, and the audit line must never hold one.
+            in_host = self.scanner.text_detectors(logged_host)
+            in_path = self.scanner.text_detectors(path) if path else ()
+            if in_host:
+                logged_host = "[redacted]"
+            if in_path:
+                path = "[redacted]"
+            detectors = tuple(sorted({*in_host, *in_path}))
         self.audit.write(
             AuditRecord(
                 bottle=self.bottle,
                 method=flow.request.method,
-                host=host if host is not None else flow.request.pretty_host,
+                host=logged_host,
                 port=flow.request.port,
-                path=""
-                if flow.request.method == "CONNECT"
-                else safe_path(flow.request.path, tainted=tainted),
+                path=path,
                 route=route,
                 decision=decision,
                 reason=reason,

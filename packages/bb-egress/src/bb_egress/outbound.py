@@ -29,6 +29,7 @@ from bb_dlp import (
     ScanResult,
     WebSocketMessage,
     redact_tokens,
+    scan_content,
     scan_outbound,
     scan_websocket_message,
     strip_crlf,
@@ -113,6 +114,19 @@ class OutboundScanner:
         self.config = config
         self.approver = approver
         self.environ = environ
+
+    def text_detectors(self, text: str) -> tuple[str, ...]:
+        """Detector names that fire on ``text`` (a refused request's host or path, for the
+        audit log: it must never hold a secret). Operator-approved values are skipped."""
+        if text in ("", "[redacted]"):
+            return ()
+        result = scan_content(
+            text.encode("utf-8", "replace"),
+            self.config,
+            surface="audit",
+            safe_tokens=self.approver.safe_tokens,
+        )
+        return tuple(sorted({f.detector for f in result.findings}))
 
     @staticmethod
     def last_detectors(flow: http.HTTPFlow) -> tuple[str, ...]:
