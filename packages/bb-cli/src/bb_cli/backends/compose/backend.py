@@ -35,7 +35,6 @@ from bb_cli.backends.compose.gitgate import gate_config, gate_url, prepare_gate_
 from bb_cli.backends.compose.limits import EngineFacts, Role, container_limits, log_rotation
 from bb_cli.backends.compose.render import (
     SUPERVISE_URL,
-    WATCHDOG_SCRIPT,
     WATCHDOG_SERVICE,
     compose_environment,
     project_name,
@@ -78,9 +77,6 @@ def prepare_state_dir(plan: BottlePlan, engine: EngineFacts | None = None) -> Pa
     project = render_project(plan, engine)
     if plan.test_compose_overlay is not None:  # tests only (BottlePlan.test_compose_overlay)
         project = plan.test_compose_overlay(project)
-    if WATCHDOG_SERVICE in project["services"]:
-        source = Path(__file__).with_name("watchdog.py").read_text(encoding="utf-8")
-        _write_public(root / WATCHDOG_SCRIPT, source)
     compose = root / COMPOSE_FILE
     compose.write_text(yaml.safe_dump(project, sort_keys=False), encoding="utf-8")
     return compose

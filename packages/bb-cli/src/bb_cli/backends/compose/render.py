@@ -53,7 +53,6 @@ __all__ = [
     "INTERNAL_NETWORK",
     "PROXY_URL",
     "SUPERVISE_URL",
-    "WATCHDOG_SCRIPT",
     "WATCHDOG_SERVICE",
     "compose_environment",
     "project_name",
@@ -65,8 +64,6 @@ EGRESS_SERVICE: Final = "egress"
 SUPERVISE_SERVICE: Final = "supervise"
 GITGATE_SERVICE: Final = "gitgate"
 WATCHDOG_SERVICE: Final = "watchdog"
-WATCHDOG_SCRIPT: Final = "watchdog.py"
-"""The watchdog's script in the bottle's state directory (copied there by the backend)."""
 _WATCHDOG_IN: Final = "/opt/bb-watchdog/watchdog.py"
 _WATCHDOG_SOURCE_VAR: Final = "BB_WATCHDOG_SOURCE"
 _WATCHDOG_LOADER: Final = (

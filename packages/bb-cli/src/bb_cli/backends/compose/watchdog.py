@@ -1,10 +1,12 @@
 """The storage watchdog: stops the agent when its writable volumes pass the storage cap.
 
-Runs inside the bottle as its own container, not on the host: this file is copied into the
-bottle's state directory and run by the egress image's Python (standard library only; it
-never imports bot-bottle). Where the engine cannot put a quota on a volume (overlay2 or
-local volumes on anything but xfs with project quotas), this is what stops one agent from
-filling the host's disk through ``/workspace`` or its home.
+Runs inside the bottle as its own container, not on the host: this file's source reaches
+the container in its environment and is run by the egress image's Python (standard library
+only; it never imports bot-bottle). Not a bind mount: the agent can read the watchdog's
+``/proc/1/mountinfo``, which would show the host path of the bottle's state directory.
+Where the engine cannot put a quota on a volume (overlay2 or local volumes on anything but
+xfs with project quotas), this is what stops one agent from filling the host's disk through
+``/workspace`` or its home.
 
 Why a sidecar and how it stops the agent without a Docker socket: the watchdog container
 owns the PID namespace the agent joins (``pid: container:<watchdog>``), with ``tini`` as
