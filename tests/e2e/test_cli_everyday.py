@@ -136,8 +136,11 @@ def test_resume_says_it_boots_the_snapshot(bottle: Bottle) -> None:
     )
 
 
-def test_rm_force_json_keeps_the_snapshot_and_snapshots_rm_deletes_it(bottle: Bottle) -> None:
-    """rm -f --json names the kept snapshot; it is listed as of a removed bottle; then deleted."""
+def test_rm_keeps_the_snapshot_which_boots_a_new_bottle_and_can_be_deleted(
+    bottle: Bottle,
+) -> None:
+    """rm -f --json names the kept snapshot, listed as of a removed bottle; `bb resume
+    --snapshot` boots a new bottle from it (the workspace file inside); then it is deleted."""
     removed = bottle.bb("rm", "-f", bottle.slug, "--json")
     assert removed.returncode == 0, removed.stderr
     [outcome] = json.loads(removed.stdout)
@@ -146,6 +149,15 @@ def test_rm_force_json_keeps_the_snapshot_and_snapshots_rm_deletes_it(bottle: Bo
     assert ref.startswith(f"bot-bottle-snapshot/{bottle.slug}:")
     rows = {r["ref"]: r for r in json.loads(bottle.bb("snapshots", "ls", "--json").stdout)}
     assert rows[ref]["bottle"] == "removed"
+    reborn = bottle.bb("resume", "--snapshot", ref, "--json")
+    assert reborn.returncode == 0, reborn.stderr
+    assert f"bottle {bottle.slug} was removed: starting a new shell bottle" in reborn.stderr
+    new_slug = json.loads(reborn.stdout)["slug"]
+    try:
+        kept = bottle.bb("exec", new_slug, "--", "cat", "/workspace/data.txt")
+        assert kept.stdout == "payload 42\n", kept.stderr
+    finally:
+        assert bottle.bb("rm", "-f", new_slug).returncode == 0
     deleted = bottle.bb("snapshots", "rm", ref)
     assert deleted.returncode == 0, deleted.stderr
     rows = {r["ref"] for r in json.loads(bottle.bb("snapshots", "ls", "--json").stdout)}

@@ -11,6 +11,7 @@ make the copy read a host file. Docker engine backends only.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 import sys
@@ -68,6 +69,7 @@ def parse_copy(src: str, dst: str) -> CopySpec:
 def cp(
     src: Annotated[str, typer.Argument(help="What to copy: SLUG:PATH or a host path.")],
     dst: Annotated[str, typer.Argument(help="Where to: a host path or SLUG:PATH.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
 ) -> None:
     """Copy files between the host and a bottle (like docker cp; '-' is a tar stream).
 
@@ -92,6 +94,9 @@ def cp(
     if "-" in (spec.host,):  # a tar stream on stdin/stdout: hand the terminal to docker
         raise typer.Exit(Docker().interactive(*args))
     Docker().run(*args, timeout=3600)
-    way = f"{spec.host} -> {spec.slug}:{spec.inside}" if spec.into else (
-        f"{spec.slug}:{spec.inside} -> {spec.host}")  # fmt: skip
-    print(f"copied {way}", file=sys.stderr)
+    inside_text = f"{spec.slug}:{spec.inside}"
+    source, target = (spec.host, inside_text) if spec.into else (inside_text, spec.host)
+    if as_json:
+        typer.echo(json.dumps({"from": source, "to": target, "into_bottle": spec.into}))
+    else:
+        print(f"copied {source} -> {target}", file=sys.stderr)

@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from bb_protocol.paths import SLUG_PATTERN
-from bb_protocol.routes import Route, normalise_host
+from bb_protocol.routes import Route, normalise_route_host
 from bb_protocol.tools import COMPONENT_FOR_TOOL, Component
 from bb_protocol.versions import ACCEPTED_PROTOCOL_VERSIONS, PROTOCOL_VERSION
 
@@ -102,9 +102,8 @@ class _Model(BaseModel):
 
 
 def _host_pattern(value: str) -> str:
-    if value.startswith("*."):
-        return "*." + normalise_host(value[2:])
-    return normalise_host(value)
+    """A route host as a route normalises it (same messages: quoted as written, URL hints)."""
+    return normalise_route_host(value)
 
 
 # --------------------------------------------------------------------------- requests
