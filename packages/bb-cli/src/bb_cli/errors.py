@@ -22,6 +22,7 @@ lists the codes::
     ├── BackendError (RuntimeError)              exit 6   a backend command failed
     │   ├── BottleStoppedError                            it needs a running bottle
     │   ├── DockerCommandError                            a ``docker`` command failed
+    │   │   └── DockerUnreachableError (+EngineUnreachableError)  exit 4: no engine answers
     │   └── ToolError                                     a ``container``/``smolvm`` command failed
     ├── ImageError (RuntimeError)                exit 7   bb_cli.images.errors
     │   ├── ImagesMissingError, SourceTreeNotFoundError, BaseImageError, ImageBuildError
