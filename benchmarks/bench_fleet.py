@@ -421,7 +421,7 @@ def _real_bottles(steps: list[int], min_free_subnets: int) -> dict[str, Any]:
     finally:
         for slug in started:
             subprocess.run(
-                [sys.executable, "-m", "bb_cli", "rm", slug],
+                [sys.executable, "-m", "bb_cli", "rm", "-f", slug],
                 capture_output=True, env=env, check=False, timeout=300,
             )  # fmt: skip
         projects = {f"bb-{slug}" for slug in started}

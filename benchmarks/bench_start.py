@@ -63,7 +63,7 @@ def _round(env: dict[str, str], cwd: Path, state: Path) -> tuple[float, float]:
     finally:
         subprocess.run(["docker", "compose", "-p", plain, "-f", str(compose), *down],
                        capture_output=True, check=False, timeout=300)  # fmt: skip
-        subprocess.run([*bb, "rm", slug], env=env, cwd=cwd, capture_output=True, check=False,
+        subprocess.run([*bb, "rm", "-f", slug], env=env, cwd=cwd, capture_output=True, check=False,
                        timeout=300)  # fmt: skip
     return bb_seconds, plain_seconds
 

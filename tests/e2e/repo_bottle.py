@@ -135,6 +135,6 @@ def repo_bottle(
         yield RepoBottle(slug, forge, env, cwd)
     finally:
         if slug:
-            RepoBottle(slug, forge, env, cwd).bb("rm", slug)
+            RepoBottle(slug, forge, env, cwd).bb("rm", "-f", slug)
         docker("rm", "-f", forge, check=False)
         docker("network", "rm", network, check=False)

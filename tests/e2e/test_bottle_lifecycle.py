@@ -118,7 +118,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     finally:
         docker("rm", "-f", origin, check=False)
         if (Path(env["BOT_BOTTLE_STATE_DIR"]) / "bottles" / the_run.slug).exists():
-            the_run.bb("rm", the_run.slug, check=False)
+            the_run.bb("rm", "-f", the_run.slug, check=False)
 
 
 def fetch(run: Run, url: str, *extra: str) -> str:
@@ -189,6 +189,6 @@ def test_stop_then_rm_leave_nothing_behind(run: Run) -> None:
     rows = {r["slug"]: r for r in json.loads(run.bb("list", "--json").stdout)}
     assert rows[run.slug]["state"] == "stopped"
     docker("rm", "-f", f"bb-e2e-origin-{run.slug}", check=False)
-    run.bb("rm", run.slug)
+    run.bb("rm", "-f", run.slug)
     assert leftovers(run.slug) == []
     assert run.slug not in run.bb("list", "--json").stdout

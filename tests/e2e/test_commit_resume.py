@@ -115,7 +115,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         yield the_run
     finally:
         if (Path(env["BOT_BOTTLE_STATE_DIR"]) / "bottles" / the_run.slug).exists():
-            the_run.bb("rm", the_run.slug, check=False)
+            the_run.bb("rm", "-f", the_run.slug, check=False)
         for ref in docker("image", "ls", f"bot-bottle-snapshot/{the_run.slug}",
                           "--format", "{{.Repository}}:{{.Tag}}").split():  # fmt: skip
             docker("image", "rm", "-f", ref, check=False)
@@ -185,6 +185,6 @@ def test_rm_keeps_the_committed_snapshot(run: Run) -> None:
     """`bb rm` removes the bottle but never the image the user committed."""
     run.bb("resume", run.slug)
     image = json.loads(run.bb("commit", run.slug, "--json").stdout)["image"]
-    removed = run.bb("rm", run.slug)
+    removed = run.bb("rm", "-f", run.slug)
     assert f"kept its snapshot {image}" in removed.stderr
     assert docker("image", "inspect", "-f", "{{.Id}}", image).strip()

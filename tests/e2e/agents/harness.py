@@ -190,7 +190,7 @@ class AgentBottle:
         if self.plan is None:
             return
         with contextlib.suppress(Exception):
-            self.bb("rm", self.plan.slug)
+            self.bb("rm", "-f", self.plan.slug)
 
     # ------------------------------------------------------------------ driving
 

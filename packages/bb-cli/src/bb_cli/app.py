@@ -17,7 +17,9 @@ from bb_cli.commands import dlp as dlp_cmd
 from bb_cli.commands import logs as logs_cmd
 from bb_cli.commands import queue as queue_cmd
 from bb_cli.commands import routes as routes_cmd
+from bb_cli.commands import snapshots as snapshots_cmd
 from bb_cli.commands import supervise as supervise_cmd
+from bb_cli.commands import transfer as transfer_cmd
 from bb_cli.commands._common import BbGroup
 
 app = typer.Typer(
@@ -62,6 +64,8 @@ def _root(
 bottles.register(app)
 app.command("run")(run.run)
 app.command("commit")(commit.commit)
+app.add_typer(snapshots_cmd.app, name="snapshots")
+app.command("cp")(transfer_cmd.cp)
 app.command("doctor")(doctor.doctor)
 app.add_typer(images.app, name="images")
 queue_cmd.app.command("history", epilog=queue_history.EPILOG)(queue_history.history)

@@ -70,8 +70,14 @@ def find_record(slug: str) -> BottleRecord:
         check_slug(slug)
         return BottleRecord.model_validate_json((bottle_dir(slug) / RECORD).read_text("utf-8"))
     except (ValueError, FileNotFoundError, ValidationError):
-        known = ", ".join(r.slug for r in list_records()) or "none"
-        raise BottleNotFoundError(f"no bottle {slug!r} on this host (known: {known})") from None
+        from bb_cli.manifests.index import did_you_mean
+
+        slugs = [r.slug for r in list_records()]
+        hint = did_you_mean(slug, slugs)
+        known = ", ".join(slugs) or "none"
+        raise BottleNotFoundError(
+            f"no bottle {slug!r} on this host{hint} (known: {known})"
+        ) from None
 
 
 def list_records() -> list[BottleRecord]:

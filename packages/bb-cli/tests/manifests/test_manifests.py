@@ -42,15 +42,15 @@ def test_agent_body_becomes_its_instructions(tmp_path: Path) -> None:
     assert loaded.agent.instructions == "Do the work."
 
 
-def test_extends_appends_routes_merges_maps_and_child_wins(tmp_path: Path) -> None:
-    """Lists append parent first, maps and resources merge, the child's values win."""
+def test_extends_puts_child_routes_first_merges_maps_and_child_wins(tmp_path: Path) -> None:
+    """Routes: the child's first (first match wins); maps and resources merge, child wins."""
     write(tmp_path, "agents", "a", AGENT.replace("bottle: base", "bottle: child"))
     write(tmp_path, "bottles", "base", BASE)
     write(tmp_path, "bottles", "child",
           "---\nextends: base\nroutes:\n  - host: github.com\nenv:\n  B: '2'\n"
           "resources:\n  memory: 4g\n---\n")  # fmt: skip
     bottle = ManifestIndex([tmp_path]).load_for_agent("a").bottle
-    assert [r.host for r in bottle.routes] == ["pypi.org", "github.com"]
+    assert [r.host for r in bottle.routes] == ["github.com", "pypi.org"]
     assert bottle.env == {"A": "1", "B": "2"}
     assert (bottle.resources.memory, bottle.resources.pids) == ("4g", 1000)
     assert bottle.chain == ("child", "base")

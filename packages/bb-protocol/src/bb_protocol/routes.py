@@ -15,7 +15,7 @@ Schema (YAML)::
       - host: api.github.com        # exact host, or "*.example.com" for strict subdomains
         scheme: https               # https (default) or http
         port: 443                   # default 443 for https, 80 for http
-        methods: [GET, POST]        # optional; default any method
+        methods: [GET, POST]        # optional; default any method (KNOWN_METHODS only)
         paths: [/repos/]            # optional path prefixes; default any path
         outbound_on_match: supervise  # redact | block | supervise
         inject_headers:             # optional; values may reference EGRESS_TOKEN_* env vars
@@ -50,6 +50,7 @@ not ``/reposx``; a prefix ending in ``/`` matches anything below it.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import ipaddress
 import re
@@ -71,6 +72,7 @@ from bb_protocol.envvars import DEFAULT_SENSITIVE_PREFIX
 __all__ = [
     "DEFAULT_PORTS",
     "FORBIDDEN_INJECT_HEADERS",
+    "KNOWN_METHODS",
     "ROUTES_SCHEMA_VERSION",
     "OnMatch",
     "Route",
@@ -122,6 +124,18 @@ FORBIDDEN_INJECT_HEADERS: Final = frozenset(
 )
 """Framing and hop-by-hop headers a route may never inject (they would let it smuggle)."""
 
+KNOWN_METHODS: Final = frozenset(
+    {
+        # RFC 9110 (CONNECT is refused separately: tunnels are not routes) and RFC 5789
+        "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "TRACE", "PATCH",
+        # WebDAV (RFC 4918, 3253, 5323), used by some package and file servers
+        "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "REPORT", "SEARCH",
+        # the safe QUERY method (draft-ietf-httpbis-safe-method-w-body)
+        "QUERY",
+    }
+)  # fmt: skip
+"""Methods a route may allow: a typo (``GTE``) is refused, not silently never matched."""
+
 _TOKEN: Final = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _LABEL: Final = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _PLACEHOLDER: Final = re.compile(r"\$\{([^}]*)\}")
@@ -166,7 +180,12 @@ def normalise_host(host: str) -> str:
     form, each label 1-63 letters/digits/hyphens not starting or ending with a hyphen, 253
     characters at most. IP literals are refused: routes name hosts, never addresses.
     """
-    text = host.strip()
+    return _normalise_host(host, host)
+
+
+def _normalise_host(text: str, host: str) -> str:
+    """`normalise_host` of ``text``; messages quote ``host``, the input as written."""
+    text = text.strip()
     if text.endswith("."):
         text = text[:-1]
     if not text:
@@ -198,10 +217,38 @@ def normalise_host(host: str) -> str:
     return result
 
 
+def _url_hint(host: str) -> str | None:
+    """What to write instead when ``host`` holds a URL's scheme, port, path or credentials."""
+    text = host.strip()
+    scheme, sep, rest = text.partition("://")
+    if sep:
+        shown = f"{scheme}://"
+        extra = " and add `scheme: http`" if scheme.lower() == "http" else ""
+        return f"host {host!r} has a scheme: drop {shown!r}{extra} (host: {rest.split('/')[0]!r})"
+    if is_ip_literal(text):
+        return None  # refused as an IP literal, with its own message
+    if "@" in text:
+        return f"host {host!r} has credentials ('@'): name the host only; use inject_headers"
+    if "/" in text:
+        name, _, path = text.partition("/")
+        return f"host {host!r} has a path: use host {name!r} and `paths: [/{path}]`"
+    name, colon, port = text.rpartition(":")
+    if colon and name and not name.startswith("[") and port.isdigit():
+        return f"host {host!r} has a port: use host {name!r} and `port: {port}`"
+    return None
+
+
 def _normalise_pattern(host: str) -> str:
+    hint = _url_hint(host)
+    if hint is not None:
+        raise ValueError(hint)
     text = host.strip()
     if text.startswith("*."):
-        base = normalise_host(text[2:])
+        if "*" in text[2:]:
+            raise ValueError(
+                f"host {host!r}: '*' is allowed only once, as the whole first label ('*.domain')"
+            )
+        base = _normalise_host(text[2:], host)
         if base.count(".") < 1:
             raise ValueError(
                 f"wildcard {host!r} is too broad: '*.' must be followed by at least two labels"
@@ -300,6 +347,13 @@ class Route(BaseModel):
                 raise ValueError(f"method {item!r} is not an HTTP method token")
             if item.upper() == "CONNECT":
                 raise ValueError("method CONNECT cannot be allowed: tunnels are not routes")
+            if item.upper() not in KNOWN_METHODS:
+                close = difflib.get_close_matches(item.upper(), sorted(KNOWN_METHODS), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ValueError(
+                    f"method {item!r} is not a known HTTP method{hint}; known: "
+                    + ", ".join(sorted(KNOWN_METHODS))
+                )
             if item.upper() not in out:
                 out.append(item.upper())
         return tuple(out)

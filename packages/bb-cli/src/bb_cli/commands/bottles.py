@@ -55,6 +55,14 @@ def _plan(
         raise StartError("prepare egress", str(exc)) from None
 
 
+def warn_ignored_manifests() -> None:
+    """Warn (stderr) about files in a manifest directory that are not read, and why."""
+    from bb_cli.manifests import ManifestIndex
+
+    for path, why in ManifestIndex.default().ignored():
+        print(f"warning: ignored {path}: {why}", file=sys.stderr)
+
+
 DEFAULT_AGENT = "shell"
 """The picker's default: the bundled agent that works without any API key."""
 
@@ -66,6 +74,7 @@ def _pick_agent() -> str:
     from bb_cli.manifests import ManifestIndex
 
     index = ManifestIndex.default()
+    warn_ignored_manifests()
     names = sorted(index.agents())
     if not names:
         raise fail("no agent manifests found; see `bb start --help`", 2)
@@ -270,6 +279,8 @@ def start(
     if backend not in BACKENDS:
         raise fail(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}", 2)
     require_engine(backend)  # before the picker: no question asked that cannot be acted on
+    if agent is not None:
+        warn_ignored_manifests()
     tests = {  # observe is kept in the record (test_options) so `bb resume` keeps it
         "egress_subnet": test_egress_subnet,
         "forge_network": test_forge_network,
@@ -284,16 +295,26 @@ def resume(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print slug and container as JSON.")
     ] = False,
+    snapshot: Annotated[
+        str | None,
+        typer.Option(
+            "--snapshot",
+            help="Boot this snapshot (`bb snapshots ls`); of a removed bottle: a new bottle.",
+        ),
+    ] = None,
 ) -> None:
     """Start an existing bottle again: same slug and volumes, fresh canary.
 
     A bottle saved with `bb commit` boots from its snapshot (it says so; with a warning, from
     the normal image if the snapshot is gone).
 
-    Example: bb resume shell-3f2a
+    Example: bb resume shell-3f2a   (or: bb resume --snapshot REF, from `bb snapshots ls`)
     """
     from bb_cli.state import list_records
 
+    if snapshot is not None:
+        _resume_snapshot(snapshot, slug, as_json)
+        return
     if slug is None:
         records = list_records()
         if not records:
@@ -308,6 +329,25 @@ def resume(
               file=sys.stderr)  # fmt: skip
     _launch(record.agent, record.slug, as_json, dict(record.test_options),
             agent_image=image, backend=record.backend)  # fmt: skip
+
+
+def _resume_snapshot(ref: str, slug: str | None, as_json: bool) -> None:
+    """Boot ``ref``: its bottle again if it still exists, else a new bottle of its agent."""
+    from bb_cli.commands.snapshots import snapshot_bottle
+
+    require_engine()
+    record, live = snapshot_bottle(ref)
+    if slug is not None and slug != record.slug:
+        raise fail(f"snapshot {ref} is of bottle {record.slug}, not {slug}", 2)
+    if live:
+        print(f"booting {record.slug} from its snapshot {ref}", file=sys.stderr)
+        _launch(record.agent, record.slug, as_json, dict(record.test_options),
+                agent_image=ref, backend=record.backend)  # fmt: skip
+        return
+    print(f"bottle {record.slug} was removed: starting a new {record.agent} bottle from its "
+          f"snapshot {ref}", file=sys.stderr)  # fmt: skip
+    _launch(record.agent, None, as_json, dict(record.test_options), agent_image=ref,
+            backend=record.backend)  # fmt: skip
 
 
 @handle_errors
@@ -372,6 +412,7 @@ def info(
         data = {**json.loads(record.model_dump_json()), "state": status.state,
                 "containers": status.containers}  # fmt: skip
     else:
+        warn_ignored_manifests()
         loaded = ManifestIndex.default().load_for_agent(name)
         data = json.loads(loaded.model_dump_json(exclude={"agent": {"instructions"}}))
     if as_json:

@@ -35,7 +35,10 @@ def scan(
         str, typer.Option("--format", help="jsonl (one finding per line) or table.")
     ] = "jsonl",
 ) -> None:
-    """Scan HAR files for secrets exactly as the egress proxy would. Exit 1 on findings."""
+    """Scan HAR files for secrets exactly as the egress proxy would. Exit 1 on findings.
+
+    Example: bb dlp scan session.har --env-file .env
+    """
     for path in [*har, *([env_file] if env_file else [])]:
         if not path.is_file():
             print(f"error: {path}: no such file", file=sys.stderr)

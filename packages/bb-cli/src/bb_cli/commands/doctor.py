@@ -102,7 +102,10 @@ def run_checks() -> list[Check]:
 
 
 def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
-    """Check this host can run hardened bottles; print the fix for each failure."""
+    """Check this host can run hardened bottles; print the fix for each failure.
+
+    Example: bb doctor --json
+    """
     from bb_cli.backends.availability import backend_availability
 
     checks = run_checks()

@@ -45,7 +45,10 @@ def run(
         typer.Option("--backend", help="compose, apple-container or smolvm (see `bb doctor`)."),
     ] = "compose",
 ) -> None:
-    """Start a bottle for AGENT, run its runtime unattended on PROMPT, exit with its code."""
+    """Start a bottle for AGENT, run its runtime unattended on PROMPT, exit with its code.
+
+    Example: bb run --rm claude -- "fix the failing test in tests/test_io.py"
+    """
     from bb_cli.backends import BACKENDS
     from bb_cli.commands.bottles import _launch
     from bb_cli.commands.bottles import rm as remove_bottle

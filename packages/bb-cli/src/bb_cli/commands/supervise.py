@@ -22,7 +22,10 @@ def supervise(
         float, typer.Option("--poll", min=0.1, help="Seconds between looks at the queues.")
     ] = 1.0,
 ) -> None:
-    """Watch every bottle's approval queue and approve, reject or modify proposals."""
+    """Watch every bottle's approval queue and approve, reject or modify proposals.
+
+    Example: bb supervise --bottle shell-3f2a
+    """
     from bb_cli.errors import BbError
     from bb_cli.tui.app import make_app
 

@@ -1,8 +1,14 @@
 """Apply a bottle's ``extends`` chain: pure, most derived bottle first in, one result out.
 
-Rules: a scalar set by a more derived bottle wins; lists (routes, mounts) are the root's
-first, then each descendant's; maps (env, secrets) and resources merge key by key with the
-more derived value winning. Defaults apply only where no bottle in the chain says anything.
+Rules: a scalar set by a more derived bottle wins; maps (env, secrets) and resources merge
+key by key with the more derived value winning; mounts are the root's first, then each
+descendant's. Defaults apply only where no bottle in the chain says anything.
+
+Routes are the most derived bottle's FIRST, then its parent's, up to the root's. The proxy
+uses the first route that matches a request, so a child's route for a host its parent also
+lists wins (e.g. the child adds ``inject_headers`` or narrows ``methods`` for that host):
+what ``extends`` promises everywhere else. The parent's route still serves requests the
+child's does not match (another path, method or port). Documented in docs/cli.md.
 """
 
 from __future__ import annotations
@@ -27,8 +33,9 @@ def effective_bottle(chain: Sequence[tuple[str, BottleManifest]]) -> EffectiveBo
     dlp = None
     git_user = None
     runtime = None
-    for _, bottle in reversed(chain):  # root first, so descendants override
+    for _, bottle in chain:  # most derived first: first match wins, so the child's route wins
         routes.extend(bottle.routes or ())
+    for _, bottle in reversed(chain):  # root first, so descendants override
         mounts.extend(bottle.mounts or ())
         env.update(bottle.env or {})
         secrets.update(bottle.secrets or {})

@@ -246,7 +246,7 @@ class AgentManifest(_Strict):
     git_user: GitUser | None = None
     """Overrides the bottle's git user."""
     description: str | None = None
-    """One line shown by ``bb list``/``bb info``."""
+    """One line shown by the ``bb start`` picker and ``bb info``."""
     instructions: str = ""
     """The markdown body: the agent's instructions (not frontmatter)."""
 
@@ -263,13 +263,15 @@ class BottleManifest(_Strict):
     """The frontmatter of ``bottles/NAME.md``; every field optional so ``extends`` can merge."""
 
     extends: str | None = Field(default=None, pattern=NAME_PATTERN.pattern)
-    """The parent bottle; this one's settings win, lists are appended, maps merged."""
+    """The parent bottle: this one's settings win, its routes come first (first match wins),
+    mounts are added, maps merged."""
     description: str | None = None
-    """One line for humans."""
+    """One line for humans (the ``bb start`` picker shows it when the agent has none)."""
     image: str | None = None
     """Agent image (default: bot-bottle's agent image)."""
     routes: tuple[Route, ...] | None = None
-    """Egress routes added to the parent's (schema: ``bb_protocol.routes``)."""
+    """Egress routes, placed before the parent's so this bottle's win (schema:
+    ``bb_protocol.routes``, docs/egress.md)."""
     env: dict[str, str] | None = None
     """Plain (non-secret) environment for the agent."""
     secrets: dict[str, str] | None = None

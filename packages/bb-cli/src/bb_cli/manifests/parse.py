@@ -8,10 +8,14 @@ error, and the composed YAML node tree gives the line of each key for validation
 
 from __future__ import annotations
 
+import difflib
+import types
+import typing
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from bb_cli.errors import ManifestError
 
@@ -63,6 +67,52 @@ def _field_name(loc: tuple[object, ...]) -> str:
     return "".join(parts).lstrip(".") or "(frontmatter)"
 
 
+def _submodel(model: type[BaseModel], path: tuple[object, ...]) -> type[BaseModel] | None:
+    """The model that holds the key at ``path`` (list indexes and map keys skipped)."""
+    current: object = model
+    for part in path:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return None
+        current = _model_in(field.annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _model_in(annotation: object) -> object:
+    """The BaseModel inside ``X | None``, ``tuple[X, ...]`` or ``Annotated[X, ...]``, else it."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if isinstance(found, type) and issubclass(found, BaseModel):
+            return found
+    if isinstance(annotation, types.UnionType):
+        return None
+    return annotation
+
+
+def _describe(error: ErrorDetails, model: type[BaseModel]) -> str:
+    """One problem in the user's words: the key as written, lists not tuples, close names."""
+    loc = tuple(error["loc"])
+    if error["type"] == "extra_forbidden":
+        message = f"unknown key {_field_name(loc)!r}"
+        holder = _submodel(model, loc[:-1])
+        if holder is not None:
+            known = sorted(holder.model_fields)
+            close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+            if close:
+                message += f" (did you mean {close[0]!r}?)"
+            message += f" (allowed: {', '.join(known)})"
+        return message
+    text = error["msg"].removeprefix("Value error, ")
+    text = text.replace("a valid tuple", "a list").replace("a valid dictionary", "a mapping")
+    return f"field {_field_name(loc)!r}: {text}"
+
+
 def parse_manifest[M: BaseModel](
     text: str, file: str, model: type[M], *, body_field: str | None = None
 ) -> M:
@@ -95,21 +145,20 @@ def parse_manifest[M: BaseModel](
         return model.model_validate(data)
     except ValidationError as exc:
         lines = _index(node)
-        # A typo'd key also makes the intended key "missing": report the typo first.
-        first = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
-        loc = tuple(first["loc"])
-        line0 = _line_of(loc, lines)
-        if first["type"] == "extra_forbidden":
-            message = f"unknown key {_field_name(loc)!r}"
-            allowed = ", ".join(sorted(model.model_fields)) if len(loc) == 1 else ""
-            if allowed:
-                message += f" (allowed: {allowed})"
-        else:
-            message = f"field {_field_name(loc)!r}: {first['msg']}"
-        more = len(exc.errors()) - 1
-        if more:
-            message += f" (and {more} more problem{'s' if more > 1 else ''})"
-        line = first_line + line0 if line0 is not None else first_line
+        # A typo'd key also makes the intended key "missing": report typos first, then in
+        # file order; every problem is reported, each with its own line.
+        errors = sorted(
+            exc.errors(),
+            key=lambda e: (e["type"] != "extra_forbidden", _line_of(tuple(e["loc"]), lines) or 0),
+        )
+        problems: list[tuple[int, str]] = []
+        for error in errors:
+            line0 = _line_of(tuple(error["loc"]), lines)
+            problems.append((first_line + line0 if line0 is not None else first_line,
+                          _describe(error, model)))  # fmt: skip
+        line, message = problems[0]
+        if len(problems) > 1:
+            message += "".join(f"\n{file}:{n}: {text}" for n, text in problems[1:])
         raise ManifestError(message, file=file, line=line) from None
 
 
