@@ -33,6 +33,7 @@ from escape_harness.host_observers import (
     inspect,
     log_bytes,
     memory_peak,
+    pids_limit,
     throttled,
     volume_bytes,
 )
@@ -55,6 +56,26 @@ EGRESS_PEAK_BOUND = 320 * MIB
 """The proxy's baseline (~100 MiB) plus two 32 MiB request buffers, with room to spare;
 buffering either 600 MiB upload would pass it."""
 FILL = 2048 * MIB
+FORK_BOMB = r"""
+import os
+r, w = os.pipe()
+children, error = [], None
+while len(children) < 100000:
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        error = type(exc).__name__
+        break
+    if pid == 0:
+        os.close(w)
+        os.read(r, 1)
+        os._exit(0)
+    children.append(pid)
+os.close(w)
+for pid in children:
+    os.waitpid(pid, 0)
+print(f"forked={len(children)} error={error}")
+"""
 CASE = {c.id: c for c in CASES}
 
 
@@ -130,7 +151,8 @@ def _uploads(run: Run, case: str, flag: str) -> None:
 
 
 def _cpu_and_memory(run: Run) -> None:
-    """R64: four busy loops for 5 s under a 1-CPU limit, then a 4 GiB memory balloon."""
+    """R64: four busy loops for 5 s under a 1-CPU limit, a 4 GiB memory balloon, then a fork
+    bomb (children wait on a pipe until fork fails, then are released)."""
     agent = _container_id(run.hostile, "agent")
     before = throttled(agent)
     burn = _quiet(
@@ -148,8 +170,11 @@ def _cpu_and_memory(run: Run) -> None:
             timeout=120,
         )
     )
+    bomb = _quiet(lambda: run.hostile.exec("agent", "python3 -", stdin=FORK_BOMB, timeout=120))
     _neighbour_request(run, "r64")
     run.evidence["R64"] = {
+        "fork_bomb": bomb.strip()[-200:],
+        "pids": pids_limit(agent),
         "burn": burn.strip(),
         "cpu_quota_cores": cpu_quota(agent),
         "nr_throttled_before": before,
@@ -282,6 +307,9 @@ def test_r64_cpu_is_throttled_and_memory_is_capped(run: Run) -> None:
         problems.append(f"the agent's memory peak {peak} passed its 512m limit")
     if "rc=0" in ev["balloon"]:
         problems.append("the 4 GiB balloon was allocated")
+    limit, events = ev["pids"]
+    if limit != str(HOSTILE_RESOURCES["pids"]) or not events or events.split()[-1] == "0":
+        problems.append(f"forks were not refused at the 256 pids cap (pids.max {limit}, {events})")
     _record("R64", "; ".join(problems) or None, ev)
 
 

@@ -1171,12 +1171,12 @@ CASES: tuple[Case, ...] = (
     Case(
         "R64",
         "#16",
-        "CPU burn (4 busy loops) and a 4 GiB memory balloon",
+        "CPU burn (4 busy loops), a 4 GiB memory balloon and a fork bomb",
         "host CPU and memory via cgroups",
         "host",
         judged="the agent's cgroup has a CPU bandwidth cap of its 1 CPU (cfs quota / cpu.max; "
-        "nr_throttled as evidence) and a memory high-water mark within its 512m limit; the "
-        "balloon fails",
+        "nr_throttled as evidence), a memory high-water mark within its 512m limit (the balloon "
+        "fails) and pids.max 256 with refused forks counted in pids.events",
     ),
     Case(
         "R65",

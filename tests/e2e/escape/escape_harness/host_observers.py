@@ -24,6 +24,9 @@ __all__ = [
     "host_can_observe",
     "inspect",
     "log_bytes",
+    "memory_peak",
+    "pids_limit",
+    "throttled",
     "volume_bytes",
 ]
 
@@ -104,6 +107,14 @@ def cpu_quota(container_id: str) -> float | None:
     if quota_raw is None or period_raw is None or int(quota_raw) < 0:
         return None
     return int(quota_raw) / int(period_raw)
+
+
+def pids_limit(container_id: str) -> tuple[str | None, str | None]:
+    """The kernel's process cap of the container's cgroup and its events (``max N``: forks
+    refused at the cap)."""
+    limit = cgroup_value(container_id, "pids", "pids.max", "pids.max")
+    events = cgroup_value(container_id, "pids", "pids.events", "pids.events")
+    return (limit.strip() if limit else None, events.strip() if events else None)
 
 
 @dataclass
