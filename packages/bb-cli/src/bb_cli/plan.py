@@ -82,10 +82,6 @@ class BottleSpec:
     backend: str = "compose"
     slug: str | None = None
     """Set by ``bb resume`` (keep the bottle's name and volumes); new otherwise."""
-    test_egress_subnet: str | None = None
-    """See `BottlePlan.test_egress_subnet` (hidden ``bb start`` option)."""
-    test_forge_network: str | None = None
-    """See `BottlePlan.test_forge_network` (hidden ``bb start`` option)."""
     observe: bool = False
     """See `BottlePlan.observe` (``bb start --observe``)."""
 
@@ -104,11 +100,13 @@ class BottlePlan:
     host: HostIdentity
     backend: str = "compose"
     test_egress_subnet: str | None = None
-    """Tests and benchmarks only: fix the egress-side subnet and let the proxy reach it
-    (an "internet" container there has a private address the proxy would refuse)."""
+    """Tests and benchmarks only, never on the command line or in a bottle record (a test
+    sets it with `dataclasses.replace` on a resolved plan): fix the egress-side subnet and
+    let the proxy reach it (an "internet" container there has a private address the proxy
+    would refuse)."""
     test_forge_network: str | None = None
-    """Tests only: an existing network to use as the gate's forge side (a test forge on it
-    must be reachable before ``bb start`` clones)."""
+    """Tests only, set like `test_egress_subnet`: an existing network to use as the gate's
+    forge side (a test forge on it must be reachable before ``bb start`` clones)."""
     observe: bool = False
     """Observe mode (``bb start --observe``): the proxy still refuses a request no route
     allows, and records it as an observation for ``bb routes suggest``."""
@@ -150,7 +148,5 @@ class BottlePlan:
             state_dir=state_dir(slug),
             host=host,
             backend=spec.backend,
-            test_egress_subnet=spec.test_egress_subnet,
-            test_forge_network=spec.test_forge_network,
             observe=spec.observe,
         )

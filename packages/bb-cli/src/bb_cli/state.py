@@ -13,8 +13,9 @@ import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bb_cli.errors import BottleNotFoundError
 from bb_protocol.paths import bottle_dir, bottles_dir, check_slug
@@ -49,8 +50,28 @@ class BottleRecord(BaseModel):
     """When ``bb start`` created it."""
     sources: tuple[str, ...] = ()
     """Manifest files read."""
-    test_options: dict[str, str] = Field(default_factory=dict)
-    """Hidden test-only start options, kept so ``bb resume`` renders the same networks."""
+    observe: bool = False
+    """Started with ``bb start --observe``; ``bb resume`` keeps observe mode."""
+    ignored_options: tuple[str, ...] = Field(default=(), exclude=True)
+    """Test-only options an older ``bb`` kept in the record (``test_options``): read so the
+    record still loads, never re-applied and never written back (``bb resume`` warns)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_old_test_options(cls, data: Any) -> Any:
+        """An older record's ``test_options``: ``observe`` becomes the field, the rest ignored.
+
+        Test hooks (a fixed egress subnet the proxy may reach, a forge network) are never
+        reachable from a user's command or record: tests put them in a `BottlePlan`.
+        """
+        if not isinstance(data, dict) or "test_options" not in data:
+            return data
+        data = dict(data)
+        old = data.pop("test_options") or {}
+        if old.get("observe") == "1":
+            data.setdefault("observe", True)
+        data["ignored_options"] = tuple(sorted(k for k, v in old.items() if k != "observe" and v))
+        return data
 
 
 def save_record(record: BottleRecord) -> Path:

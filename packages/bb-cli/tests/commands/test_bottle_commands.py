@@ -98,3 +98,48 @@ def test_records_round_trip_and_list_oldest_first(env: Path) -> None:
                                  agent_container=f"bot-bottle-{slug}"))  # fmt: skip
     assert find_record("a-000002").project == "bb-a-000002"
     assert [r.slug for r in list_records()] == ["b-000001", "a-000002"]
+
+
+def test_resume_of_an_old_record_ignores_its_test_options_with_a_warning(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record carrying ``test_options.egress_subnet`` (older ``bb``) never re-enables it.
+
+    The engine, the images and the backend are substituted: the plan ``bb resume`` hands the
+    backend is what is checked (no fixed subnet, no forge network, observe kept), then the
+    record it writes back (``observe``, no test options).
+    """
+    import bb_cli.backends
+    import bb_cli.commands.bottles
+    import bb_cli.commands.commit
+    import bb_cli.images
+    from bb_cli.plan import BottlePlan
+
+    slug = "shell-3f2a1b"
+    record_dir = env / "state" / "bottles" / slug
+    record_dir.mkdir(parents=True)
+    old = {"slug": slug, "agent": "shell", "bottle": "shell", "runtime": "shell",
+           "backend": "compose", "project": f"bb-{slug}", "agent_container": f"bot-bottle-{slug}",
+           "test_options": {"egress_subnet": "10.150.7.0/24", "forge_network": "forge",
+                            "observe": "1"}}  # fmt: skip
+    (record_dir / "bottle.json").write_text(json.dumps(old))
+    started: list[BottlePlan] = []
+
+    class Backend:
+        def start(self, plan: BottlePlan, progress: object) -> None:
+            started.append(plan)
+
+    monkeypatch.setattr(bb_cli.commands.bottles, "require_engine", lambda backend="": None)
+    monkeypatch.setattr(bb_cli.commands.commit, "resume_image", lambda slug, backend: None)
+    monkeypatch.setattr(bb_cli.images, "resolve_image", lambda component: f"img-{component}")
+    monkeypatch.setattr(bb_cli.backends, "get_bottle_backend", lambda name: Backend())
+    code, _, err = invoke("resume", slug)
+    assert code == 0, err
+    assert "ignored" in err
+    assert "egress_subnet, forge_network" in err
+    (plan,) = started
+    assert (plan.slug, plan.test_egress_subnet, plan.test_forge_network) == (slug, None, None)
+    assert plan.observe is True
+    saved = json.loads((record_dir / "bottle.json").read_text())
+    assert saved["observe"] is True
+    assert "test_options" not in saved

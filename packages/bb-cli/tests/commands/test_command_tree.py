@@ -132,3 +132,36 @@ def test_every_manifest_key_is_documented() -> None:
     for key in ("description", "instructions"):
         assert key in documented_agent
     assert "routes[].note" in documented_bottle
+
+
+def every_command() -> dict[str, object]:
+    """``group sub`` -> click command or group, hidden ones and the root (``""``) included."""
+    out: dict[str, object] = {}
+
+    def walk(command: object, path: list[str]) -> None:
+        out[" ".join(path)] = command
+        for name, sub in (getattr(command, "commands", None) or {}).items():
+            walk(sub, [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    return out
+
+
+def test_no_option_argument_or_env_var_exposes_a_test_hook() -> None:
+    """Test hooks live in a `BottlePlan` a test builds, never on the user's command line.
+
+    Walks every command (hidden ones too) and every parameter (hidden ones too): no name,
+    flag or environment variable says ``test`` (``--test-egress-subnet`` was one, issue 18).
+    """
+    exposed = []
+    for path, command in every_command().items():
+        assert "test" not in path.lower(), f"command `bb {path}`"
+        for param in getattr(command, "params", []):
+            envvars = param.envvar if isinstance(param.envvar, list | tuple) else [param.envvar]
+            names = [param.name or "", *param.opts, *param.secondary_opts, *filter(None, envvars)]
+            exposed += [f"bb {path}: {name}" for name in names if "test" in name.lower()]
+    assert exposed == []
+    assert (
+        getattr(typer.main.get_command(app), "context_settings", {}).get("auto_envvar_prefix")
+        is None
+    ), "an auto env-var prefix would give every option an environment variable"

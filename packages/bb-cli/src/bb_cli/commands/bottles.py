@@ -26,9 +26,7 @@ __all__ = ["StepPrinter", "register"]
 COMPONENTS = ("agent", "egress", "supervise", "gitgate", "watchdog")
 
 
-def _plan(
-    agent: str, slug: str | None, tests: dict[str, str | None], backend: str = "compose"
-) -> object:
+def _plan(agent: str, slug: str | None, observe: bool, backend: str = "compose") -> object:
     from bb_cli.egress_plan import SecretMissingError
     from bb_cli.errors import StartError
     from bb_cli.images import ImageError, resolve_image
@@ -37,10 +35,9 @@ def _plan(
     from bb_protocol.paths import bottle_dir
     from bb_protocol.routes import RoutesError
 
-    spec = BottleSpec(agent=agent, index=ManifestIndex.default(), slug=slug, backend=backend,
-                      test_egress_subnet=tests.get("egress_subnet"),
-                      test_forge_network=tests.get("forge_network"),
-                      observe=tests.get("observe") == "1")  # fmt: skip
+    spec = BottleSpec(
+        agent=agent, index=ManifestIndex.default(), slug=slug, backend=backend, observe=observe
+    )
     try:
         return BottlePlan.resolve(
             spec,
@@ -124,7 +121,7 @@ def _launch(
     agent: str,
     slug: str | None,
     as_json: bool,
-    tests: dict[str, str | None] | None = None,
+    observe: bool = False,
     agent_image: str | None = None,
     backend: str = "compose",
     planned: object | None = None,
@@ -132,7 +129,9 @@ def _launch(
     """Resolve (or take ``planned``), record and start a bottle; return its `BottlePlan`.
 
     ``planned`` lets `bb_cli.commands.run.run_planned` (and tests, with plan overrides the
-    command line never exposes) start an already-resolved plan.
+    command line never exposes) start an already-resolved plan. Only what the user chose
+    (agent, backend, ``observe``) is recorded: a plan's test overrides never reach the
+    record, so ``bb resume`` cannot re-apply them.
     """
     from rich.console import Console
 
@@ -147,7 +146,7 @@ def _launch(
     console = Console(stderr=True)
     require_engine(backend)  # first: never build images or write state without an engine
     try:
-        plan = planned if planned is not None else _plan(agent, slug, tests or {}, backend)
+        plan = planned if planned is not None else _plan(agent, slug, observe, backend)
     except StartError as exc:
         if exc.step != "resolve images":
             raise
@@ -160,7 +159,7 @@ def _launch(
                 ensure_images(reporter, needed)  # type: ignore[arg-type]
             except Exception as error:
                 raise StartError("build images", str(error), "run `bb images build`") from None
-        plan = _plan(agent, slug, tests or {}, backend)
+        plan = _plan(agent, slug, observe, backend)
     assert isinstance(plan, BottlePlan)
     if agent_image is not None:  # `bb resume` of a committed bottle boots its snapshot
         import dataclasses
@@ -180,7 +179,7 @@ def _launch(
             project=project_name(plan.slug),
             agent_container=plan.agent_container,
             supervised=plan.manifest.bottle.supervise,
-            test_options={k: v for k, v in (tests or {}).items() if v},
+            observe=plan.observe,
             sources=plan.manifest.sources,
         )
     )
@@ -251,12 +250,6 @@ def start(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print slug and container as JSON.")
     ] = False,
-    test_egress_subnet: Annotated[
-        str | None, typer.Option("--test-egress-subnet", hidden=True, help="Tests only.")
-    ] = None,
-    test_forge_network: Annotated[
-        str | None, typer.Option("--test-forge-network", hidden=True, help="Tests only.")
-    ] = None,
     backend: Annotated[
         str,
         typer.Option("--backend", help="compose, apple-container or smolvm (see `bb doctor`)."),
@@ -281,12 +274,7 @@ def start(
     require_engine(backend)  # before the picker: no question asked that cannot be acted on
     if agent is not None:
         warn_ignored_manifests()
-    tests = {  # observe is kept in the record (test_options) so `bb resume` keeps it
-        "egress_subnet": test_egress_subnet,
-        "forge_network": test_forge_network,
-        "observe": "1" if observe else None,
-    }
-    _launch(agent or _pick_agent(), None, as_json, tests, backend=backend)
+    _launch(agent or _pick_agent(), None, as_json, observe, backend=backend)
 
 
 @handle_errors
@@ -327,8 +315,19 @@ def resume(
     if image is not None:
         print(f"booting {record.slug} from its snapshot {image} (made by `bb commit`)",
               file=sys.stderr)  # fmt: skip
-    _launch(record.agent, record.slug, as_json, dict(record.test_options),
-            agent_image=image, backend=record.backend)  # fmt: skip
+    _warn_ignored_options(record)
+    _launch(record.agent, record.slug, as_json, record.observe, image, record.backend)
+
+
+def _warn_ignored_options(record: BottleRecord) -> None:
+    """Say that an older record's test-only options are dropped, not re-applied."""
+    if record.ignored_options:
+        names = ", ".join(record.ignored_options)
+        print(
+            f"warning: bottle {record.slug}'s record (from an older bb) keeps test-only "
+            f"options ({names}); ignored: `bb resume` never applies test hooks",
+            file=sys.stderr,
+        )
 
 
 def _resume_snapshot(ref: str, slug: str | None, as_json: bool) -> None:
@@ -341,13 +340,13 @@ def _resume_snapshot(ref: str, slug: str | None, as_json: bool) -> None:
         raise fail(f"snapshot {ref} is of bottle {record.slug}, not {slug}", 2)
     if live:
         print(f"booting {record.slug} from its snapshot {ref}", file=sys.stderr)
-        _launch(record.agent, record.slug, as_json, dict(record.test_options),
-                agent_image=ref, backend=record.backend)  # fmt: skip
+        _warn_ignored_options(record)
+        _launch(record.agent, record.slug, as_json, record.observe, ref, record.backend)
         return
     print(f"bottle {record.slug} was removed: starting a new {record.agent} bottle from its "
           f"snapshot {ref}", file=sys.stderr)  # fmt: skip
-    _launch(record.agent, None, as_json, dict(record.test_options), agent_image=ref,
-            backend=record.backend)  # fmt: skip
+    _warn_ignored_options(record)
+    _launch(record.agent, None, as_json, record.observe, ref, record.backend)
 
 
 @handle_errors
