@@ -2,7 +2,8 @@
 
 "The forge" is a ``git daemon`` container on a network of its own (``--verbose``, so its
 log records every request it serves), which the bottle's gate uses as its forge side
-(hidden ``bb start --test-forge-network`` option); the agent is not on it. Used by
+(the plan's test-only ``test_forge_network``, set by ``planned_bb.py``: no ``bb`` option
+exposes it); the agent is not on it. Used by
 ``test_bottle_repos.py`` and the escape suite's git-gate cases.
 """
 
@@ -19,6 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["AGENT", "FORGE_REPO", "RepoBottle", "docker", "repo_bottle"]
+
+PLANNED_BB = Path(__file__).resolve().parent / "planned_bb.py"
+"""``bb start`` with a test-only plan override: the forge network (its docstring)."""
 
 AGENT = """---
 bottle: shell
@@ -126,8 +130,7 @@ def repo_bottle(
                "--network-alias", "forge.test", "--entrypoint", "sh", _agent_image(),
                "-c", FORGE_SCRIPT)  # fmt: skip
         started = subprocess.run(
-            [sys.executable, "-m", "bb_cli", "start", "repo", "--json",
-             "--test-forge-network", network],
+            [sys.executable, str(PLANNED_BB), "start", "repo", "--forge-network", network],
             cwd=cwd, env=env, capture_output=True, text=True, timeout=900, check=False,
         )  # fmt: skip
         assert started.returncode == 0, started.stderr

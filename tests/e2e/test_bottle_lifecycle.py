@@ -3,9 +3,10 @@
 The bottle is the bundled ``shell`` example, extended by a local ``./.bot-bottle`` bottle
 that adds one route to ``internet.test`` (plain HTTP). "The internet" is a container this
 test starts on the bottle's egress-side network, answering as ``internet.test`` and
-``denied.test``; it is never a real address. The hidden ``--test-egress-subnet`` option
-fixes that network's subnet and lets the proxy reach it (it would refuse a private
-destination otherwise).
+``denied.test``; it is never a real address. The bottle is started (and resumed) by
+``planned_bb.py``: ``bb start``'s own plan and launcher, with the plan's test-only egress
+subnet fixing that network's subnet and letting the proxy reach it (it would refuse a
+private destination otherwise). No ``bb`` option or record carries that override.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+PLANNED_BB = Path(__file__).resolve().parent / "planned_bb.py"
+"""``bb start``/``bb resume`` with a test-only plan override (its docstring)."""
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_engine")]
 
@@ -49,6 +53,7 @@ class Run:
     cwd: Path
     env: dict[str, str]
     origin_ip: str
+    subnet: str
 
     def bb(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
@@ -99,11 +104,11 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     octet, third = 100 + secrets.randbelow(100), secrets.randbelow(250)
     subnet, origin_ip = f"10.{octet}.{third}.0/24", f"10.{octet}.{third}.10"
     started = subprocess.run(
-        [sys.executable, "-m", "bb_cli", "start", "e2e", "--json", "--test-egress-subnet", subnet],
+        [sys.executable, str(PLANNED_BB), "start", "e2e", "--egress-subnet", subnet],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=900, check=False,
     )  # fmt: skip
     assert started.returncode == 0, started.stderr
-    the_run = Run(json.loads(started.stdout)["slug"], cwd, env, origin_ip)
+    the_run = Run(json.loads(started.stdout)["slug"], cwd, env, origin_ip, subnet)
     origin = f"bb-e2e-origin-{the_run.slug}"
     image = docker(
         "image", "ls", "--filter", "label=org.bot-bottle.component=supervise",
@@ -177,7 +182,11 @@ def test_stop_then_resume_keeps_the_workspace_with_a_fresh_canary(run: Run) -> N
     run.bb("stop", run.slug)
     rows = {r["slug"]: r for r in json.loads(run.bb("list", "--json").stdout)}
     assert rows[run.slug]["state"] == "stopped"
-    run.bb("resume", run.slug)
+    resumed = subprocess.run(
+        [sys.executable, str(PLANNED_BB), "resume", run.slug, "--egress-subnet", run.subnet],
+        cwd=run.cwd, env=run.env, capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
     assert run.agent("cat /workspace/note").stdout.strip() == "kept"
     assert run.agent("printenv BOT_BOTTLE_CANARY").stdout.strip() not in ("", before)
     assert fetch(run, "http://internet.test:8000/") == "200"

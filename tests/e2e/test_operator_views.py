@@ -33,6 +33,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+PLANNED_BB = Path(__file__).resolve().parent / "planned_bb.py"
+"""``bb start`` with a test-only plan override: the egress subnet (its docstring)."""
+
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_engine")]
 
 BOTTLE = """---
@@ -113,8 +116,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     octet, third = 100 + secrets.randbelow(100), secrets.randbelow(250)
     subnet, origin_ip = f"10.{octet}.{third}.0/24", f"10.{octet}.{third}.10"
     started = subprocess.run(
-        [sys.executable, "-m", "bb_cli", "start", "observed", "--observe", "--json",
-         "--test-egress-subnet", subnet],
+        [sys.executable, str(PLANNED_BB), "start", "observed", "--observe",
+         "--egress-subnet", subnet],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=900, check=False,
     )  # fmt: skip
     assert started.returncode == 0, started.stderr

@@ -154,7 +154,7 @@ class AgentBottle:
 
     def make_plan(self) -> BottlePlan:
         """The plan ``bb start`` would resolve, plus the test overlay (not started)."""
-        spec = BottleSpec(agent=self.runtime, index=self._index(), test_egress_subnet=self.subnet)
+        spec = BottleSpec(agent=self.runtime, index=self._index())
         plan = BottlePlan.resolve(
             spec,
             environ={KEY_VAR[self.runtime]: self.key},
@@ -162,7 +162,9 @@ class AgentBottle:
             state_dir=bottle_dir,
             host=HostIdentity(os.getuid(), os.getgid()),
         )
-        self.plan = dataclasses.replace(plan, test_compose_overlay=self.overlay)
+        self.plan = dataclasses.replace(
+            plan, test_egress_subnet=self.subnet, test_compose_overlay=self.overlay
+        )
         return self.plan
 
     def start(self) -> None:

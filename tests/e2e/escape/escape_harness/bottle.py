@@ -6,7 +6,8 @@ routes and secrets) is resolved into a `BottlePlan`, the state directory is prep
 does. The suite then adds, as a visible test-only overlay:
 
 * the sink and the logging resolver on the bottle's egress-side network (fixed subnet,
-  the CLI's ``test_egress_subnet``);
+  the plan's test-only ``test_egress_subnet``, set on the resolved plan: no ``bb`` option
+  exposes it);
 * on the egress service only: ``dns:`` the resolver, the sink's CA as ``--upstream-ca``,
   ``--allow-destination`` narrowed to the sink's single address, and a 4 s operator
   timeout for held requests (nobody answers the queue during the suite).
@@ -19,6 +20,7 @@ starts its agent.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import secrets
@@ -241,10 +243,8 @@ class Bottle:
             "BB_ESCAPE_INJECT": self.inject_token,
             **{f"BB_{n}": v for n, v in self.secrets_env.items()},
         }
-        spec = BottleSpec(
-            agent="escape", index=self._manifests(), test_egress_subnet=self.egress_subnet
-        )
-        return BottlePlan.resolve(
+        spec = BottleSpec(agent="escape", index=self._manifests())
+        plan = BottlePlan.resolve(
             spec,
             environ=environ,
             image_for=resolve_image,  # the CLI's own choice of image per component
@@ -252,6 +252,7 @@ class Bottle:
             state_dir=lambda slug: self.directory / "state" / "bottles" / slug,
             host=HostIdentity(os.getuid(), os.getgid()),
         )
+        return dataclasses.replace(plan, test_egress_subnet=self.egress_subnet)
 
     def overlay(self, project: dict[str, Any]) -> dict[str, Any]:
         """The test-only additions to the CLI's project (module docstring)."""
