@@ -392,7 +392,11 @@ def _lookalike_shown(ev: Evidence) -> str | None:
     if registrable not in dialog or host not in dialog:
         problems.append("TUI approve dialog lacks the registrable domain or the full host")
     if (c.get("reject") or {}).get("rc") != 0 or "rejected" not in str(c.get("agent")):
-        problems.append(f"the rejection did not reach the agent: {str(c.get('agent'))[:200]}")
+        problems.append(
+            f"the rejection did not reach the agent: {str(c.get('agent'))[:200]}"
+            f" (supervise archived it: {c.get('archived')}; supervise state:"
+            f" {str(c.get('supervise_state'))[:200]})"
+        )
     return "; ".join(problems) or None
 
 

@@ -57,6 +57,8 @@ def call(method, params=None, notify=False, timeout=10):
     for line in raw.splitlines():
         if line.startswith("data:"):
             answer = line[5:].strip()
+            if '"notifications/progress"' in answer:
+                out["progress"] = out.get("progress", 0) + 1
     return answer
 
 
@@ -65,9 +67,9 @@ try:
     call("initialize", {"protocolVersion": "2025-06-18", "capabilities": {},
                         "clientInfo": {"name": "escape-f91", "version": "0"}})
     call("notifications/initialized", notify=True)
-    out["call"] = call("tools/call", {"name": "egress-allow", "arguments": {
-        "host": host, "port": 443,
-        "justification": "GitHub API for the release notes"}}, timeout=150)[:600]
+    out["call"] = call("tools/call", {"name": "egress-allow", "_meta": {"progressToken": "f91"},
+        "arguments": {"host": host, "port": 443,
+                      "justification": "GitHub API for the release notes"}}, timeout=150)[:600]
 except Exception as exc:
     out["call"] = f"exception: {exc.__class__.__name__}: {exc}"
 print(json.dumps(out))
@@ -135,6 +137,25 @@ def _wait_for_proposal(bottle: Bottle, host: str, deadline: float) -> str | None
     return None
 
 
+def _wait_for_archive(bottle: Bottle, proposal_id: str, deadline: float) -> str:
+    """How supervise archived the proposal, as the host sees it (bounded poll).
+
+    The owner archives only after it claimed the response and built the agent's answer, so
+    an archive record proves the waiter saw the decision: if the agent's call still hangs
+    after that, the answer was lost on the way back, not in the queue.
+    """
+    from bb_protocol.queue import QueueStore
+
+    assert bottle.plan is not None
+    store = QueueStore(bottle.plan.state_dir / "queue")
+    while time.monotonic() < deadline:
+        record = store.archive_record(proposal_id)
+        if record is not None:
+            return f"{record.outcome} by {record.archived_by}"
+        time.sleep(0.2)  # bounded by the deadline: supervise polls for the response
+    return "not archived: supervise never took the decision"
+
+
 def run_lookalike_phase(bottle: Bottle, marker: str) -> dict[str, Any]:
     """What the agent got, and what the operator was shown, for the look-alike proposal."""
     host = lookalike_host(marker)
@@ -156,9 +177,10 @@ def run_lookalike_phase(bottle: Bottle, marker: str) -> dict[str, Any]:
         out["show"] = _bb(bottle, "show", proposal_id)
         out["tui"] = asyncio.run(_tui(bottle, proposal_id))
         out["reject"] = _bb(bottle, "reject", proposal_id, "--reason", "look-alike host")
+        out["archived"] = _wait_for_archive(bottle, proposal_id, time.monotonic() + 120)
     finally:
         try:
-            stdout, stderr = agent.communicate(timeout=120)
+            stdout, stderr = agent.communicate(timeout=60)
             out["agent"] = json.loads(stdout) if stdout.strip() else {"stderr": stderr[-500:]}
         except (subprocess.TimeoutExpired, ValueError) as exc:
             agent.kill()
@@ -169,4 +191,10 @@ def run_lookalike_phase(bottle: Bottle, marker: str) -> dict[str, Any]:
                 capture_output=True, text=True, timeout=30, check=False,
             )  # fmt: skip
             out["supervise_log"] = (logs.stdout + logs.stderr)[-3000:]
+            state = subprocess.run(
+                ["docker", "inspect", "--format",
+                 "{{json .State}} restarts={{.RestartCount}}", bottle.container("supervise")],
+                capture_output=True, text=True, timeout=30, check=False,
+            )  # fmt: skip
+            out["supervise_state"] = (state.stdout + state.stderr)[-600:]
     return out
