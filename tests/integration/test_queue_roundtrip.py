@@ -182,3 +182,61 @@ async def test_an_approved_route_is_live_and_listed_when_the_agent_hears_approve
     async with Client(url) as client:
         listed = await client.call_tool("list-egress-routes", {})
     assert "host: pypi.org" in listed.content[0].text
+
+
+def _lookalike(marker: str) -> str:
+    """Escape case F91's host: 244 characters, ``api.github.com.`` first, ``<marker>.example``."""
+    head = "api.github.com." + ".".join(["a" * 63] * 3) + "."
+    tail = f"{marker}.example"
+    return f"{head}{'b' * (244 - len(head) - len(tail) - 1)}.{tail}"
+
+
+async def test_a_lookalike_rejected_after_the_operator_looked_at_it_every_way_reaches_the_agent(
+    serve,
+):
+    """F91's order of events without Docker: while the agent's egress-allow waits (with a
+    progress token, so supervise streams progress), the operator lists the queue (table and
+    --json), shows the proposal, keeps a TUI-style operator whose index has seen it, and
+    only then rejects: the agent hears the rejection and supervise archives it as such."""
+    from bb_cli.applicator.operator import Operator, discover_bottles
+
+    _slug, store, url = serve()
+    state = store.root.parent.parent.parent
+    host = _lookalike("f91marker")
+    result: Any = None
+    async with Client(url) as client:
+
+        async def on_progress(done: float, total: float | None, message: str | None) -> None:
+            """Accepted and ignored: a progress token makes supervise stream while waiting."""
+
+        async def call() -> None:
+            nonlocal result
+            result = await client.call_tool(
+                "egress-allow",
+                {"host": host, "port": 443, "justification": "GitHub API for the release notes"},
+                progress_callback=on_progress,
+            )
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(call)
+            with anyio.fail_after(30):
+                while not store.pending():
+                    await anyio.sleep(0.02)
+            proposal_id = store.pending()[0].proposal.id
+            env = {"BOT_BOTTLE_STATE_DIR": str(state)}
+            tui = Operator(discover_bottles(env), reload_for=lambda _b: None, decided_by="t")
+            assert [i.id for i in tui.items()] == [proposal_id]
+            for args in (("list",), ("list", "--json"), ("show", proposal_id)):
+                shown = await anyio.to_thread.run_sync(lambda a=args: _bb(state, *a))
+                assert shown.returncode == 0, shown.stderr
+                assert "f91marker.example" in shown.stdout
+            rejected = await anyio.to_thread.run_sync(
+                lambda: _bb(state, "reject", proposal_id, "--reason", "look-alike host")
+            )
+            assert rejected.returncode == 0, rejected.stderr
+    assert result.structured_content["decision"] == "rejected"
+    assert result.structured_content["reason"] == "look-alike host"
+    record = store.archive_record(proposal_id)
+    assert record is not None
+    assert record.outcome == "rejected"
+    assert tui.items() == []
