@@ -8,7 +8,19 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["Check", "doctor", "run_checks"]
+__all__ = ["DEFAULT_ADDRESS_POOLS", "Check", "address_pool_room", "doctor", "run_checks"]
+
+DEFAULT_ADDRESS_POOLS: tuple[tuple[str, int], ...] = (
+    *((f"172.{n}.0.0/16", 16) for n in range(17, 32)),
+    ("192.168.0.0/16", 20),
+)
+"""The engine's built-in pools (base, size) when ``default-address-pools`` is not set: 31
+networks in all. Each bottle takes two (internal and egress), which caps a host at about 15
+bottles (measured by ``benchmarks fleet --bottles``, docs/scale-out.md)."""
+
+NETWORKS_PER_BOTTLE = 2
+"""A bottle's networks: the internal one (agent, sidecars) and the egress one (a bottle
+with a git gate takes a third, so the room shown is an upper bound)."""
 
 
 @dataclass(frozen=True)
@@ -68,8 +80,52 @@ def _runtimes(docker: object) -> Check:
     )
 
 
+def address_pool_room(pools: list[tuple[str, int]] | None, networks_in_use: int) -> Check:
+    """How many more bottles the engine's address pools hold (pure: pools as (base, size)).
+
+    ``pools`` is ``docker info``'s ``DefaultAddressPools`` (None or empty: the built-in ones).
+    Fails when not even one more bottle fits, since ``bb start`` would then fail to create
+    its networks ("all predefined address pools have been fully subnetted").
+    """
+    import ipaddress
+
+    chosen = list(pools or DEFAULT_ADDRESS_POOLS)
+    total = 0
+    for base, size in chosen:
+        prefix = ipaddress.ip_network(base, strict=False).prefixlen
+        total += 2 ** max(size - prefix, 0)
+    free = max(total - networks_in_use, 0)
+    room = free // NETWORKS_PER_BOTTLE
+    fix = (
+        "give the engine more address pools: in /etc/docker/daemon.json set "
+        '"default-address-pools": [{"base": "10.200.0.0/16", "size": 24}] '
+        "(256 networks, 128 bottles), then restart dockerd"
+    )
+    return Check(
+        "address pools",
+        room >= 1,
+        f"{free} of {total} networks free: room for {room} more bottle(s) "
+        f"({NETWORKS_PER_BOTTLE} networks each)",
+        "" if room >= 1 else fix,
+    )
+
+
+def _pools(docker: object) -> Check:
+    """`address_pool_room` over the engine's pools and its bridge networks in use."""
+    from bb_cli.backends.compose.docker import Docker, DockerCommandError
+
+    assert isinstance(docker, Docker)
+    try:
+        info = docker.info()
+        listed = docker.run("network", "ls", "--filter", "driver=bridge", "-q", timeout=30)
+    except DockerCommandError as exc:
+        return Check("address pools", False, str(exc), "check that the engine answers")
+    pools = [(p["Base"], int(p["Size"])) for p in info.get("DefaultAddressPools") or []]
+    return address_pool_room(pools, len(listed.stdout.split()))
+
+
 def run_checks() -> list[Check]:
-    """Engine version, compose v2, images, gateway isolation, registered runtimes."""
+    """Engine version, compose v2, images, gateway isolation, runtimes, address pools."""
     from bb_cli.backends.compose.checks import check_engine_version
     from bb_cli.backends.compose.docker import Docker, DockerCommandError
 
@@ -98,6 +154,7 @@ def run_checks() -> list[Check]:
         checks.append(Check("images", False, str(exc), "run `bb images build`"))
     checks.append(_gateway_isolation(docker))
     checks.append(_runtimes(docker))
+    checks.append(_pools(docker))
     return checks
 
 
