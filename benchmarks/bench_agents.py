@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks._common import int_option, min_median_max
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "e2e" / "agents"))
 
@@ -44,18 +46,6 @@ plan = pickle.loads(sys.stdin.buffer.read())
 bottles._plan = lambda *a, **k: plan
 app(["run", sys.argv[1], "--", sys.argv[2]])
 """
-
-
-def _option(args: list[str], name: str, default: int) -> int:
-    for arg in args:
-        if arg.startswith(f"--{name}="):
-            return int(arg.split("=", 1)[1])
-    return default
-
-
-def _stats(samples: list[float]) -> dict[str, float]:
-    return {"median_s": round(statistics.median(samples), 3),
-            "min_s": round(min(samples), 3), "max_s": round(max(samples), 3)}  # fmt: skip
 
 
 def _first_output(argv: list[str], *, env: dict[str, str], stdin: bytes = b"") -> float:
@@ -157,8 +147,8 @@ def _runtime(runtime: str, rounds: int) -> dict[str, Any]:
     return {
         "cli": f"{runtime} {pin.version}",
         "bb_run_cold_s": round(cold, 3),
-        "in_bottle": _stats(in_bottle),
-        "host": _stats(host),
+        "in_bottle": min_median_max(in_bottle),
+        "host": min_median_max(host),
         "in_bottle_overhead_median_s": round(
             statistics.median(in_bottle) - statistics.median(host), 3
         ),
@@ -167,7 +157,7 @@ def _runtime(runtime: str, rounds: int) -> dict[str, Any]:
 
 def run(args: list[str]) -> dict[str, Any]:
     """Both runtimes; see the module docstring."""
-    rounds = _option(args, "rounds", 3)
+    rounds = int_option(args, "rounds", 3)
     return {"rounds": rounds, **{rt: _runtime(rt, rounds) for rt in ("claude", "codex")}}
 
 

@@ -41,13 +41,7 @@ from bb_dlp.testing import (
     noseyparker_examples,
     random_secrets,
 )
-
-
-def _option(args: list[str], name: str, default: int) -> int:
-    for arg in args:
-        if arg.startswith(f"--{name}="):
-            return int(arg.split("=", 1)[1])
-    return default
+from benchmarks._common import int_option
 
 
 def _median_seconds(fn, rounds: int, clock=time.perf_counter) -> float:
@@ -168,8 +162,8 @@ def _adversarial(config: DlpConfig) -> dict[str, float]:
 
 
 def run(args: list[str]) -> dict[str, object]:
-    rounds = _option(args, "rounds", 7)
-    mb = _option(args, "mb", 5)
+    rounds = int_option(args, "rounds", 7)
+    mb = int_option(args, "mb", 5)
     secrets = random_secrets(20)
     config = DlpConfig.from_environ(secrets)
 

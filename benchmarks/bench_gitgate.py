@@ -33,13 +33,7 @@ from bb_gitgate.testing import (
     start_gate,
     stop_gate,
 )
-
-
-def _option(args: list[str], name: str, default: int) -> int:
-    for arg in args:
-        if arg.startswith(f"--{name}="):
-            return int(arg.split("=", 1)[1])
-    return default
+from benchmarks._common import int_option
 
 
 def _stats(samples: list[float]) -> dict[str, float]:
@@ -58,7 +52,7 @@ def _timed(fn) -> float:
 
 
 def run(args: list[str]) -> dict[str, object]:
-    rounds = _option(args, "rounds", 10)
+    rounds = int_option(args, "rounds", 10)
     if shutil.which("gitleaks") is None:
         return {"skipped": "gitleaks is not installed"}
     with tempfile.TemporaryDirectory(prefix="bench-gitgate-") as scratch:

@@ -20,13 +20,7 @@ from pathlib import Path
 from bb_protocol.queue import ApprovalKey, Approve, QueueStore
 from bb_protocol.queue.atomic import publish_replace
 from bb_protocol.testing import sample_request
-
-
-def _option(args: list[str], name: str, default: int) -> int:
-    for arg in args:
-        if arg.startswith(f"--{name}="):
-            return int(arg.split("=", 1)[1])
-    return default
+from benchmarks._common import int_option
 
 
 def _stats(samples: list[float]) -> dict[str, float]:
@@ -38,8 +32,8 @@ def _stats(samples: list[float]) -> dict[str, float]:
 
 
 def run(args: list[str]) -> dict[str, object]:
-    rounds = _option(args, "rounds", 50)
-    backlog = _option(args, "backlog", 200)
+    rounds = int_option(args, "rounds", 50)
+    backlog = int_option(args, "backlog", 200)
     anchor: list[float] = []
     lifecycle: list[float] = []
     listing: list[float] = []

@@ -22,20 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-
-def _option(args: list[str], name: str, default: int) -> int:
-    for arg in args:
-        if arg.startswith(f"--{name}="):
-            return int(arg.split("=", 1)[1])
-    return default
-
-
-def _stats(samples: list[float]) -> dict[str, float]:
-    return {
-        "median_s": round(statistics.median(samples), 3),
-        "min_s": round(min(samples), 3),
-        "max_s": round(max(samples), 3),
-    }
+from benchmarks._common import int_option, min_median_max
 
 
 def _run(argv: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -69,7 +56,7 @@ def _round(env: dict[str, str], cwd: Path, state: Path) -> tuple[float, float]:
 
 
 def run(args: list[str]) -> dict[str, object]:
-    rounds = _option(args, "rounds", 3)
+    rounds = int_option(args, "rounds", 3)
     with tempfile.TemporaryDirectory(prefix="bb-bench-start-") as tmp:
         state, cwd = Path(tmp) / "state", Path(tmp) / "cwd"
         cwd.mkdir()
@@ -83,8 +70,8 @@ def run(args: list[str]) -> dict[str, object]:
             plain_samples.append(plain_s)
     return {
         "rounds": rounds,
-        "bb_start_to_agent_ready": _stats(bb_samples),
-        "plain_compose_up_wait": _stats(plain_samples),
+        "bb_start_to_agent_ready": min_median_max(bb_samples),
+        "plain_compose_up_wait": min_median_max(plain_samples),
         "median_overhead_s": round(
             statistics.median(bb_samples) - statistics.median(plain_samples), 3
         ),
