@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
-from typing import Any, Final, ParamSpec, TypeVar
+from typing import Annotated, Any, Final, ParamSpec, TypeVar
 
 import typer
 from typer.core import TyperGroup
@@ -23,12 +23,19 @@ from bb_cli.errors import BbError, EngineUnreachableError
 
 __all__ = [
     "ENGINE_ADVICE",
+    "BackendOption",
     "BbGroup",
     "exit_for",
     "fail",
     "handle_errors",
     "require_engine",
 ]
+
+BackendOption = Annotated[
+    str,
+    typer.Option("--backend", help="compose, apple-container or smolvm (see `bb doctor`)."),
+]
+"""The ``--backend`` option of the commands that create a bottle (start, run)."""
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bb_cli.commands._common import fail, handle_errors, require_engine
+from bb_cli.commands._common import BackendOption, fail, handle_errors, require_engine
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -250,10 +250,7 @@ def start(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print slug and container as JSON.")
     ] = False,
-    backend: Annotated[
-        str,
-        typer.Option("--backend", help="compose, apple-container or smolvm (see `bb doctor`)."),
-    ] = "compose",
+    backend: BackendOption = "compose",
     observe: Annotated[
         bool,
         typer.Option(

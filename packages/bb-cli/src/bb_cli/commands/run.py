@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from bb_cli.commands._common import fail, handle_errors
+from bb_cli.commands._common import BackendOption, fail, handle_errors
 
 __all__ = ["run", "run_planned"]
 
@@ -40,10 +40,7 @@ def run(
     remove: Annotated[
         bool, typer.Option("--rm", help="Remove the bottle afterwards (its audit log is kept).")
     ] = False,
-    backend: Annotated[
-        str,
-        typer.Option("--backend", help="compose, apple-container or smolvm (see `bb doctor`)."),
-    ] = "compose",
+    backend: BackendOption = "compose",
 ) -> None:
     """Start a bottle for AGENT, run its runtime unattended on PROMPT, exit with its code.
 
