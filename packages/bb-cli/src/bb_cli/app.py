@@ -74,8 +74,6 @@ app.command("supervise")(supervise_cmd.supervise)
 app.add_typer(dlp_cmd.app, name="dlp")
 app.command("audit", epilog=audit_cmd.EPILOG)(audit_cmd.audit)
 app.add_typer(routes_cmd.app, name="routes")
-# After bottles.register: this ``logs`` (all components, --tail, --since) replaces the one
-# bottles.py registered.
 app.command("logs", epilog=logs_cmd.EPILOG)(logs_cmd.logs)
 
 

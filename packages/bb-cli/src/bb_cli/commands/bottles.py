@@ -1,4 +1,4 @@
-"""Bottle lifecycle commands: start, resume, list, info, exec, attach, logs, stop, rm.
+"""Bottle lifecycle commands: start, resume, list, info, exec, attach, stop, rm.
 
 Each is a thin adapter: parse arguments, build a `BottleSpec`/look up a record, call the
 backend, print (rich for people, ``--json`` for scripts). Heavy imports stay inside.
@@ -22,8 +22,6 @@ if TYPE_CHECKING:
     from bb_cli.state import BottleRecord
 
 __all__ = ["StepPrinter", "register"]
-
-COMPONENTS = ("agent", "egress", "supervise", "gitgate", "watchdog")
 
 
 def _plan(agent: str, slug: str | None, observe: bool, backend: str = "compose") -> object:
@@ -460,30 +458,6 @@ def attach(
     raise typer.Exit(get_bottle_backend(record.backend).attach(slug, argv))
 
 
-@handle_errors
-def logs(
-    slug: Annotated[str, typer.Argument(help="Bottle slug.")],
-    component: Annotated[
-        str, typer.Option("--component", "-c", help="agent|egress|supervise|gitgate|watchdog")
-    ] = "agent",
-    follow: Annotated[
-        bool, typer.Option("--follow", "-f", help="Keep printing new lines (Ctrl-C stops).")
-    ] = False,
-) -> None:
-    """Print the logs of one component of a bottle.
-
-    Example: bb logs shell-3f2a -c egress -f
-    """
-    from bb_cli.backends import get_bottle_backend
-
-    if component not in COMPONENTS:
-        raise fail(f"unknown component {component!r}; choose from {', '.join(COMPONENTS)}", 2)
-    record = _record(slug)
-    if follow:  # a stopped bottle's logs can be read, but never grow: say so
-        _require_running(record, "`bb logs -f`")
-    raise typer.Exit(get_bottle_backend(record.backend).logs(slug, component, follow=follow))
-
-
 def _targets(slugs: list[str] | None, every: bool, verb: str) -> list[BottleRecord]:
     """The records named (or all with ``--all``), each engine checked once, first."""
     from bb_cli.state import find_record, list_records
@@ -614,6 +588,5 @@ def register(app: typer.Typer) -> None:
     app.command("info")(info)
     app.command("exec", context_settings={"allow_interspersed_args": False})(exec_)
     app.command("attach")(attach)
-    app.command("logs")(logs)
     app.command("stop")(stop)
     app.command("rm")(rm)
