@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -123,10 +125,50 @@ def test_bad_input_exits_two_naming_the_file_and_problem(
         assert Path(argv[-1] if "har" in setup else argv[1]).name in err
 
 
-def test_large_files_get_a_progress_bar_on_stderr(
-    tmp_path: Path, env_file: Path, capsys: pytest.CaptureFixture[str]
+class _Terminal(io.StringIO):
+    """A stderr that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_large_files_get_a_progress_bar_on_a_terminal_stderr(
+    tmp_path: Path, env_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Files over a megabyte show progress on stderr; stdout stays machine-readable."""
+    """Files over a megabyte show progress on stderr when it is a terminal; stdout stays
+    machine-readable."""
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
     har = _write_har(tmp_path / "big.har", ["x" * 300_000] * 4)
     assert _run(["--env-file", str(env_file), str(har)]) == (0, "")
-    assert "scanning big.har [" in capsys.readouterr().err
+    assert "scanning big.har [" in terminal.getvalue()
+
+
+def test_no_progress_bar_when_stderr_is_a_file_or_pipe(
+    tmp_path: Path, env_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redirected stderr (a log file, a pipe) gets no bar: its carriage-return redraws would
+    fill the log; warnings and errors still go there."""
+    redirected = io.StringIO()
+    monkeypatch.setattr("sys.stderr", redirected)
+    har = _write_har(tmp_path / "big.har", ["x" * 300_000] * 4)
+    assert _run(["--env-file", str(env_file), str(har)]) == (0, "")
+    assert redirected.getvalue() == ""
+
+
+def test_a_real_process_writing_stderr_to_a_log_file_leaves_no_progress_bar(
+    tmp_path: Path, env_file: Path
+) -> None:
+    """The whole command, stderr redirected to a file as a service manager or CI would."""
+    har = _write_har(tmp_path / "big.har", ["x" * 300_000] * 4)
+    log = tmp_path / "scan.log"
+    with log.open("w") as stderr:
+        done = subprocess.run(
+            [sys.executable, "-m", "bb_dlp.cli", "--env-file", str(env_file), str(har)],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            check=False,
+            timeout=120,
+        )
+    assert done.returncode == 0
+    assert log.read_text() == ""

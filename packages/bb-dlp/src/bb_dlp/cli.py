@@ -5,7 +5,8 @@ in the egress image runs the same function).
 
 Exit 0: no findings; 1: findings; 2: bad input (unreadable or invalid HAR, bad env file,
 unknown detector), with a message naming the file and the problem. Output never contains a
-secret: only the redacted preview. A progress bar goes to stderr for large files.
+secret: only the redacted preview. A progress bar goes to stderr for large files, and only
+when stderr is a terminal: redirected to a log file or a pipe, stderr carries messages only.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ EXIT_FINDINGS: Final = 1
 EXIT_BAD_INPUT: Final = 2
 
 PROGRESS_MIN_BYTES: Final = 1024 * 1024
-"""Files at least this large get a progress bar on stderr."""
+"""Files at least this large get a progress bar on stderr (when stderr is a terminal)."""
 
 _NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -80,8 +81,20 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _is_terminal(stream: TextIO) -> bool:
+    """Whether ``stream`` is a terminal (a closed or odd stream counts as not one)."""
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 class _Progress:
-    """A plain-text progress bar on stderr (only for large files)."""
+    """A plain-text progress bar on stderr (only for large files, only on a terminal).
+
+    The bar redraws itself with carriage returns: in a log file that is hundreds of lines of
+    noise per scan, so a stream that is not a terminal never gets one.
+    """
 
     def __init__(self, stream: TextIO, label: str, total: int, enabled: bool) -> None:
         self.stream, self.label, self.total, self.enabled = stream, label, max(total, 1), enabled
@@ -160,8 +173,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
             return EXIT_BAD_INPUT
     rows: list[dict[str, object]] = []
     for path, entries in loaded:
-        large = path.stat().st_size >= PROGRESS_MIN_BYTES
-        progress = _Progress(err, f"scanning {path.name}", len(entries), large)
+        shown = path.stat().st_size >= PROGRESS_MIN_BYTES and _is_terminal(err)
+        progress = _Progress(err, f"scanning {path.name}", len(entries), shown)
         for entry in entries:
             for frame, finding in _findings(entry, config):
                 row = _row(path, entry.index, frame, finding)
@@ -177,3 +190,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
             out.write("no findings\n")
     out.flush()
     return EXIT_FINDINGS if rows else EXIT_CLEAN
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
