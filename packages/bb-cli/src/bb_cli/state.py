@@ -10,7 +10,6 @@ environment of ``docker compose``.
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bb_cli.errors import BottleNotFoundError
+from bb_protocol.atomic import write_atomic
 from bb_protocol.paths import bottle_dir, bottles_dir, check_slug
 
 __all__ = ["BottleRecord", "find_record", "list_records", "save_record"]
@@ -79,9 +79,7 @@ def save_record(record: BottleRecord) -> Path:
     directory = bottle_dir(record.slug)
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / RECORD
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(record.model_dump_json(indent=2), encoding="utf-8")
-    os.replace(tmp, target)
+    write_atomic(target, record.model_dump_json(indent=2))
     return target
 
 

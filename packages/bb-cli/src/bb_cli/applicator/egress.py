@@ -7,14 +7,13 @@ If the signal fails, the old file is put back so file and proxy never disagree s
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from bb_cli.applicator.errors import InvalidChangeError, ReloadError
 from bb_cli.applicator.reload import ReloadSignal
 from bb_cli.applicator.routes_change import changed_routes
+from bb_protocol.atomic import write_atomic
 from bb_protocol.logging import get_logger
 from bb_protocol.queue import EgressAllowRequest, EgressBlockRequest
 from bb_protocol.routes import RoutesError, RoutesFile, dump_routes, parse_routes
@@ -22,25 +21,6 @@ from bb_protocol.routes import RoutesError, RoutesFile, dump_routes, parse_route
 __all__ = ["EgressApplicator"]
 
 _log = get_logger("bb.applicator")
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".routes-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 class EgressApplicator:
@@ -79,11 +59,11 @@ class EgressApplicator:
         if new == old:
             _log.info("routes already as approved", {"file": str(self.routes_file)})
             return new
-        _write_atomically(self.routes_file, dump_routes(new))
+        write_atomic(self.routes_file, dump_routes(new))
         try:
             self.reload_signal.reload()
         except ReloadError:
-            _write_atomically(self.routes_file, old_text)
+            write_atomic(self.routes_file, old_text)
             raise
         _log.info(
             "routes changed and proxy reloaded",

@@ -8,13 +8,13 @@ is *preserved* (``bb rm`` never deletes it); the user removes it with the engine
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bb_cli.errors import BackendError
+from bb_protocol.atomic import write_atomic
 from bb_protocol.paths import bottle_dir
 
 __all__ = ["COMMITTED", "CommittedImage", "read_committed_image", "write_committed_image"]
@@ -44,9 +44,7 @@ def write_committed_image(committed: CommittedImage, root: Path | None = None) -
     directory = root or bottle_dir(committed.slug)
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / COMMITTED
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(committed.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, target)
+    write_atomic(target, committed.model_dump_json(indent=2) + "\n")
     return target
 
 

@@ -11,7 +11,6 @@ networks, volumes) before raising.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,6 +41,7 @@ from bb_cli.backends.compose.render import (
 )
 from bb_cli.errors import BackendError, LauncherAssertionError, StartError
 from bb_cli.plan import BottlePlan
+from bb_protocol.atomic import write_atomic
 from bb_protocol.paths import bottle_dir
 from bb_protocol.queue import ApprovalKey, QueueStore
 from bb_protocol.routes import dump_routes
@@ -62,10 +62,7 @@ def prepare_state_dir(plan: BottlePlan, engine: EngineFacts | None = None) -> Pa
     (root / "agent").chmod(0o755)
     QueueStore(root / "queue")
     ApprovalKey.load_or_create(root / "approval.key")
-    routes = root / "routes" / "routes.yaml"
-    tmp = routes.with_suffix(".tmp")
-    tmp.write_text(dump_routes(plan.egress.routes), encoding="utf-8")
-    os.replace(tmp, routes)
+    write_atomic(root / "routes" / "routes.yaml", dump_routes(plan.egress.routes))
     servers = {"bot-bottle": {"type": "http", "url": SUPERVISE_URL}}
     mcp = {"mcpServers": servers if plan.manifest.bottle.supervise else {}}
     _write_public(root / "agent" / "mcp.json", json.dumps(mcp, indent=2) + "\n")
@@ -73,12 +70,12 @@ def prepare_state_dir(plan: BottlePlan, engine: EngineFacts | None = None) -> Pa
     if plan.manifest.agent.repos:
         prepare_gate_files(plan)
         gate = yaml.safe_dump(gate_config(plan), sort_keys=False)
-        (root / "gitgate" / "gate.yaml").write_text(gate, encoding="utf-8")
+        write_atomic(root / "gitgate" / "gate.yaml", gate)
     project = render_project(plan, engine)
     if plan.test_compose_overlay is not None:  # tests only (BottlePlan.test_compose_overlay)
         project = plan.test_compose_overlay(project)
     compose = root / COMPOSE_FILE
-    compose.write_text(yaml.safe_dump(project, sort_keys=False), encoding="utf-8")
+    write_atomic(compose, yaml.safe_dump(project, sort_keys=False))
     return compose
 
 
@@ -107,7 +104,7 @@ def limit_problems(
 
 def _write_public(path: Path, text: str) -> None:
     """Write a file the agent may read (it holds nothing secret)."""
-    path.write_text(text, encoding="utf-8")
+    write_atomic(path, text, mode=0o644)
     path.chmod(0o644)
 
 
