@@ -1,0 +1,440 @@
+"""`DockerEngine`: the one module that imports the docker SDK (and runs the docker CLI).
+
+The SDK is imported inside `DockerEngine._client`, on first use, so ``bb --help`` never
+loads it. Every SDK failure goes through `_mapped`, which turns "no engine answers" into
+`DockerUnreachableError` (exit 4), a missing object into `DockerNotFoundError` and anything
+else into `DockerCommandError`; every CLI call has a timeout and fails the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import subprocess
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, Final
+
+from bb_cli.engine.base import ContainerSummary, ExecResult
+from bb_cli.engine.errors import (
+    UNREACHABLE_MARKERS,
+    DockerCommandError,
+    DockerNotFoundError,
+    DockerUnreachableError,
+    command_error,
+)
+from bb_cli.errors import BackendError
+from bb_cli.procs import run_streaming
+
+if TYPE_CHECKING:
+    import docker
+
+__all__ = ["DockerEngine"]
+
+API_TIMEOUT_SECONDS: Final = 120
+"""How long one SDK call may take before it fails (commit and archives get longer)."""
+
+LONG_TIMEOUT_SECONDS: Final = 1800
+"""Commit of a large container, or streaming a large volume out."""
+
+
+_REASONS: Final = (
+    "Connection refused",
+    "No such file or directory",
+    "Permission denied",
+    "Name or service not known",
+    "timed out",
+)
+
+
+def _unreachable(exc: BaseException) -> str:
+    """One short line saying why no engine answered (the SDK's messages nest three deep)."""
+    text = str(exc)
+    for reason in _REASONS:
+        if reason in text:
+            return f"Cannot connect to the Docker daemon ({reason.lower()})"
+    return f"Cannot connect to the Docker daemon ({text[-200:]})"
+
+
+class DockerEngine:
+    """The real engine: the docker SDK where it does well, the ``docker`` CLI for the rest.
+
+    ``extra_env`` of `run`/`compose` reaches only that one command line.
+    """
+
+    def __init__(self, binary: str = "docker", *, timeout: float = API_TIMEOUT_SECONDS) -> None:
+        self.binary = binary
+        self.timeout = timeout
+        self._clients: dict[float, docker.DockerClient] = {}
+
+    # -- the SDK ------------------------------------------------------------------------------
+    def _client(self, timeout: float | None = None) -> docker.DockerClient:
+        """The SDK client (from DOCKER_HOST and friends), made on first use per timeout."""
+        wanted = timeout or self.timeout
+        client = self._clients.get(wanted)
+        if client is None:
+            import docker
+
+            with self._mapped("connect"):
+                client = docker.from_env(timeout=int(wanted))
+            self._clients[wanted] = client
+        return client
+
+    @contextlib.contextmanager
+    def _mapped(self, *what: str) -> Iterator[None]:
+        """Turn SDK and transport exceptions into the seam's errors."""
+        import docker.errors
+        import requests.exceptions
+
+        try:
+            yield
+        except DockerCommandError:
+            raise
+        except docker.errors.NotFound as exc:
+            raise DockerNotFoundError(what, 1, str(exc.explanation or exc)) from None
+        except docker.errors.APIError as exc:
+            raise command_error(what, exc.status_code or 1, str(exc.explanation or exc)) from None
+        except requests.exceptions.Timeout:
+            raise DockerCommandError(what, -1, "the engine did not answer in time") from None
+        except (requests.exceptions.ConnectionError, ConnectionError) as exc:
+            raise DockerUnreachableError(what, -1, _unreachable(exc)) from None
+        except docker.errors.DockerException as exc:
+            if any(marker in str(exc) for marker in UNREACHABLE_MARKERS):
+                raise DockerUnreachableError(what, -1, _unreachable(exc)) from None
+            raise DockerCommandError(what, 1, str(exc)) from None
+
+    def problem(self, *, timeout: float = 15) -> str | None:
+        """Why the engine does not answer (a ping within ``timeout``), or None."""
+        where = os.environ.get("DOCKER_HOST") or "the default socket"
+        try:
+            with self._mapped("ping"):
+                self._client(timeout).ping()
+        except DockerUnreachableError as exc:
+            return f"cannot reach the Docker engine at {where}: {exc.stderr.strip()}"
+        except DockerCommandError as exc:
+            if exc.code == -1:
+                return f"the Docker engine at {where} did not answer within {timeout:.0f}s"
+            return f"cannot reach the Docker engine at {where}: {exc.stderr.strip()}"
+        return None
+
+    def server_version(self) -> str:
+        """The engine's version string."""
+        with self._mapped("version"):
+            return str(self._client().version().get("Version", ""))
+
+    def info(self) -> dict[str, Any]:
+        """The engine's ``/info`` document."""
+        with self._mapped("info"):
+            data = self._client().info()
+        if not isinstance(data, dict):
+            raise DockerCommandError(["info"], 0, f"unexpected answer: {str(data)[:200]}")
+        return data
+
+    def events(
+        self, *, since: float, until: float, filters: Mapping[str, list[str]] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The engine's events between two timestamps, decoded."""
+        with self._mapped("events"):
+            stream = self._client().api.events(
+                since=since, until=until, filters=dict(filters or {}), decode=True
+            )
+            yield from stream
+
+    def inspect(self, kind: str, name: str) -> dict[str, Any]:
+        """The inspect document of a container, image, network or volume (the CLI's JSON)."""
+        api = self._client().api
+        calls: dict[str, Callable[[str], Any]] = {
+            "container": api.inspect_container,
+            "image": api.inspect_image,
+            "network": api.inspect_network,
+            "volume": api.inspect_volume,
+        }
+        if kind not in calls:
+            raise ValueError(f"cannot inspect a {kind!r}")
+        with self._mapped(kind, "inspect", name):
+            data = calls[kind](name)
+        if not isinstance(data, dict):
+            raise DockerCommandError([kind, "inspect", name], 0, f"unexpected: {str(data)[:200]}")
+        return data
+
+    def containers(self, label: str, *, all: bool = True) -> list[ContainerSummary]:
+        """Containers carrying ``label``."""
+        with self._mapped("ps", "--filter", f"label={label}"):
+            rows = self._client().api.containers(all=all, filters={"label": [label]})
+        return [
+            ContainerSummary(
+                id=str(row["Id"]),
+                name=str((row.get("Names") or ["/"])[0]).lstrip("/"),
+                state=str(row.get("State", "")),
+                labels={str(k): str(v) for k, v in (row.get("Labels") or {}).items()},
+            )
+            for row in rows
+        ]
+
+    def service_container(self, project: str, service: str) -> str | None:
+        """The id of compose ``service``'s container in ``project`` (None: not created)."""
+        filters = {
+            "label": [
+                f"com.docker.compose.project={project}",
+                f"com.docker.compose.service={service}",
+            ]
+        }
+        with self._mapped("ps", project, service):
+            rows = self._client().api.containers(all=True, filters=filters)
+        return str(rows[0]["Id"]) if rows else None
+
+    def names(self, kind: str, label: str) -> list[str]:
+        """Names of containers/networks/volumes carrying ``label`` (``k=v``)."""
+        api = self._client().api
+        with self._mapped(kind, "ls", label):
+            if kind == "container":
+                rows = api.containers(all=True, filters={"label": [label]})
+                return [str(n).lstrip("/") for row in rows for n in (row.get("Names") or [])[:1]]
+            if kind == "network":
+                return [str(row["Name"]) for row in api.networks(filters={"label": [label]})]
+            if kind == "volume":
+                found = api.volumes(filters={"label": label}).get("Volumes") or []
+                return [str(row["Name"]) for row in found]
+        raise ValueError(f"cannot list {kind!r}")
+
+    def volume_quota(self) -> bool:
+        """Whether local volumes accept a ``size`` (xfs with project quotas): a real probe,
+        a throwaway 1m volume created and removed again."""
+        name = f"bb-quota-probe-{secrets.token_hex(4)}"
+        done = self.run(
+            "volume",
+            "create",
+            "--opt",
+            "size=1m",
+            "--label",
+            "org.bot-bottle.probe=1",
+            name,
+            check=False,
+            timeout=30,
+        )
+        if done.returncode != 0:
+            if "quota" in done.stderr:
+                return False
+            raise command_error(["volume", "create"], done.returncode, done.stderr)
+        self.run("volume", "rm", name, check=False, timeout=30)
+        return True
+
+    # -- images -------------------------------------------------------------------------------
+    def image_id(self, ref: str) -> str | None:
+        """The id of local image ``ref``, or None when it is not present."""
+        try:
+            return str(self.inspect("image", ref)["Id"])
+        except DockerNotFoundError:
+            return None
+
+    def image_labels(self, ref: str) -> dict[str, str]:
+        """The labels of a local image (empty when absent or unlabelled)."""
+        try:
+            labels = (self.inspect("image", ref).get("Config") or {}).get("Labels") or {}
+        except DockerNotFoundError:
+            return {}
+        return {str(k): str(v) for k, v in labels.items()}
+
+    def list_images(self, label_filter: str) -> list[str]:
+        """``repo:tag`` of local images carrying the label filter ``key=value``."""
+        with self._mapped("image", "ls", label_filter):
+            rows = self._client().api.images(filters={"label": label_filter})
+        tags = [str(t) for row in rows for t in (row.get("RepoTags") or [])]
+        return [t for t in tags if "<none>" not in t]
+
+    def commit(self, container: str, image: str, *, changes: Sequence[str] = ()) -> str:
+        """Commit ``container`` as ``image`` with Dockerfile ``changes``; the new image's id."""
+        repository, tag = image, ""
+        if ":" in image.split("/")[-1]:
+            repository, _, tag = image.rpartition(":")
+        with self._mapped("commit", container, image):
+            done = self._client(LONG_TIMEOUT_SECONDS).api.commit(
+                container, repository=repository, tag=tag or None, changes=list(changes)
+            )
+        return str(done.get("Id", ""))
+
+    def remove_image(self, ref: str) -> None:
+        """Remove a local image; nothing when it is absent."""
+        with contextlib.suppress(DockerNotFoundError), self._mapped("image", "rm", ref):
+            self._client().api.remove_image(ref)
+
+    def build(
+        self,
+        context: Path,
+        *,
+        tag: str,
+        labels: Mapping[str, str] | None = None,
+        build_args: Mapping[str, str] | None = None,
+        quiet: bool = False,
+        log_path: Path | None = None,
+        on_line: Callable[[str], None] | None = None,
+        step: str = "docker build",
+        error: Callable[[str], Exception] | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """``docker build`` on the CLI, so BuildKit and the user's builder apply; with a
+        ``log_path`` its plain progress is streamed, else it runs quietly to the end."""
+        argv = ["build", "--tag", tag]
+        for key, value in (labels or {}).items():
+            argv += ["--label", f"{key}={value}"]
+        for key, value in (build_args or {}).items():
+            argv += ["--build-arg", f"{key}={value}"]
+        if log_path is None:
+            self.run(
+                *argv,
+                *(["--quiet"] if quiet else []),
+                str(context),
+                timeout=timeout or LONG_TIMEOUT_SECONDS,
+            )
+            return
+        if self._buildkit():
+            argv.append("--progress=plain")
+        run_streaming(
+            [self.binary, *argv, str(context)],
+            log_path=log_path,
+            on_line=on_line or (lambda _line: None),
+            step=step,
+            timeout=timeout,
+            error=error or BackendError,
+        )
+
+    def _buildkit(self) -> bool:
+        """Whether ``docker buildx`` is there (then BuildKit prints plain progress)."""
+        try:
+            done = subprocess.run(
+                [self.binary, "buildx", "version"],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=30,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        return done.returncode == 0
+
+    def import_rootfs(self, rootfs: Path, tag: str, *, timeout: float) -> str | None:
+        """``tar -C rootfs -c . | docker import - tag``, both killed on failure or after
+        ``timeout``; None, or what failed.
+
+        The parent closes its copy of the pipe, so when ``docker import`` fails early, tar
+        gets SIGPIPE instead of blocking forever on a full pipe (the hang issue 15 saw).
+        """
+        tar = subprocess.Popen(
+            ["tar", "-C", str(rootfs), "--numeric-owner", "-c", "."],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert tar.stdout is not None
+        try:
+            imported = subprocess.Popen(
+                [self.binary, "import", "--change", 'CMD ["bash"]', "-", tag],
+                stdin=tar.stdout,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        except BaseException:
+            tar.kill()
+            tar.wait()
+            raise
+        tar.stdout.close()  # only docker holds the read end now
+        try:
+            _, err = imported.communicate(timeout=timeout)
+            tar_err = tar.communicate(timeout=30)[1]
+        except subprocess.TimeoutExpired:
+            return f"did not finish within {timeout:.0f}s"
+        finally:
+            for process in (imported, tar):
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+        if imported.returncode != 0:
+            return f"docker import failed: {err.strip() or 'no message'}"
+        if tar.returncode != 0:
+            said = tar_err.decode(errors="replace").strip()
+            return f"tar of the root filesystem failed: {said or 'no message'}"
+        return None
+
+    # -- running containers -------------------------------------------------------------------
+    def exec(
+        self,
+        container: str,
+        argv: Sequence[str],
+        *,
+        user: str = "",
+        environment: Mapping[str, str] | None = None,
+    ) -> ExecResult:
+        """Run ``argv`` in a running container; its exit code and interleaved output."""
+        api = self._client().api
+        with self._mapped("exec", container, *argv[:3]):
+            created = api.exec_create(
+                container, list(argv), user=user, environment=dict(environment or {})
+            )
+            output = api.exec_start(created["Id"])
+            code = api.exec_inspect(created["Id"]).get("ExitCode")
+        text = output.decode("utf-8", "replace") if isinstance(output, bytes) else str(output)
+        return ExecResult(exit_code=int(code if code is not None else -1), output=text)
+
+    def logs(self, container: str, *, tail: int | None = None) -> str:
+        """A container's log so far (stdout and stderr, interleaved)."""
+        with self._mapped("logs", container):
+            data = self._client().api.logs(container, tail=tail if tail is not None else "all")
+        return data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
+
+    def kill(self, container: str, signal: str = "KILL") -> None:
+        """Send ``signal`` to a running container."""
+        with self._mapped("kill", "--signal", signal, container):
+            self._client().api.kill(container, signal=signal)
+
+    def copy_out(self, container: str, path: str, out: BinaryIO) -> None:
+        """Stream ``path`` of ``container`` into ``out`` as a tar archive."""
+        with self._mapped("cp", f"{container}:{path}", "-"):
+            chunks, _stat = self._client(LONG_TIMEOUT_SECONDS).api.get_archive(container, path)
+            for chunk in chunks:
+                out.write(chunk)
+
+    # -- command lines -------------------------------------------------------------------------
+    def run(
+        self,
+        *args: str,
+        timeout: float = 120,
+        env: Mapping[str, str] | None = None,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``docker ARGS``; raise `DockerCommandError` on failure when ``check``."""
+        argv = [self.binary, *args]
+        full_env = {**os.environ, **env} if env else None
+        try:
+            done = subprocess.run(
+                argv, capture_output=True, text=True, timeout=timeout, env=full_env, check=False
+            )
+        except FileNotFoundError:
+            raise DockerCommandError(argv, 127, "docker is not installed or not on PATH") from None
+        except subprocess.TimeoutExpired:
+            raise DockerCommandError(argv, -1, f"timed out after {timeout:.0f}s") from None
+        if check and done.returncode != 0:
+            raise command_error(argv, done.returncode, done.stderr)
+        return done
+
+    def compose(
+        self,
+        project: str,
+        file: Path,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 300,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess[str]:
+        """``docker compose -p PROJECT -f FILE ARGS``."""
+        return self.run(
+            "compose", "-p", project, "-f", str(file), *args, env=env, timeout=timeout, check=check
+        )
+
+    def interactive(self, *args: str) -> int:
+        """Run with the terminal attached (exec -it, attach, logs -f); its exit code."""
+        try:
+            return subprocess.call([self.binary, *args])
+        except FileNotFoundError:
+            raise DockerCommandError([self.binary], 127, "docker is not on PATH") from None
