@@ -87,7 +87,7 @@ def protocol_alone(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over every package's source (tests are checked by ruff only)."""
     _sync(session, "--all-packages")
-    session.run("mypy", *[f"packages/{p}/src" for p in PACKAGES])
+    session.run("mypy", *[f"packages/{p}/src" for p in PACKAGES], "packages/bb-testkit/src")
 
 
 def _make_unit_session(package: str) -> None:

@@ -24,13 +24,14 @@ Options: ``--rounds=N`` (default 7), ``--mb=N`` large body size (default 5).
 from __future__ import annotations
 
 import json
+import secrets as secrets_module
 import shutil
 import statistics
 import subprocess
-import tempfile
+import sys
 import time
 import tracemalloc
-from pathlib import Path
+from collections.abc import Sequence
 
 from bb_dlp import DlpConfig, OutboundRequest, scan_outbound
 from bb_dlp.testing import (
@@ -38,10 +39,24 @@ from bb_dlp.testing import (
     llm_request_body,
     make_request,
     negative_corpus,
-    noseyparker_examples,
     random_secrets,
 )
 from benchmarks._common import int_option
+from benchmarks._devset import (
+    MAJOR_PROVIDERS,
+    DevsetMissing,
+    Example,
+    chat_body,
+    find_rules_dir,
+    load_noseyparker,
+)
+from benchmarks._dlp_scanners import (
+    bb_counts,
+    gitleaks_counts,
+    kingfisher,
+    kingfisher_counts,
+    wire,
+)
 
 
 def _median_seconds(fn, rounds: int, clock=time.perf_counter) -> float:

@@ -1,7 +1,7 @@
 """Git gate overhead: a push and a clone through the gate vs straight to upstream, same run.
 
 Upstream is a bare repo served by ``git daemon`` on loopback; the gate is ``bb-gitgate
-serve`` in its own process forwarding to it (``bb_gitgate.testing`` starts both). Each round
+serve`` in its own process forwarding to it (``bb_testkit.gitgate`` starts both). Each round
 makes one small clean commit in two working copies and pushes one straight to upstream
 (the anchor) and one through the gate (refs check, quarantine, ``git rev-list``, a real
 gitleaks scan of the new commit, a ``gitleaks:allow`` check, the DLP engine's pass over every
@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bb_gitgate.testing import (
+from bb_testkit.gitgate import (
     Agent,
     clean_git_env,
     run_git,

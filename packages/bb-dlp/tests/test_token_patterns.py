@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from bb_dlp import DlpConfig, scan_outbound
 from bb_dlp.multimatch import RuleSet
 from bb_dlp.rules import RULES, TokenRule
-from bb_dlp.testing import NOSEYPARKER_RULES, make_request, noseyparker_examples
+from bb_dlp.testing import make_request
+from bb_testkit.secret_examples import NOSEYPARKER_RULES, noseyparker_examples
 
 CONFIG = DlpConfig.from_environ({})
 RULE_SET = RuleSet([r.hyperscan_pattern for r in RULES])

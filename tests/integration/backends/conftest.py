@@ -18,8 +18,8 @@ from bb_cli.backends.tool import Tool
 from bb_cli.images import resolve_image
 from bb_cli.manifests import ManifestIndex
 from bb_cli.plan import BottlePlan, BottleSpec, HostIdentity
-from bb_cli.testing import install_fake
 from bb_protocol.paths import bottle_dir
+from bb_testkit.fakes import install_fake
 
 FAKE_IMAGES = {c: f"bot-bottle-{c}:fake" for c in ("egress", "supervise", "agent", "gitgate")}
 

@@ -17,7 +17,7 @@ from bb_cli.backends.smolvm import SmolvmBackend
 from bb_cli.backends.smolvm.render import split_project
 from bb_cli.backends.tool import Tool, ToolError, describe_failure
 from bb_cli.errors import BackendError
-from bb_cli.testing import install_fake
+from bb_testkit.fakes import install_fake
 
 PORTS = {"egress": 41001, "supervise": 41002}
 

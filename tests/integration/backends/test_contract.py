@@ -1,7 +1,7 @@
 """The backend contract: every backend behaves the same through `BottleBackend`.
 
 Run against Docker Compose for real, and against Apple ``container`` and ``smolvm``
-through their fakes (`bb_cli.testing`); the smolvm backend's sidecars are real Docker
+through their fakes (`bb_testkit.fakes`); the smolvm backend's sidecars are real Docker
 containers even then. Tests run in file order on one bottle per backend; the lifecycle
 test comes last.
 """

@@ -10,7 +10,7 @@ from typing import IO
 
 import pytest
 
-from bb_cli.testing import install_fake
+from bb_testkit.fakes import install_fake
 
 Done = subprocess.CompletedProcess[str]
 

@@ -28,7 +28,7 @@ from bb_cli.freeze import get_freezer, read_committed_image
 from bb_cli.freeze.apple_container import AppleContainerFreezer
 from bb_cli.freeze.smolvm import REGISTRY_IMAGE, SmolvmFreezer
 from bb_cli.plan import BottlePlan
-from bb_cli.testing import install_fake
+from bb_testkit.fakes import install_fake
 
 
 @pytest.fixture(autouse=True)

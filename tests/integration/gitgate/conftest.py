@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bb_gitgate.testing import (
+from bb_testkit.gitgate import (
     Agent,
     Gate,
     Upstream,

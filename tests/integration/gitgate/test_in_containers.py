@@ -28,8 +28,8 @@ import pytest
 import yaml
 
 from bb_cli.deploykeys import generate_keypair
-from bb_gitgate.testing import PLANTED_SECRET
 from bb_protocol.queue import ApprovalKey
+from bb_testkit.gitgate import PLANTED_SECRET
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_engine")]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bb_gitgate.testing import (
+from bb_testkit.gitgate import (
     PLANTED_SECRET,
     Agent,
     Gate,

@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 
 from bb_gitgate.receive import AUDIT_FILE
-from bb_gitgate.testing import PLANTED_SECRET, Agent, Gate, decide, wait_for_proposal
 from bb_protocol.audit import AuditRecord
+from bb_testkit.gitgate import PLANTED_SECRET, Agent, Gate, decide, wait_for_proposal
 
 
 def _records(gate: Gate) -> list[AuditRecord]:

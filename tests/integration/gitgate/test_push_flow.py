@@ -13,7 +13,8 @@ import sys
 
 import pytest
 
-from bb_gitgate.testing import (
+from bb_protocol.queue import ApprovalKey, Approve, QueueStore
+from bb_testkit.gitgate import (
     PLANTED_SECRET,
     Agent,
     Gate,
@@ -26,7 +27,6 @@ from bb_gitgate.testing import (
     wait_for_proposal,
     wait_until,
 )
-from bb_protocol.queue import ApprovalKey, Approve, QueueStore
 
 
 def test_clone_through_the_gate_sees_upstream(agent: Agent, upstream: Upstream):

@@ -18,8 +18,8 @@ from bb_cli.commands._common import exit_for
 from bb_cli.deploykeys import DeployKeyApiError
 from bb_cli.state import BottleRecord, save_record
 
-HEAVY = ("bb_cli.tui", "bb_cli.testing")
-"""Modules not imported here (textual, test doubles); their errors are drawn all the same."""
+HEAVY = ("bb_cli.tui",)
+"""Modules not imported here (textual); their errors are drawn all the same."""
 
 
 def error_classes() -> list[type[BaseException]]:

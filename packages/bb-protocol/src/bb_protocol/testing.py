@@ -1,16 +1,11 @@
 """Test helpers shipped with the contract (like ``mitmproxy.test.tflow``).
 
 Not imported by any component at run time. `sample_request` builds a valid request of each
-kind; `kill_at_operation` makes the current process SIGKILL itself at its Nth filesystem
-mutation, so crash tests hit every point of a writer's protocol reproducibly.
+kind. Crash injection (``kill_at_operation``) is a test harness, not a factory: it lives in
+the dev-only ``bb_testkit.crash``.
 """
 
 from __future__ import annotations
-
-import os
-import signal
-from collections.abc import Callable
-from typing import Any, Final
 
 from bb_protocol.queue.models import (
     CapabilityBlockRequest,
@@ -24,10 +19,7 @@ from bb_protocol.queue.models import (
 )
 from bb_protocol.routes import Route
 
-__all__ = ["MUTATING_OS_CALLS", "kill_at_operation", "sample_request"]
-
-MUTATING_OS_CALLS: Final = ("open", "write", "fsync", "link", "rename", "replace", "unlink")
-"""The ``os`` functions the queue uses to change files; each counts as one crash point."""
+__all__ = ["sample_request"]
 
 _SHA1 = "a" * 40
 
@@ -68,21 +60,3 @@ def sample_request(kind: str, tag: str = "") -> Request:
                 binding="1" * 64,
             )
     raise ValueError(f"unknown kind {kind!r}")
-
-
-def kill_at_operation(n: int) -> None:
-    """SIGKILL this process at its ``n``-th mutating ``os`` call (1-based), before it runs."""
-    counter = {"left": n}
-
-    def wrap(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            counter["left"] -= 1
-            if counter["left"] <= 0:
-                os.kill(os.getpid(), signal.SIGKILL)
-            return original(*args, **kwargs)
-
-        wrapper.__name__ = name
-        return wrapper
-
-    for name in MUTATING_OS_CALLS:
-        setattr(os, name, wrap(name, getattr(os, name)))

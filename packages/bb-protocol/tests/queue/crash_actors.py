@@ -21,7 +21,7 @@ from bb_protocol.queue import (
     QueueStore,
     UnknownProposalError,
 )
-from bb_protocol.testing import kill_at_operation
+from bb_testkit.crash import kill_at_operation
 
 
 def _log(path: Path, line: str) -> None:

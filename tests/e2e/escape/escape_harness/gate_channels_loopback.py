@@ -1,6 +1,6 @@
 """Run the DLP channel scripts (F70-F82, F85) against a loopback gate: did each reach upstream?
 
-No Docker: ``bb_gitgate.testing`` starts a ``git daemon`` upstream and a gate process of
+No Docker: ``bb_testkit.gitgate`` starts a ``git daemon`` upstream and a gate process of
 whatever bb_gitgate the running Python imports, with a bottle secret and canary in its
 environment (as ``bb start`` gives them), and each channel's agent script runs with plain
 git. Meant to show a gate's behaviour before and after a change, e.g. the gate before the
@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bb_gitgate.testing import clean_git_env, serve_upstream, start_gate, stop_gate
+from bb_testkit.gitgate import clean_git_env, serve_upstream, start_gate, stop_gate
 from escape_harness.gitgate_dlp_attacks import CHANNELS, GATE, channel_script
 
 

@@ -34,7 +34,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bb_cli.testing._state import root, state
+from bb_testkit.fakes._state import root, state
 
 __all__ = ["main"]
 

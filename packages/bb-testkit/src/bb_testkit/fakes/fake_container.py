@@ -30,7 +30,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bb_cli.testing._state import root, state
+from bb_testkit.fakes._state import root, state
 
 __all__ = ["main"]
 

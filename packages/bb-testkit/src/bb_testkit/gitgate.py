@@ -1,4 +1,4 @@
-"""Test helpers for the git gate, shipped with the package (like ``mitmproxy.test``).
+"""A loopback harness for the git gate (dev only: never in the gate's package or image).
 
 Real processes on loopback only: `serve_upstream` runs ``git daemon`` with receive-pack
 enabled over a bare repo (a stand-in for the forge), `start_gate` runs ``bb-gitgate

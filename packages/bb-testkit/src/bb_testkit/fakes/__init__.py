@@ -1,4 +1,4 @@
-"""Test helpers shipped with the CLI: executable fakes of tools that cannot run here.
+"""Executable fakes of tools that cannot run here (dev only: never in the CLI or an image).
 
 Apple's ``container`` needs macOS on Apple silicon and ``smolvm`` needs a hypervisor;
 neither runs in CI. `install_fake` puts a fake of either on a ``bin`` directory as the
@@ -13,7 +13,7 @@ from pathlib import Path
 
 __all__ = ["FAKES", "install_fake"]
 
-FAKES = {"container": "bb_cli.testing.fake_container", "smolvm": "bb_cli.testing.fake_smolvm"}
+FAKES = {"container": "bb_testkit.fakes.fake_container", "smolvm": "bb_testkit.fakes.fake_smolvm"}
 """Tool name -> module implementing its fake."""
 
 
