@@ -4,7 +4,7 @@
 ``python -m benchmarks._egress_servers plain PORT CONFDIR``
 ``python -m benchmarks._egress_servers addon PORT CONFDIR ORIGIN_PORT WORKDIR``
 
-Both proxies get the same safe options (`bb_egress.proxy_main.SAFE_OPTIONS`); the only
+Both proxies get the same safe options (`bb_egress.safe_options.SAFE_OPTIONS`); the only
 difference is the addon. The addon proxy maps ``origin.test`` to 127.0.0.1 with a static
 resolver and opens 127.0.0.1/32 as a test-only destination, exactly like
 ``bb-egress run --resolve --allow-destination``.
@@ -20,17 +20,9 @@ import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-SAFE = {
-    "mode": ["regular"],
-    "rawtcp": False,
-    "connection_strategy": "lazy",
-    "stream_large_bodies": None,
-    "validate_inbound_headers": True,
-    "ssl_insecure": False,
-    "http3": False,
-    "onboarding": False,
-    "body_size_limit": "32m",
-}
+from bb_egress.safe_options import SAFE_OPTIONS
+
+SAFE = {**SAFE_OPTIONS, "body_size_limit": "32m"}
 
 
 def serve_origin(port: int) -> None:

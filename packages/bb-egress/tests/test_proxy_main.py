@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from bb_egress.proxy_main import SAFE_OPTIONS, build_parser, serve
+from bb_egress.proxy_main import build_parser, serve
+from bb_egress.safe_options import SAFE_OPTIONS
 
 
 def test_flags_default_from_the_environment() -> None:

@@ -35,19 +35,11 @@ from bb_egress.audit import AuditLog
 from bb_egress.destinations import DestinationPolicy
 from bb_egress.policy import Denied
 from bb_egress.reload import RoutesStore
+from bb_egress.safe_options import SAFE_OPTIONS
 from bb_protocol.routes import Route
 
-SAFE = {
-    "mode": ["regular"],
-    "rawtcp": False,
-    "connection_strategy": "lazy",
-    "stream_large_bodies": None,
-    "validate_inbound_headers": True,
-    "ssl_insecure": False,
-    "http3": False,
-    "onboarding": False,
-    "body_size_limit": "8m",
-}
+SAFE = {**SAFE_OPTIONS, "body_size_limit": "8m"}
+"""The options `bb-egress run` sets (one definition: `bb_egress.safe_options`), smaller bodies."""
 
 
 LARGE = 3 * 1024 * 1024

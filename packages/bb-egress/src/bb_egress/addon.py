@@ -53,6 +53,7 @@ from bb_egress.policy import (
 from bb_egress.reload import RoutesStore
 from bb_egress.request_target import body_method_override, target_form_problem
 from bb_egress.responses import META_INJECTED, Scrubber, scrub_body, scrub_headers
+from bb_egress.safe_options import ENFORCED_OPTIONS, unsafe_option
 from bb_protocol.logging import get_logger
 from bb_protocol.routes import Route, normalise_host
 
@@ -127,19 +128,6 @@ def static_resolver(table: Mapping[str, str]) -> Resolver:
     return resolve
 
 
-_UNSAFE_OPTIONS: Final[tuple[tuple[str, Callable[[object], bool], str], ...]] = (
-    ("stream_large_bodies", lambda v: v is not None, "bodies would reach the server unscanned"),
-    ("rawtcp", lambda v: v is True, "non-HTTP tunnels would pass unscanned"),
-    ("ignore_hosts", lambda v: bool(v), "ignored hosts pass through unscanned"),
-    ("allow_hosts", lambda v: bool(v), "non-matching hosts pass through unscanned"),
-    ("connection_strategy", lambda v: v != "lazy", "eager connects before the policy decides"),
-    ("ssl_insecure", lambda v: v is True, "upstream TLS would not be verified"),
-    ("validate_inbound_headers", lambda v: v is False, "request smuggling would be possible"),
-    ("mode", lambda v: v != ["regular"], "only regular proxy mode is supported"),
-    ("http3", lambda v: v is True, "HTTP/3 is not supported"),
-)
-
-
 class EgressAddon:
     """Enforces routes, destinations and the DLP on-match policy on every flow."""
 
@@ -195,15 +183,15 @@ class EgressAddon:
         )
 
     def configure(self, updated: set[str]) -> None:
-        """Refuse option values that would open a way around the policy."""
-        for name, unsafe, why in _UNSAFE_OPTIONS:
-            if (
-                name in updated
-                and hasattr(ctx.options, name)
-                and unsafe(getattr(ctx.options, name))
-            ):
+        """Refuse option values that open a way around the policy (`bb_egress.safe_options`)."""
+        for name in sorted(updated & ENFORCED_OPTIONS.keys()):
+            if not hasattr(ctx.options, name):
+                continue
+            value = getattr(ctx.options, name)
+            why = unsafe_option(name, value)
+            if why is not None:
                 raise exceptions.OptionsError(  # type: ignore[no-untyped-call]
-                    f"bb-egress refuses {name}={getattr(ctx.options, name)!r}: {why}"
+                    f"bb-egress refuses {name}={value!r}: {why}"
                 )
 
     def running(self) -> None:

@@ -40,6 +40,7 @@ from bb_egress.introspection import IntrospectionServer
 from bb_egress.outbound import OutboundScanner
 from bb_egress.queue_channel import queue_channel_from_environ
 from bb_egress.reload import RoutesStore
+from bb_egress.safe_options import SAFE_OPTIONS
 from bb_egress.token_approval import (
     ApprovalChannel,
     DisabledChannel,
@@ -50,23 +51,7 @@ from bb_protocol import envvars
 from bb_protocol.logging import get_logger
 from bb_protocol.queue import QueueError
 
-__all__ = ["SAFE_OPTIONS", "StartupError", "build_parser", "main", "serve"]
-
-SAFE_OPTIONS: Final[dict[str, object]] = {
-    "mode": ["regular"],
-    "rawtcp": False,
-    "connection_strategy": "lazy",
-    "stream_large_bodies": None,
-    "validate_inbound_headers": True,
-    "ssl_insecure": False,
-    "http3": False,
-    "onboarding": False,
-    "ignore_hosts": [],
-    "allow_hosts": [],
-    "tcp_timeout": 120,
-    "termlog_verbosity": "warn",
-}
-"""Options that close mitmproxy's known bypasses (security.md section 4); the addon re-checks."""
+__all__ = ["StartupError", "build_parser", "main", "serve"]
 
 DEFAULT_CONFDIR: Final = "/var/lib/bot-bottle/mitmproxy"
 _log = get_logger("bb-egress")
