@@ -26,6 +26,9 @@ lists the codes::
     │   └── ToolError                                     a ``container``/``smolvm`` command failed
     ├── ImageError (RuntimeError)                exit 7   bb_cli.images.errors
     │   ├── ImagesMissingError, SourceTreeNotFoundError, BaseImageError, ImageBuildError
+    │   ├── ImageRefusedError (ValueError), PublishConflictError   labels / published version
+    │   └── RegistryError                                 the registry setting or an answer
+    │       └── RegistryUnreachableError (ConnectionError)  the registry does not answer
     ├── ApplyError                               exit 8   bb_cli.applicator.errors
     │   ├── InvalidChangeError (ValueError), ReloadError (RuntimeError)
     ├── DeployKeyError (RuntimeError)            exit 9   bb_cli.deploykeys: a forge call failed

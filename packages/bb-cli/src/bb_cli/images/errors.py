@@ -4,7 +4,11 @@ ImageError (BbError, RuntimeError)
 ├── ImagesMissingError      no compatible image is present locally
 ├── SourceTreeNotFoundError building needs bot-bottle's source tree
 ├── BaseImageError          the Debian base could neither be pulled nor made
-└── ImageBuildError         a step of a build failed
+├── ImageBuildError         a step of a build failed
+├── ImageRefusedError       an image's labels do not match what was asked for
+├── PublishConflictError    that version is already published with other content
+└── RegistryError           the registry setting is malformed or the registry refused
+    └── RegistryUnreachableError  the registry does not answer (ConnectionError)
 """
 
 from __future__ import annotations
@@ -15,7 +19,11 @@ __all__ = [
     "BaseImageError",
     "ImageBuildError",
     "ImageError",
+    "ImageRefusedError",
     "ImagesMissingError",
+    "PublishConflictError",
+    "RegistryError",
+    "RegistryUnreachableError",
     "SourceTreeNotFoundError",
 ]
 
@@ -40,3 +48,19 @@ class BaseImageError(ImageError):
 
 class ImageBuildError(ImageError):
     """A build step failed; the message names the step and where its full log is."""
+
+
+class ImageRefusedError(ImageError, ValueError):
+    """An image's labels (component, version, protocol) do not match what was asked for."""
+
+
+class PublishConflictError(ImageError):
+    """The registry already holds that component's version with different content."""
+
+
+class RegistryError(ImageError):
+    """The registry setting is malformed, or the registry answered with an error."""
+
+
+class RegistryUnreachableError(RegistryError, ConnectionError):
+    """The registry did not answer within the timeout (or refused the connection)."""
