@@ -37,7 +37,19 @@ COMPONENT_FOR_TOOL: Final[dict[str, Component]] = {
 }
 """Which component owns (and alone archives) the proposals of each tool."""
 
-AGENT_CALLABLE_TOOLS: Final = frozenset(
-    {TOOL_EGRESS_ALLOW, TOOL_EGRESS_BLOCK, TOOL_CAPABILITY_BLOCK, TOOL_LIST_EGRESS_ROUTES}
-)
+TOOL_ARGUMENTS: Final[dict[str, frozenset[str]]] = {
+    TOOL_EGRESS_ALLOW: frozenset(
+        {"host", "justification", "scheme", "port", "methods", "paths", "outbound_on_match", "note"}
+    ),
+    TOOL_EGRESS_BLOCK: frozenset({"host", "justification"}),
+    TOOL_CAPABILITY_BLOCK: frozenset({"capability", "detail"}),
+    TOOL_LIST_EGRESS_ROUTES: frozenset(),
+}
+"""The argument names each agent-callable tool accepts: the contract with the agent.
+
+The supervise server's typed signatures are the schema; its argument allowlist is derived
+from those signatures, and its tests assert both equal this table (any change to a tool's
+arguments is a change here, reviewed with the snapshot of the input schemas)."""
+
+AGENT_CALLABLE_TOOLS: Final = frozenset(TOOL_ARGUMENTS)
 """Tools the supervise MCP server exposes to the agent."""

@@ -10,10 +10,11 @@ are written by the proxy and the git gate and are not tools here.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
@@ -43,7 +44,7 @@ from bb_supervise.routes_source import AdminEndpointRoutes, FileRoutes, RoutesSo
 from bb_supervise.strict_args import StrictArguments
 from bb_supervise.waiting import DecisionResult, await_decision
 
-__all__ = ["SuperviseState", "make_server", "routes_source_for"]
+__all__ = ["SuperviseState", "argument_names", "make_server", "routes_source_for"]
 
 Justification = Annotated[
     str, Field(min_length=1, max_length=4000, description=descriptions.JUSTIFICATION)
@@ -172,6 +173,19 @@ def list_egress_routes(ctx: Context[SuperviseState]) -> str:
         raise ToolError(f"routes unavailable: {exc}") from exc
 
 
+def argument_names(function: Callable[..., Any]) -> frozenset[str]:
+    """The arguments a tool function takes from the agent: its signature less the context.
+
+    The allowlist `StrictArguments` enforces is derived here, from the same typed signature
+    the SDK turns into the input schema, so the two cannot drift apart.
+    """
+    return frozenset(
+        name
+        for name, parameter in inspect.signature(function).parameters.items()
+        if name != "ctx" and parameter.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    )
+
+
 def make_server(
     config: SuperviseConfig, *, routes: RoutesSource | None = None
 ) -> MCPServer[SuperviseState]:
@@ -197,45 +211,14 @@ def make_server(
         middleware=[strict],
     )
     asking = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False)
-    server.add_tool(
-        egress_allow,
-        name=TOOL_EGRESS_ALLOW,
-        description=descriptions.EGRESS_ALLOW,
-        annotations=asking,
+    reading = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+    tools: tuple[tuple[str, Callable[..., Any], str, ToolAnnotations], ...] = (
+        (TOOL_EGRESS_ALLOW, egress_allow, descriptions.EGRESS_ALLOW, asking),
+        (TOOL_EGRESS_BLOCK, egress_block, descriptions.EGRESS_BLOCK, asking),
+        (TOOL_CAPABILITY_BLOCK, capability_block, descriptions.CAPABILITY_BLOCK, asking),
+        (TOOL_LIST_EGRESS_ROUTES, list_egress_routes, descriptions.LIST_EGRESS_ROUTES, reading),
     )
-    server.add_tool(
-        egress_block,
-        name=TOOL_EGRESS_BLOCK,
-        description=descriptions.EGRESS_BLOCK,
-        annotations=asking,
-    )
-    server.add_tool(
-        capability_block,
-        name=TOOL_CAPABILITY_BLOCK,
-        description=descriptions.CAPABILITY_BLOCK,
-        annotations=asking,
-    )
-    server.add_tool(
-        list_egress_routes,
-        name=TOOL_LIST_EGRESS_ROUTES,
-        description=descriptions.LIST_EGRESS_ROUTES,
-        annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False),
-    )
-    strict.allowed = {
-        TOOL_EGRESS_ALLOW: frozenset(
-            {
-                "host",
-                "justification",
-                "scheme",
-                "port",
-                "methods",
-                "paths",
-                "outbound_on_match",
-                "note",
-            }
-        ),
-        TOOL_EGRESS_BLOCK: frozenset({"host", "justification"}),
-        TOOL_CAPABILITY_BLOCK: frozenset({"capability", "detail"}),
-        TOOL_LIST_EGRESS_ROUTES: frozenset(),
-    }
+    for name, function, description, hints in tools:
+        server.add_tool(function, name=name, description=description, annotations=hints)
+        strict.allowed[name] = argument_names(function)
     return server
