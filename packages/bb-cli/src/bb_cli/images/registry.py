@@ -71,8 +71,10 @@ class Registry:
     @property
     def scheme(self) -> str:
         """``http`` for a loopback registry (as Docker allows), ``https`` otherwise."""
-        name = self.host.rsplit(":", 1)[0] if not self.host.startswith("[") else self.host
-        name = name.strip("[]")
+        if self.host.startswith("["):  # [::1]:5000
+            name = self.host[1:].partition("]")[0]
+        else:
+            name = self.host.rsplit(":", 1)[0]
         if name == "localhost":
             return "http"
         try:
