@@ -52,6 +52,9 @@ class BottleRecord(BaseModel):
     """Manifest files read."""
     observe: bool = False
     """Started with ``bb start --observe``; ``bb resume`` keeps observe mode."""
+    images: dict[str, str] = Field(default_factory=dict)
+    """Component -> the image it ran, pinned by digest (``repo@sha256:…`` when pulled from
+    a registry, the image id ``sha256:…`` when built here); ``bb resume`` runs the same."""
     ignored_options: tuple[str, ...] = Field(default=(), exclude=True)
     """Test-only options an older ``bb`` kept in the record (``test_options``): read so the
     record still loads, never re-applied and never written back (``bb resume`` warns)."""

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -24,10 +25,17 @@ if TYPE_CHECKING:
 __all__ = ["StepPrinter", "register"]
 
 
-def _plan(agent: str, slug: str | None, observe: bool, backend: str = "compose") -> object:
+def _plan(
+    agent: str,
+    slug: str | None,
+    observe: bool,
+    backend: str = "compose",
+    pinned: dict[str, str] | None = None,
+) -> object:
     from bb_cli.egress_plan import SecretMissingError
     from bb_cli.errors import StartError
     from bb_cli.images import ImageError, resolve_image
+    from bb_cli.images.errors import ImageRefusedError, RegistryError
     from bb_cli.manifests import ManifestIndex
     from bb_cli.plan import BottlePlan, BottleSpec, HostIdentity
     from bb_protocol.paths import bottle_dir
@@ -40,14 +48,57 @@ def _plan(agent: str, slug: str | None, observe: bool, backend: str = "compose")
         return BottlePlan.resolve(
             spec,
             environ=os.environ,
-            image_for=resolve_image,  # type: ignore[arg-type]
+            image_for=_pinned_or_resolved(pinned or {}, resolve_image),
             state_dir=bottle_dir,
             host=HostIdentity(os.getuid(), os.getgid()),
         )
+    except (RegistryError, ImageRefusedError) as exc:  # a registry problem: never a silent build
+        raise StartError(
+            "pull images", str(exc), "fix or unset $BB_REGISTRY, or run `bb images build`"
+        ) from None
     except ImageError as exc:
         raise StartError("resolve images", str(exc), "run `bb images build`") from None
     except (SecretMissingError, RoutesError) as exc:
         raise StartError("prepare egress", str(exc)) from None
+
+
+def _pinned_or_resolved(pinned: dict[str, str], resolve: object) -> Callable[[str], str]:
+    """``image_for`` of a plan: a component's pinned image (``bb resume``), else resolved."""
+
+    def image_for(component: str) -> str:
+        if component not in pinned:
+            return resolve(component)  # type: ignore[operator,no-any-return]
+        from rich.console import Console
+
+        from bb_cli.images.build import cache_dir
+        from bb_cli.images.console import RichReporter
+        from bb_cli.images.pull import use_pinned
+        from bb_protocol.versions import ACCEPTED_PROTOCOL_VERSIONS
+
+        with RichReporter(Console(stderr=True)) as reporter:
+            return use_pinned(pinned[component], component, ACCEPTED_PROTOCOL_VERSIONS,
+                              reporter, cache_dir() / "logs")  # fmt: skip
+
+    return image_for
+
+
+def _pins(plan: object) -> dict[str, str]:
+    """Component -> the image the plan runs, pinned by digest (for the bottle's record)."""
+    from bb_cli.images import ImageError
+    from bb_cli.images.pull import pin
+    from bb_cli.plan import BottlePlan, image_components
+
+    assert isinstance(plan, BottlePlan)
+    roles = image_components(plan.manifest)
+    if plan.manifest.bottle.image:  # the user's own agent image: not ours to pin
+        roles.pop("agent")
+    pins: dict[str, str] = {}
+    for role, component in roles.items():
+        try:
+            pins[component] = pin(plan.images[role])
+        except ImageError:  # not a local image (a test double): recorded as resolved
+            pins[component] = plan.images[role]
+    return pins
 
 
 def warn_ignored_manifests() -> None:
@@ -123,6 +174,7 @@ def _launch(
     agent_image: str | None = None,
     backend: str = "compose",
     planned: object | None = None,
+    pinned: dict[str, str] | None = None,
 ) -> object:
     """Resolve (or take ``planned``), record and start a bottle; return its `BottlePlan`.
 
@@ -144,7 +196,7 @@ def _launch(
     console = Console(stderr=True)
     require_engine(backend)  # first: never build images or write state without an engine
     try:
-        plan = planned if planned is not None else _plan(agent, slug, observe, backend)
+        plan = planned if planned is not None else _plan(agent, slug, observe, backend, pinned)
     except StartError as exc:
         if exc.step != "resolve images":
             raise
@@ -157,8 +209,9 @@ def _launch(
                 ensure_images(reporter, needed)  # type: ignore[arg-type]
             except Exception as error:
                 raise StartError("build images", str(error), "run `bb images build`") from None
-        plan = _plan(agent, slug, observe, backend)
+        plan = _plan(agent, slug, observe, backend, pinned)
     assert isinstance(plan, BottlePlan)
+    images = _pins(plan)
     if agent_image is not None:  # `bb resume` of a committed bottle boots its snapshot
         import dataclasses
 
@@ -179,6 +232,7 @@ def _launch(
             supervised=plan.manifest.bottle.supervise,
             observe=plan.observe,
             sources=plan.manifest.sources,
+            images=images,
         )
     )
 
@@ -311,7 +365,8 @@ def resume(
         print(f"booting {record.slug} from its snapshot {image} (made by `bb commit`)",
               file=sys.stderr)  # fmt: skip
     _warn_ignored_options(record)
-    _launch(record.agent, record.slug, as_json, record.observe, image, record.backend)
+    _launch(record.agent, record.slug, as_json, record.observe, image, record.backend,
+            pinned=record.images)  # fmt: skip
 
 
 def _warn_ignored_options(record: BottleRecord) -> None:

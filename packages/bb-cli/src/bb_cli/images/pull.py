@@ -21,9 +21,9 @@ from bb_cli.images.catalog import LABEL_COMPONENT, LABEL_PROTOCOL, Component, pa
 from bb_cli.images.errors import ImageRefusedError, ImagesMissingError
 from bb_cli.images.progress import Reporter
 from bb_cli.images.registry import Published, RegistryClient
-from bb_cli.images.transfer import pull
+from bb_cli.images.transfer import pull, tag
 
-__all__ = ["choose", "pin", "resolve_from_registry", "verify_pinned"]
+__all__ = ["choose", "pin", "resolve_from_registry", "use_pinned", "verify_pinned"]
 
 
 def _speaks(accepted: Collection[int]) -> str:
@@ -114,6 +114,7 @@ def resolve_from_registry(
         pull(ref, reporter, log_dir)
         reporter.done(f"{component}: pulled {best.version} ({best.digest[:19]}…)")
     verify_pinned(ref, component, accepted, engine=engine)
+    tag(ref, client.registry.ref(component, best.version), engine=engine)  # found offline too
     return ref
 
 
@@ -129,3 +130,31 @@ def pin(ref: str, *, engine: Engine | None = None) -> str:
     if image_id is None:
         raise ImagesMissingError(f"{ref} is not a local image; cannot pin it")
     return image_id
+
+
+def use_pinned(
+    ref: str,
+    component: str,
+    accepted: Collection[int],
+    reporter: Reporter,
+    log_dir: Path,
+    *,
+    engine: Engine | None = None,
+) -> str:
+    """``bb resume``: the image a bottle's record pinned, pulled again if need be, checked.
+
+    A ``repo@sha256:…`` pin missing locally is pulled by that digest (never a newer
+    version); a local image id that is gone cannot come back, and the error says so.
+    """
+    engine = engine or default_engine()
+    if engine.image_id(ref) is None:
+        if "@sha256:" not in ref:
+            raise ImagesMissingError(
+                f"the {component} image this bottle ran ({ref}) is no longer on this host; "
+                "`bb rm` the bottle and `bb start` a new one (or rebuild the same image)"
+            )
+        reporter.step(f"{component}: pulling {ref}")
+        pull(ref, reporter, log_dir)
+        reporter.done(f"{component}: pulled {ref}")
+    verify_pinned(ref, component, accepted, engine=engine)
+    return ref
