@@ -21,7 +21,8 @@ lists the codes::
     │   └── LauncherAssertionError                        the bottle is not as rendered; torn down
     ├── BackendError (RuntimeError)              exit 6   a backend command failed
     │   ├── BottleStoppedError                            it needs a running bottle
-    │   ├── DockerCommandError                            a ``docker`` command failed
+    │   ├── DockerCommandError                            a docker command or API call failed
+    │   │   ├── DockerNotFoundError (LookupError)         no such container/image/network
     │   │   └── DockerUnreachableError (+EngineUnreachableError)  exit 4: no engine answers
     │   └── ToolError                                     a ``container``/``smolvm`` command failed
     ├── ImageError (RuntimeError)                exit 7   bb_cli.images.errors

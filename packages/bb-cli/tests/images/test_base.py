@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from bb_cli.images import base
-from bb_cli.images.engine import run_streaming
 from bb_cli.images.errors import BaseImageError, ImageBuildError
 from bb_cli.images.progress import RecordingReporter
+from bb_cli.procs import run_streaming
 
 
 @pytest.fixture
@@ -53,8 +53,14 @@ def test_the_import_fails_fast_when_docker_exits_early(engine_down: None, tmp_pa
 def test_a_step_past_its_deadline_is_killed_with_its_children(tmp_path: Path) -> None:
     """run_streaming's timeout kills the whole process group and says which step and log."""
     with pytest.raises(ImageBuildError, match="did not finish within 1s"):
-        run_streaming(["sh", "-c", "sleep 60 & sleep 60"], log_path=tmp_path / "x.log",
-                      on_line=lambda _: None, step="sleepy", timeout=1)  # fmt: skip
+        run_streaming(
+            ["sh", "-c", "sleep 60 & sleep 60"],
+            log_path=tmp_path / "x.log",
+            on_line=lambda _: None,
+            step="sleepy",
+            timeout=1,
+            error=ImageBuildError,
+        )
 
 
 def test_a_step_reads_no_terminal(tmp_path: Path) -> None:

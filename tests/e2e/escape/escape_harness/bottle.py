@@ -34,7 +34,6 @@ import yaml
 
 from bb_cli.backends.compose.backend import ComposeBackend, limit_problems, prepare_state_dir
 from bb_cli.backends.compose.checks import check_agent, check_engine_version, check_network
-from bb_cli.backends.compose.docker import Docker
 from bb_cli.backends.compose.limits import EngineFacts
 from bb_cli.backends.compose.render import (
     AGENT_SERVICE,
@@ -43,6 +42,7 @@ from bb_cli.backends.compose.render import (
     project_name,
     render_project,
 )
+from bb_cli.engine import default_engine
 from bb_cli.images import resolve_image
 from bb_cli.manifests.index import ManifestIndex
 from bb_cli.plan import BottlePlan, BottleSpec, HostIdentity
@@ -323,7 +323,8 @@ class Bottle:
         self.compose("create", "--no-recreate", AGENT_SERVICE)
         self._assert_agent()
         cli_services = [s for s in sidecars if s in ("egress", "supervise", "gitgate", "watchdog")]
-        _raise(limit_problems(Docker(), self.plan, [*cli_services, "agent"], self.engine), "limits")
+        services = [*cli_services, "agent"]
+        _raise(limit_problems(default_engine(), self.plan, services, self.engine), "limits")
         self.compose("up", "-d", "--wait", "--wait-timeout", "60", AGENT_SERVICE)
         self._assert_agent()
 

@@ -38,11 +38,16 @@ def _answers(argv: list[str]) -> str | None:
 
 
 def _compose() -> str | None:
+    from bb_cli.engine import DockerCommandError, default_engine
+
     if shutil.which("docker") is None:
         return "the docker CLI is not on PATH"
-    return _answers(["docker", "compose", "version"]) or _answers(
-        ["docker", "version", "--format", "{{.Server.Version}}"]
-    )
+    engine = default_engine()
+    try:
+        engine.run("compose", "version", timeout=20)
+    except DockerCommandError as exc:
+        return str(exc)
+    return engine.problem(timeout=20)
 
 
 def _apple_container() -> str | None:

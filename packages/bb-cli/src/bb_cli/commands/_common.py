@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import os
-import subprocess
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any, Final, ParamSpec, TypeVar
@@ -122,26 +121,10 @@ _ENGINE_OK: set[tuple[str, str]] = set()
 
 
 def _docker_problem() -> str | None:
-    """Why the Docker engine does not answer, or None; one short ``docker version`` call."""
-    argv = ["docker", "version", "--format", "{{.Server.Version}}"]
-    where = os.environ.get("DOCKER_HOST") or "the default socket"
-    try:
-        done = subprocess.run(
-            argv,
-            capture_output=True,
-            text=True,
-            timeout=ENGINE_PROBE_SECONDS,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-    except FileNotFoundError:
-        return "the docker CLI is not installed or not on PATH"
-    except subprocess.TimeoutExpired:
-        return f"the Docker engine at {where} did not answer within {ENGINE_PROBE_SECONDS:.0f}s"
-    if done.returncode == 0 and done.stdout.strip():
-        return None
-    said = (done.stderr.strip().splitlines() or ["no answer"])[-1]
-    return f"cannot reach the Docker engine at {where}: {said}"
+    """Why the Docker engine does not answer, or None; one ping through the engine seam."""
+    from bb_cli.engine import default_engine
+
+    return default_engine().problem(timeout=ENGINE_PROBE_SECONDS)
 
 
 def require_engine(backend: str = "compose") -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from bb_cli.engine import Engine
 
 __all__ = ["DEFAULT_ADDRESS_POOLS", "Check", "address_pool_room", "doctor", "run_checks"]
 
@@ -33,14 +36,13 @@ class Check:
     fix: str = ""
 
 
-def _gateway_isolation(docker: object) -> Check:
+def _gateway_isolation(docker: Engine) -> Check:
     """Create and remove a throwaway internal network with isolated gateway modes."""
     import secrets
 
     from bb_cli.backends.compose.checks import check_network
-    from bb_cli.backends.compose.docker import Docker, DockerCommandError
+    from bb_cli.engine import DockerCommandError
 
-    assert isinstance(docker, Docker)
     name = f"bb-doctor-{secrets.token_hex(4)}"
     try:
         docker.run("network", "create", "--internal", "--ipv6=false",
@@ -60,11 +62,10 @@ def _gateway_isolation(docker: object) -> Check:
     )
 
 
-def _runtimes(docker: object) -> Check:
+def _runtimes(docker: Engine) -> Check:
     """The OCI runtimes registered with the engine: what a bottle's ``runtime:`` may name."""
-    from bb_cli.backends.compose.docker import Docker, DockerCommandError
+    from bb_cli.engine import DockerCommandError
 
-    assert isinstance(docker, Docker)
     try:
         info = docker.info()
     except DockerCommandError as exc:
@@ -110,11 +111,10 @@ def address_pool_room(pools: list[tuple[str, int]] | None, networks_in_use: int)
     )
 
 
-def _pools(docker: object) -> Check:
+def _pools(docker: Engine) -> Check:
     """`address_pool_room` over the engine's pools and its bridge networks in use."""
-    from bb_cli.backends.compose.docker import Docker, DockerCommandError
+    from bb_cli.engine import DockerCommandError
 
-    assert isinstance(docker, Docker)
     try:
         info = docker.info()
         listed = docker.run("network", "ls", "--filter", "driver=bridge", "-q", timeout=30)
@@ -127,9 +127,9 @@ def _pools(docker: object) -> Check:
 def run_checks() -> list[Check]:
     """Engine version, compose v2, images, gateway isolation, runtimes, address pools."""
     from bb_cli.backends.compose.checks import check_engine_version
-    from bb_cli.backends.compose.docker import Docker, DockerCommandError
+    from bb_cli.engine import DockerCommandError, default_engine
 
-    docker = Docker()
+    docker = default_engine()
     checks: list[Check] = []
     try:
         version = docker.server_version()

@@ -91,19 +91,19 @@ def list_images(
     from rich.console import Console
     from rich.table import Table
 
+    from bb_cli.engine import default_engine
     from bb_cli.images.catalog import (
         COMPONENTS,
         LABEL_COMPONENT,
         LABEL_PROTOCOL,
         LABEL_VERSION,
     )
-    from bb_cli.images.engine import image_labels
-    from bb_cli.images.engine import list_images as engine_list
 
+    engine = default_engine()
     rows: list[dict[str, str]] = []
     for component in COMPONENTS:
-        for ref in engine_list(f"{LABEL_COMPONENT}={component}"):
-            labels = image_labels(ref)
+        for ref in engine.list_images(f"{LABEL_COMPONENT}={component}"):
+            labels = engine.image_labels(ref)
             rows.append(
                 {
                     "component": component,

@@ -28,10 +28,10 @@ app = typer.Typer(
 
 
 def _snapshots() -> list[dict[str, str]]:
-    from bb_cli.backends.compose.docker import Docker
+    from bb_cli.engine import default_engine
     from bb_cli.freeze.base import SNAPSHOT_REPOSITORY
 
-    out = Docker().run("image", "ls", "--filter", f"reference={SNAPSHOT_REPOSITORY}/*:*",
+    out = default_engine().run("image", "ls", "--filter", f"reference={SNAPSHOT_REPOSITORY}/*:*",
                        "--format", "{{json .}}", timeout=60).stdout  # fmt: skip
     rows = []
     for line in out.splitlines():
@@ -103,7 +103,7 @@ def remove_snapshots(
     """
     import sys
 
-    from bb_cli.backends.compose.docker import Docker
+    from bb_cli.engine import default_engine
     from bb_cli.errors import NotFoundError
 
     require_engine()
@@ -114,7 +114,7 @@ def remove_snapshots(
             f"not a snapshot: {', '.join(unknown)}; `bb snapshots ls` lists them (nothing deleted)"
         )
     for ref in refs:
-        Docker().run("image", "rm", ref, timeout=120)
+        default_engine().run("image", "rm", ref, timeout=120)
         if not as_json:
             print(f"deleted {ref}", file=sys.stderr)
     if as_json:

@@ -78,7 +78,7 @@ def cp(
 
     Example: bb cp ./data.csv shell-3f2a:inputs/   (and back: bb cp shell-3f2a:out.txt .)
     """
-    from bb_cli.backends.compose.docker import Docker
+    from bb_cli.engine import default_engine
     from bb_cli.errors import BackendError
     from bb_cli.state import find_record
 
@@ -92,8 +92,8 @@ def cp(
     inside = f"{container}:{spec.inside}"
     args = ("cp", spec.host, inside) if spec.into else ("cp", inside, spec.host)
     if "-" in (spec.host,):  # a tar stream on stdin/stdout: hand the terminal to docker
-        raise typer.Exit(Docker().interactive(*args))
-    Docker().run(*args, timeout=3600)
+        raise typer.Exit(default_engine().interactive(*args))
+    default_engine().run(*args, timeout=3600)
     inside_text = f"{spec.slug}:{spec.inside}"
     source, target = (spec.host, inside_text) if spec.into else (inside_text, spec.host)
     if as_json:

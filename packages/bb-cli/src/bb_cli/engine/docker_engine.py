@@ -1,6 +1,6 @@
 """`DockerEngine`: the one module that imports the docker SDK (and runs the docker CLI).
 
-The SDK is imported inside `DockerEngine._client`, on first use, so ``bb --help`` never
+The SDK is imported inside `DockerEngine._api`, on first use, so ``bb --help`` never
 loads it. Every SDK failure goes through `_mapped`, which turns "no engine answers" into
 `DockerUnreachableError` (exit 4), a missing object into `DockerNotFoundError` and anything
 else into `DockerCommandError`; every CLI call has a timeout and fails the same way.
@@ -32,6 +32,13 @@ if TYPE_CHECKING:
 
 __all__ = ["DockerEngine"]
 
+API_VERSION: Final = "1.44"
+"""The Engine API version spoken (Docker 25 and later; bb needs Engine >= 28 anyway), pinned
+so that making a client sends no request."""
+
+DEFAULT_SOCKET: Final = "unix:///var/run/docker.sock"
+"""Where the engine listens when DOCKER_HOST is not set."""
+
 API_TIMEOUT_SECONDS: Final = 120
 """How long one SDK call may take before it fails (commit and archives get longer)."""
 
@@ -57,6 +64,25 @@ def _unreachable(exc: BaseException) -> str:
     return f"Cannot connect to the Docker daemon ({text[-200:]})"
 
 
+def _check_socket(base_url: str) -> None:
+    """Refuse a unix socket that is missing or not ours to use, before the SDK tries it
+    (its failed connect leaves the socket object unclosed)."""
+    if not base_url.startswith(("unix://", "http+unix://")):
+        return
+    path = base_url.split("://", 1)[-1] if "://" in base_url else base_url
+    path = "/" + path.lstrip("/")
+    if not os.path.exists(path):
+        raise DockerUnreachableError(
+            ["connect"],
+            -1,
+            f"Cannot connect to the Docker daemon (no such file or directory: {path})",
+        )
+    if not os.access(path, os.R_OK | os.W_OK):
+        raise DockerUnreachableError(
+            ["connect"], -1, f"Cannot connect to the Docker daemon (permission denied: {path})"
+        )
+
+
 class DockerEngine:
     """The real engine: the docker SDK where it does well, the ``docker`` CLI for the rest.
 
@@ -66,20 +92,25 @@ class DockerEngine:
     def __init__(self, binary: str = "docker", *, timeout: float = API_TIMEOUT_SECONDS) -> None:
         self.binary = binary
         self.timeout = timeout
-        self._clients: dict[float, docker.DockerClient] = {}
 
     # -- the SDK ------------------------------------------------------------------------------
-    def _client(self, timeout: float | None = None) -> docker.DockerClient:
-        """The SDK client (from DOCKER_HOST and friends), made on first use per timeout."""
-        wanted = timeout or self.timeout
-        client = self._clients.get(wanted)
-        if client is None:
-            import docker
+    @contextlib.contextmanager
+    def _api(self, *what: str, timeout: float | None = None) -> Iterator[docker.APIClient]:
+        """An SDK client for one call (from DOCKER_HOST and friends), closed afterwards;
+        failures mapped by `_mapped`. A pinned API version means making it asks nothing."""
+        import docker
+        from docker.utils import kwargs_from_env
 
-            with self._mapped("connect"):
-                client = docker.from_env(timeout=int(wanted))
-            self._clients[wanted] = client
-        return client
+        with self._mapped(*what):
+            options = kwargs_from_env()
+            _check_socket(str(options.get("base_url") or DEFAULT_SOCKET))
+            client = docker.APIClient(
+                version=API_VERSION, timeout=int(timeout or self.timeout), **options
+            )
+            try:
+                yield client
+            finally:
+                client.close()
 
     @contextlib.contextmanager
     def _mapped(self, *what: str) -> Iterator[None]:
@@ -108,8 +139,8 @@ class DockerEngine:
         """Why the engine does not answer (a ping within ``timeout``), or None."""
         where = os.environ.get("DOCKER_HOST") or "the default socket"
         try:
-            with self._mapped("ping"):
-                self._client(timeout).ping()
+            with self._api("ping", timeout=timeout) as api:
+                api.ping()
         except DockerUnreachableError as exc:
             return f"cannot reach the Docker engine at {where}: {exc.stderr.strip()}"
         except DockerCommandError as exc:
@@ -120,13 +151,13 @@ class DockerEngine:
 
     def server_version(self) -> str:
         """The engine's version string."""
-        with self._mapped("version"):
-            return str(self._client().version().get("Version", ""))
+        with self._api("version") as api:
+            return str(api.version().get("Version", ""))
 
     def info(self) -> dict[str, Any]:
         """The engine's ``/info`` document."""
-        with self._mapped("info"):
-            data = self._client().info()
+        with self._api("info") as api:
+            data = api.info()
         if not isinstance(data, dict):
             raise DockerCommandError(["info"], 0, f"unexpected answer: {str(data)[:200]}")
         return data
@@ -135,24 +166,21 @@ class DockerEngine:
         self, *, since: float, until: float, filters: Mapping[str, list[str]] | None = None
     ) -> Iterator[dict[str, Any]]:
         """The engine's events between two timestamps, decoded."""
-        with self._mapped("events"):
-            stream = self._client().api.events(
-                since=since, until=until, filters=dict(filters or {}), decode=True
-            )
+        with self._api("events") as api:
+            stream = api.events(since=since, until=until, filters=dict(filters or {}), decode=True)
             yield from stream
 
     def inspect(self, kind: str, name: str) -> dict[str, Any]:
         """The inspect document of a container, image, network or volume (the CLI's JSON)."""
-        api = self._client().api
-        calls: dict[str, Callable[[str], Any]] = {
-            "container": api.inspect_container,
-            "image": api.inspect_image,
-            "network": api.inspect_network,
-            "volume": api.inspect_volume,
-        }
-        if kind not in calls:
+        if kind not in ("container", "image", "network", "volume"):
             raise ValueError(f"cannot inspect a {kind!r}")
-        with self._mapped(kind, "inspect", name):
+        with self._api(kind, "inspect", name) as api:
+            calls: dict[str, Callable[[str], Any]] = {
+                "container": api.inspect_container,
+                "image": api.inspect_image,
+                "network": api.inspect_network,
+                "volume": api.inspect_volume,
+            }
             data = calls[kind](name)
         if not isinstance(data, dict):
             raise DockerCommandError([kind, "inspect", name], 0, f"unexpected: {str(data)[:200]}")
@@ -160,8 +188,8 @@ class DockerEngine:
 
     def containers(self, label: str, *, all: bool = True) -> list[ContainerSummary]:
         """Containers carrying ``label``."""
-        with self._mapped("ps", "--filter", f"label={label}"):
-            rows = self._client().api.containers(all=all, filters={"label": [label]})
+        with self._api("ps", "--filter", f"label={label}") as api:
+            rows = api.containers(all=all, filters={"label": [label]})
         return [
             ContainerSummary(
                 id=str(row["Id"]),
@@ -180,14 +208,13 @@ class DockerEngine:
                 f"com.docker.compose.service={service}",
             ]
         }
-        with self._mapped("ps", project, service):
-            rows = self._client().api.containers(all=True, filters=filters)
+        with self._api("ps", project, service) as api:
+            rows = api.containers(all=True, filters=filters)
         return str(rows[0]["Id"]) if rows else None
 
     def names(self, kind: str, label: str) -> list[str]:
         """Names of containers/networks/volumes carrying ``label`` (``k=v``)."""
-        api = self._client().api
-        with self._mapped(kind, "ls", label):
+        with self._api(kind, "ls", label) as api:
             if kind == "container":
                 rows = api.containers(all=True, filters={"label": [label]})
                 return [str(n).lstrip("/") for row in rows for n in (row.get("Names") or [])[:1]]
@@ -238,8 +265,8 @@ class DockerEngine:
 
     def list_images(self, label_filter: str) -> list[str]:
         """``repo:tag`` of local images carrying the label filter ``key=value``."""
-        with self._mapped("image", "ls", label_filter):
-            rows = self._client().api.images(filters={"label": label_filter})
+        with self._api("image", "ls", label_filter) as api:
+            rows = api.images(filters={"label": label_filter})
         tags = [str(t) for row in rows for t in (row.get("RepoTags") or [])]
         return [t for t in tags if "<none>" not in t]
 
@@ -248,16 +275,16 @@ class DockerEngine:
         repository, tag = image, ""
         if ":" in image.split("/")[-1]:
             repository, _, tag = image.rpartition(":")
-        with self._mapped("commit", container, image):
-            done = self._client(LONG_TIMEOUT_SECONDS).api.commit(
+        with self._api("commit", container, image, timeout=LONG_TIMEOUT_SECONDS) as api:
+            done = api.commit(
                 container, repository=repository, tag=tag or None, changes=list(changes)
             )
         return str(done.get("Id", ""))
 
     def remove_image(self, ref: str) -> None:
         """Remove a local image; nothing when it is absent."""
-        with contextlib.suppress(DockerNotFoundError), self._mapped("image", "rm", ref):
-            self._client().api.remove_image(ref)
+        with contextlib.suppress(DockerNotFoundError), self._api("image", "rm", ref) as api:
+            api.remove_image(ref)
 
     def build(
         self,
@@ -367,8 +394,7 @@ class DockerEngine:
         environment: Mapping[str, str] | None = None,
     ) -> ExecResult:
         """Run ``argv`` in a running container; its exit code and interleaved output."""
-        api = self._client().api
-        with self._mapped("exec", container, *argv[:3]):
+        with self._api("exec", container, *argv[:3]) as api:
             created = api.exec_create(
                 container, list(argv), user=user, environment=dict(environment or {})
             )
@@ -379,19 +405,19 @@ class DockerEngine:
 
     def logs(self, container: str, *, tail: int | None = None) -> str:
         """A container's log so far (stdout and stderr, interleaved)."""
-        with self._mapped("logs", container):
-            data = self._client().api.logs(container, tail=tail if tail is not None else "all")
+        with self._api("logs", container) as api:
+            data = api.logs(container, tail=tail if tail is not None else "all")
         return data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
 
     def kill(self, container: str, signal: str = "KILL") -> None:
         """Send ``signal`` to a running container."""
-        with self._mapped("kill", "--signal", signal, container):
-            self._client().api.kill(container, signal=signal)
+        with self._api("kill", "--signal", signal, container) as api:
+            api.kill(container, signal=signal)
 
     def copy_out(self, container: str, path: str, out: BinaryIO) -> None:
         """Stream ``path`` of ``container`` into ``out`` as a tar archive."""
-        with self._mapped("cp", f"{container}:{path}", "-"):
-            chunks, _stat = self._client(LONG_TIMEOUT_SECONDS).api.get_archive(container, path)
+        with self._api("cp", f"{container}:{path}", "-", timeout=LONG_TIMEOUT_SECONDS) as api:
+            chunks, _stat = api.get_archive(container, path)
             for chunk in chunks:
                 out.write(chunk)
 

@@ -9,35 +9,40 @@ two steps, neither of which stops the bottle:
    with ``--change ENV NAME=`` blanking every variable the bottle added to the image's own
    environment: the canary, the proxy and MCP settings. A resumed bottle sets them again,
    with a fresh canary.
-2. ``docker cp`` streams ``/home/agent`` and ``/workspace`` out as tar archives, and a
-   two-line build adds them on top. A fresh volume mounted there on resume (another
-   machine, or after ``bb rm``) is populated from the image by Docker.
+2. The engine streams ``/home/agent`` and ``/workspace`` out as tar archives (what
+   ``docker cp`` does), and a two-line build adds them on top. A fresh volume mounted
+   there on resume (another machine, or after ``bb rm``) is populated from the image by
+   Docker.
 """
 
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from bb_cli.backends.base import BottleBackend
-from bb_cli.backends.compose.docker import Docker, DockerCommandError
+from bb_cli.engine import DockerCommandError, Engine, default_engine
 from bb_cli.errors import BackendError
 from bb_cli.freeze.base import Freezer
 
-__all__ = ["STATE_DIRS", "DockerFreezer", "blanked_env_changes"]
+__all__ = ["STATE_DIRS", "DockerFreezer", "blanked_env", "blanked_env_changes"]
 
 STATE_DIRS = ("/home/agent", "/workspace")
 """The agent's volumes carried into the snapshot."""
 
 
-def blanked_env_changes(container_env: list[str], image_env: list[str]) -> list[str]:
-    """``--change`` arguments blanking each variable the container has beyond its image's."""
+def blanked_env(container_env: list[str], image_env: list[str]) -> list[str]:
+    """``ENV NAME=`` instructions blanking each variable the container has beyond its image's."""
     base = set(image_env)
     names = sorted({item.split("=", 1)[0] for item in container_env if item not in base})
-    return [arg for name in names for arg in ("--change", f"ENV {name}=")]
+    return [f"ENV {name}=" for name in names]
+
+
+def blanked_env_changes(container_env: list[str], image_env: list[str]) -> list[str]:
+    """`blanked_env` as ``docker commit`` arguments (``--change ENV NAME=`` pairs)."""
+    return [arg for change in blanked_env(container_env, image_env) for arg in ("--change", change)]
 
 
 class DockerFreezer(Freezer):
@@ -46,17 +51,16 @@ class DockerFreezer(Freezer):
     def __init__(
         self,
         backend: BottleBackend,
-        docker: Docker | None = None,
+        docker: Engine | None = None,
         *,
         state_root: Callable[[str], Path] | None = None,
     ) -> None:
         super().__init__(backend, state_root=state_root)
-        found = getattr(backend, "docker", None)
-        self.docker = docker or (found if isinstance(found, Docker) else Docker())
+        self.docker = docker or getattr(backend, "docker", None) or default_engine()
 
     def image_exists(self, image: str) -> bool:
-        """``docker image inspect`` succeeds."""
-        return self.docker.run("image", "inspect", image, check=False, timeout=30).returncode == 0
+        """The engine has ``image``."""
+        return self.docker.image_id(image) is not None
 
     def _freeze(self, slug: str, image: str) -> str:
         container = f"bot-bottle-{slug}"
@@ -64,18 +68,18 @@ class DockerFreezer(Freezer):
             info = self.docker.inspect("container", container)
             config = info.get("Config") or {}
             base = self.docker.inspect("image", str(config.get("Image", "")))
-            changes = blanked_env_changes(
+            changes = blanked_env(
                 list(config.get("Env") or []), list((base.get("Config") or {}).get("Env") or [])
             )
             layer = f"{image}-commit"
-            self.docker.run(
-                "commit", *changes, "--change", f"LABEL org.bot-bottle.snapshot-of={slug}",
-                container, layer, timeout=600,
-            )  # fmt: skip
+            self.docker.commit(
+                container, layer, changes=[*changes, f"LABEL org.bot-bottle.snapshot-of={slug}"]
+            )
             try:
                 self._add_state(container, layer, image)
             finally:
-                self.docker.run("image", "rm", layer, check=False, timeout=60)
+                with contextlib.suppress(DockerCommandError):
+                    self.docker.remove_image(layer)
         except DockerCommandError as exc:
             raise BackendError(f"cannot snapshot bottle {slug}: {exc}") from None
         return image
@@ -88,18 +92,9 @@ class DockerFreezer(Freezer):
             for index, path in enumerate(STATE_DIRS):
                 archive = context / f"state{index}.tar"
                 with archive.open("wb") as out:
-                    done = subprocess.run(
-                        [self.docker.binary, "cp", f"{container}:{path}", "-"],
-                        stdout=out, stderr=subprocess.PIPE, timeout=1800, check=False,
-                    )  # fmt: skip
-                if done.returncode != 0:
-                    raise DockerCommandError(
-                        ["docker", "cp", f"{container}:{path}", "-"],
-                        done.returncode,
-                        done.stderr.decode(errors="replace"),
-                    )
+                    self.docker.copy_out(container, path, out)
                 lines.append(f"ADD {archive.name} {Path(path).parent!s}")
             (context / "Dockerfile").write_text("\n".join(lines) + "\n", encoding="utf-8")
             with contextlib.suppress(OSError):
                 (context / ".dockerignore").write_text("Dockerfile\n", encoding="utf-8")
-            self.docker.run("build", "--quiet", "--tag", image, str(context), timeout=1800)
+            self.docker.build(context, tag=image, quiet=True, timeout=1800)

@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
-from bb_cli.backends.compose.docker import Docker, DockerCommandError
 from bb_cli.backends.smolvm.backend import SmolvmBackend
 from bb_cli.backends.smolvm.render import machine_name
 from bb_cli.backends.tool import ToolError
+from bb_cli.engine import DockerCommandError, Engine
 from bb_cli.errors import BackendError
 from bb_cli.freeze.base import Freezer
 from bb_cli.freeze.rootfs import tar_argv, write_dockerfile
@@ -44,7 +44,7 @@ class Registry(Protocol):
 class DockerRegistry:
     """A ``registry:2`` container on 127.0.0.1, removed afterwards."""
 
-    def __init__(self, docker: Docker) -> None:
+    def __init__(self, docker: Engine) -> None:
         self.docker = docker
 
     @contextlib.contextmanager

@@ -25,9 +25,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Final
 
-from bb_cli.images.engine import image_id, run_streaming
-from bb_cli.images.errors import BaseImageError
+from bb_cli.engine import DockerCommandError, Engine, default_engine
+from bb_cli.images.errors import BaseImageError, ImageBuildError
 from bb_cli.images.progress import Reporter
+from bb_cli.procs import run_streaming
 
 __all__ = ["BASE_IMAGE", "ensure_base_image", "import_rootfs"]
 
@@ -53,21 +54,9 @@ _TRIM: Final = (
 )
 
 
-def _engine_problem() -> str | None:
+def _engine_problem(engine: Engine) -> str | None:
     """Why the Docker engine does not answer (then nothing is built), or None."""
-    try:
-        done = subprocess.run(
-            ["docker", "version", "--format", "{{.Server.Version}}"],
-            capture_output=True, text=True, timeout=ENGINE_TIMEOUT_SECONDS, check=False,
-            stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-    except FileNotFoundError:
-        return "the docker CLI is not installed or not on PATH"
-    except subprocess.TimeoutExpired:
-        return f"the Docker engine did not answer within {ENGINE_TIMEOUT_SECONDS}s"
-    if done.returncode == 0 and done.stdout.strip():
-        return None
-    return (done.stderr.strip().splitlines() or ["the Docker engine does not answer"])[-1]
+    return engine.problem(timeout=ENGINE_TIMEOUT_SECONDS)
 
 
 class _Terminated(Exception):  # noqa: N818 - a signal, turned into an exception to unwind
@@ -93,70 +82,45 @@ def _terminate_unwinds() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def import_rootfs(rootfs: Path, tag: str, *, timeout: float = IMPORT_TIMEOUT_SECONDS) -> None:
-    """``tar -C rootfs -c . | docker import - tag``, both killed on failure or after ``timeout``.
-
-    The parent closes its copy of the pipe, so when ``docker import`` fails early, tar gets
-    SIGPIPE instead of blocking forever on a full pipe (the hang issue 15 saw).
-    """
-    tar = subprocess.Popen(
-        ["tar", "-C", str(rootfs), "--numeric-owner", "-c", "."],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    assert tar.stdout is not None
-    try:
-        imported = subprocess.Popen(
-            ["docker", "import", "--change", 'CMD ["bash"]', "-", tag],
-            stdin=tar.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-    except BaseException:
-        tar.kill()
-        tar.wait()
-        raise
-    tar.stdout.close()  # only docker holds the read end now
-    try:
-        _, err = imported.communicate(timeout=timeout)
-        tar_err = tar.communicate(timeout=30)[1]
-    except subprocess.TimeoutExpired:
+def import_rootfs(
+    rootfs: Path,
+    tag: str,
+    *,
+    timeout: float = IMPORT_TIMEOUT_SECONDS,
+    engine: Engine | None = None,
+) -> None:
+    """``tar -C rootfs -c . | docker import - tag`` through the engine seam, both killed on
+    failure or after ``timeout`` (`Engine.import_rootfs`); `BaseImageError` saying why."""
+    engine = engine or default_engine()
+    problem = engine.import_rootfs(rootfs, tag, timeout=timeout)
+    if problem is None:
+        return
+    if problem.startswith("did not finish"):
         raise BaseImageError(
-            f"importing the root filesystem as {tag} did not finish within {timeout:.0f}s; "
+            f"importing the root filesystem as {tag} {problem}; "
             "check that the Docker engine answers (`bb doctor`)"
-        ) from None
-    finally:
-        for process in (imported, tar):
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-    if imported.returncode != 0:
-        raise BaseImageError(f"docker import failed: {err.strip() or 'no message'}")
-    if tar.returncode != 0:
-        said = tar_err.decode(errors="replace").strip()
-        raise BaseImageError(f"tar of the root filesystem failed: {said or 'no message'}")
+        )
+    raise BaseImageError(problem)
 
 
-def _try_pull(reporter: Reporter) -> bool:
+def _try_pull(reporter: Reporter, engine: Engine) -> bool:
     reporter.step(f"pulling {BASE_IMAGE}")
     try:
-        result = subprocess.run(
-            ["docker", "pull", "--quiet", BASE_IMAGE],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=PULL_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        reporter.warn(f"no registry answered within {PULL_TIMEOUT_SECONDS}s")
-        return False
-    if result.returncode != 0:
-        last = (result.stderr.strip().splitlines() or ["(no message)"])[-1]
+        engine.run("pull", "--quiet", BASE_IMAGE, timeout=PULL_TIMEOUT_SECONDS)
+    except DockerCommandError as exc:
+        if exc.code == -1:
+            reporter.warn(f"no registry answered within {PULL_TIMEOUT_SECONDS}s")
+            return False
+        last = (exc.stderr.strip().splitlines() or ["(no message)"])[-1]
         reporter.warn(f"cannot pull {BASE_IMAGE}: {last}")
         return False
     reporter.done(f"pulled {BASE_IMAGE}")
     return True
 
 
-def _debootstrap(reporter: Reporter, log_dir: Path, mirror: str) -> None:
+def _debootstrap(
+    reporter: Reporter, log_dir: Path, mirror: str, engine: Engine | None = None
+) -> None:
     if shutil.which("debootstrap") is None:
         raise BaseImageError(
             f"{BASE_IMAGE} is missing, no registry answered, and debootstrap is not installed. "
@@ -180,6 +144,7 @@ def _debootstrap(reporter: Reporter, log_dir: Path, mirror: str) -> None:
                 on_line=reporter.detail,
                 step="debootstrap",
                 timeout=DEBOOTSTRAP_TIMEOUT_SECONDS,
+                error=ImageBuildError,
             )
             for relative in _TRIM:
                 target = rootfs / relative
@@ -187,7 +152,7 @@ def _debootstrap(reporter: Reporter, log_dir: Path, mirror: str) -> None:
                     shutil.rmtree(target)
                     target.mkdir(parents=True)
             reporter.step(f"importing the root filesystem as {BASE_IMAGE}")
-            import_rootfs(rootfs, BASE_IMAGE)
+            import_rootfs(rootfs, BASE_IMAGE, engine=engine)
     except _Terminated as exc:
         raise BaseImageError(f"stopped by {exc} while making {BASE_IMAGE}") from None
     finally:
@@ -228,19 +193,26 @@ def _remove_tree(path: Path) -> None:
     shutil.rmtree(path, onexc=retry)
 
 
-def ensure_base_image(reporter: Reporter, log_dir: Path, *, mirror: str = DEFAULT_MIRROR) -> str:
+def ensure_base_image(
+    reporter: Reporter,
+    log_dir: Path,
+    *,
+    mirror: str = DEFAULT_MIRROR,
+    engine: Engine | None = None,
+) -> str:
     """Return the id of the base image, pulling or making it first when it is absent."""
-    problem = _engine_problem()
+    engine = engine or default_engine()
+    problem = _engine_problem(engine)
     if problem:  # never pull, debootstrap or import without an engine to take the result
         raise BaseImageError(
             f"cannot build images: {problem}; start Docker Engine >= 28 (`bb doctor`)"
         )
-    found = image_id(BASE_IMAGE)
+    found = engine.image_id(BASE_IMAGE)
     if found:
         return found
-    if not _try_pull(reporter):
-        _debootstrap(reporter, log_dir, mirror)
-    found = image_id(BASE_IMAGE)
+    if not _try_pull(reporter, engine):
+        _debootstrap(reporter, log_dir, mirror, engine)
+    found = engine.image_id(BASE_IMAGE)
     if not found:
         raise BaseImageError(f"{BASE_IMAGE} is still missing after pull/debootstrap")
     return found

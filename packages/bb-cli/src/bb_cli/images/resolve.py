@@ -14,6 +14,7 @@ bottle manifest names it (``image:``), which is explicit.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from bb_cli.images.catalog import (
     CORE_COMPONENTS,
@@ -24,10 +25,12 @@ from bb_cli.images.catalog import (
     image_specs,
     parse_version,
 )
-from bb_cli.images.engine import image_labels, list_images
 from bb_cli.images.errors import ImagesMissingError, SourceTreeNotFoundError
 from bb_cli.images.source import find_source_tree
 from bb_protocol.versions import ACCEPTED_PROTOCOL_VERSIONS
+
+if TYPE_CHECKING:
+    from bb_cli.engine import Engine
 
 __all__ = ["missing_images", "resolve_image"]
 
@@ -39,20 +42,24 @@ def _compatible(labels: dict[str, str]) -> bool:
         return False
 
 
-def resolve_image(component: Component) -> str:
+def resolve_image(component: Component, engine: Engine | None = None) -> str:
     """Return the image reference for ``component`` or raise `ImagesMissingError`."""
+    if engine is None:
+        from bb_cli.engine import default_engine
+
+        engine = default_engine()
     try:
         (spec,) = image_specs(find_source_tree(), [component])
     except SourceTreeNotFoundError:
         spec = None
-    if spec is not None and _compatible(image_labels(spec.ref)):
+    if spec is not None and _compatible(engine.image_labels(spec.ref)):
         return spec.ref
     candidates: list[tuple[tuple[int, ...], str]] = []
     repository = f"bot-bottle-{component}:"
-    for ref in list_images(f"{LABEL_COMPONENT}={component}"):
+    for ref in engine.list_images(f"{LABEL_COMPONENT}={component}"):
         if not ref.startswith(repository):
             continue  # a derived image carrying the inherited label (module docstring)
-        labels = image_labels(ref)
+        labels = engine.image_labels(ref)
         if _compatible(labels):
             candidates.append((parse_version(labels.get(LABEL_VERSION, "0")), ref))
     if not candidates:
@@ -64,12 +71,14 @@ def resolve_image(component: Component) -> str:
     return max(candidates)[1]
 
 
-def missing_images(components: Iterable[Component] = CORE_COMPONENTS) -> list[Component]:
+def missing_images(
+    components: Iterable[Component] = CORE_COMPONENTS, engine: Engine | None = None
+) -> list[Component]:
     """Return the components (the core four by default) that have no compatible local image."""
     missing: list[Component] = []
     for component in components:
         try:
-            resolve_image(component)
+            resolve_image(component, engine)
         except ImagesMissingError:
             missing.append(component)
     return missing

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Final
 
 from bb_cli.images.catalog import ImageSpec
-from bb_cli.images.engine import run_streaming
 from bb_cli.images.errors import ImageBuildError
 from bb_cli.images.progress import Reporter
+from bb_cli.procs import run_streaming
 
 __all__ = ["IMAGE_PYTHON", "prepare_wheels"]
 
@@ -75,6 +75,7 @@ def prepare_wheels(
             ],
             log_path=cache_dir / "logs" / f"{spec.component}-wheels.log",
             on_line=reporter.detail,
+            error=ImageBuildError,
             step=f"{spec.component}: pip wheel",
         )  # fmt: skip
         req_file.unlink()
@@ -90,6 +91,7 @@ def prepare_wheels(
             ["uv", "build", "--package", package, "--wheel", "--out-dir", str(own_dir)],
             log_path=cache_dir / "logs" / f"{package}-build.log",
             on_line=reporter.detail,
+            error=ImageBuildError,
             step=f"uv build {package}",
             cwd=root,
         )

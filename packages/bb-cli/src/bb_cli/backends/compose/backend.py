@@ -29,7 +29,6 @@ from bb_cli.backends.compose.checks import (
     check_runtime,
     check_runtime_registered,
 )
-from bb_cli.backends.compose.docker import Docker, DockerCommandError
 from bb_cli.backends.compose.gitgate import gate_config, gate_url, prepare_gate_files
 from bb_cli.backends.compose.limits import EngineFacts, Role, container_limits, log_rotation
 from bb_cli.backends.compose.render import (
@@ -39,6 +38,7 @@ from bb_cli.backends.compose.render import (
     project_name,
     render_project,
 )
+from bb_cli.engine import DockerCommandError, Engine, default_engine
 from bb_cli.errors import BackendError, LauncherAssertionError, StartError
 from bb_cli.plan import BottlePlan
 from bb_protocol.atomic import write_atomic
@@ -80,7 +80,7 @@ def prepare_state_dir(plan: BottlePlan, engine: EngineFacts | None = None) -> Pa
 
 
 def limit_problems(
-    docker: Docker, plan: BottlePlan, services: Sequence[Role], engine: EngineFacts
+    docker: Engine, plan: BottlePlan, services: Sequence[Role], engine: EngineFacts
 ) -> list[str]:
     """Every container carries the rendered limits, log rotation and read-only root; the
     agent sits in the watchdog's PID namespace when the watchdog runs (list it first)."""
@@ -147,8 +147,8 @@ class ComposeBackend(BottleBackend):
 
     name = "compose"
 
-    def __init__(self, docker: Docker | None = None) -> None:
-        self.docker = docker or Docker()
+    def __init__(self, docker: Engine | None = None) -> None:
+        self.docker = docker or default_engine()
         self._engine = EngineFacts(docker=True)
 
     # ------------------------------------------------------------------ start

@@ -26,10 +26,10 @@ import yaml
 
 from bb_cli.backends.base import BottleBackend, BottleStatus, Progress
 from bb_cli.backends.compose.backend import prepare_state_dir
-from bb_cli.backends.compose.docker import Docker, DockerCommandError
 from bb_cli.backends.compose.render import compose_environment, project_name, render_project
 from bb_cli.backends.smolvm.render import machine_name, split_project
 from bb_cli.backends.tool import Tool, ToolError, describe_failure
+from bb_cli.engine import DockerCommandError, Engine, default_engine
 from bb_cli.errors import BackendError, StartError
 from bb_cli.plan import BottlePlan
 from bb_protocol.paths import bottle_dir
@@ -53,9 +53,9 @@ class SmolvmBackend(BottleBackend):
 
     name = "smolvm"
 
-    def __init__(self, tool: Tool | None = None, docker: Docker | None = None) -> None:
+    def __init__(self, tool: Tool | None = None, docker: Engine | None = None) -> None:
         self.tool = tool or Tool("smolvm")
-        self.docker = docker or Docker()
+        self.docker = docker or default_engine()
 
     # ------------------------------------------------------------------ start
 
