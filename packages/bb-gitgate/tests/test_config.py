@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bb_gitgate.config import GateConfig, check_upstream_url, load_config
+from bb_gitgate.config import load_config
 from bb_gitgate.errors import ConfigError
+from bb_protocol.gitgate import GateConfig, check_upstream_url
 
 
 def _config(tmp_path: Path, **repo: object) -> dict[str, object]:

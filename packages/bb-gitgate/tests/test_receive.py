@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bb_gitgate.config import RepoConfig
 from bb_gitgate.errors import PushRefusedError
 from bb_gitgate.receive import check_updates
 from bb_gitgate.refs import ZERO_OID, RefUpdate
+from bb_protocol.gitgate import RepoConfig
 
 REPO = RepoConfig(
     name="app", upstream="https://forge.test/org/app.git", push_refs=["refs/heads/bb/*"]

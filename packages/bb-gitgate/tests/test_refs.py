@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bb_gitgate.refs import ZERO_OID, check_ref_name, parse_updates, ref_allowed
+from bb_gitgate.refs import ZERO_OID, parse_updates, ref_allowed
+from bb_protocol.gitgate import check_ref_name
 
 A = "a" * 40
 B = "b" * 40

@@ -33,6 +33,8 @@ import json
 import shlex
 from typing import Final, Literal
 
+from bb_protocol.layout import AGENT_DIR, AGENT_INSTRUCTIONS, AGENT_MCP_CONFIG, WORKSPACE
+
 __all__ = [
     "AGENT_DIR",
     "INSTRUCTIONS",
@@ -44,9 +46,10 @@ __all__ = [
     "seed_files",
 ]
 
-AGENT_DIR: Final = "/etc/bot-bottle/agent"
-INSTRUCTIONS: Final = f"{AGENT_DIR}/instructions.md"
-MCP_CONFIG: Final = f"{AGENT_DIR}/mcp.json"
+INSTRUCTIONS: Final = AGENT_INSTRUCTIONS
+"""Where the agent reads the operator's instructions (`bb_protocol.layout`)."""
+MCP_CONFIG: Final = AGENT_MCP_CONFIG
+"""Where the agent reads its MCP configuration (`bb_protocol.layout`)."""
 MCP_SERVER_NAME: Final = "bot-bottle"
 """The supervise server's name in every runtime's MCP configuration."""
 
@@ -76,7 +79,7 @@ def seed_files(runtime: str, supervise_url: str | None) -> dict[str, str]:
             "bypassPermissionsModeAccepted": True,
             "autoUpdates": False,
             "customApiKeyResponses": {"approved": [PLACEHOLDER_KEY[-20:]], "rejected": []},
-            "projects": {"/workspace": {"hasTrustDialogAccepted": True}},
+            "projects": {WORKSPACE: {"hasTrustDialogAccepted": True}},
         }
         settings = {
             # No "make auto mode your default?" dialog either: an attached session must
@@ -98,7 +101,7 @@ def seed_files(runtime: str, supervise_url: str | None) -> dict[str, str]:
             'sandbox_mode = "danger-full-access"',
             "check_for_update_on_startup = false",
             "",
-            '[projects."/workspace"]',
+            f'[projects."{WORKSPACE}"]',
             'trust_level = "trusted"',
         ]
         if supervise_url:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
+import pytest
 import yaml
 
 from bb_cli.backends.compose import compose_environment, render_project
 from bb_cli.backends.compose.gitgate import gate_config
 from bb_cli.manifests import ManifestIndex
+from bb_cli.errors import ManifestError
 from bb_cli.plan import BottlePlan, BottleSpec, HostIdentity
+from bb_protocol import layout
+from bb_protocol.gitgate import GateConfig, dump_gate_config
 
 AGENT = """---
 bottle: withsecret
@@ -66,4 +71,42 @@ def test_the_agent_gets_none_of_the_gates_secrets(tmp_path: Path) -> None:
 
 def test_the_gate_config_requires_the_canary(tmp_path: Path) -> None:
     """A gate started without the bottle's canary refuses to serve (fails closed)."""
-    assert gate_config(_plan(tmp_path))["require_canary"] is True
+    assert gate_config(_plan(tmp_path)).require_canary is True
+
+
+def test_the_gate_yaml_the_cli_writes_loads_as_the_gates_own_model(tmp_path: Path) -> None:
+    """One schema: what bb-cli dumps, bb_protocol.gitgate.GateConfig (the gate's) reads back."""
+    config = gate_config(_plan(tmp_path))
+    loaded = GateConfig.model_validate(yaml.safe_load(dump_gate_config(config)))
+    assert loaded == config
+    assert loaded.listen_port == layout.GATE_PORT
+    assert str(loaded.queue_dir) == layout.QUEUE_DIR
+    assert loaded.repos[0].upstream == "https://forge.test/app.git"
+
+
+def test_a_push_ref_the_gate_would_refuse_is_refused_before_anything_starts(
+    tmp_path: Path,
+) -> None:
+    """A manifest ref pattern outside refs/heads/ or refs/tags/ is a ManifestError at render,
+    not a gate that never becomes healthy."""
+    plan = _plan(tmp_path)
+    bad = plan.manifest.agent.repos[0].model_copy(update={"push_refs": ("refs/notes/*",)})
+    agent = plan.manifest.agent.model_copy(update={"repos": (bad,)})
+    plan = dataclasses.replace(plan, manifest=plan.manifest.model_copy(update={"agent": agent}))
+    with pytest.raises(ManifestError, match=r"push_refs.*refs/heads/"):
+        gate_config(plan)
+
+
+def test_the_gate_service_mounts_its_files_where_the_layout_says(tmp_path: Path) -> None:
+    """The compose file and the gate agree on every path through bb_protocol.layout."""
+    gate = render_project(_plan(tmp_path))["services"]["gitgate"]
+    targets = {volume.split(":")[1] for volume in gate["volumes"]}
+    assert targets == {
+        layout.GATE_CONFIG_FILE,
+        layout.GATE_STATE_DIR,
+        layout.GATE_KEYS_DIR,
+        layout.QUEUE_DIR,
+        layout.APPROVAL_KEY_FILE,
+    }
+    assert gate["command"] == ["serve", "--config", layout.GATE_CONFIG_FILE]
+    assert gate["networks"]["internal"]["aliases"] == [layout.GATE_HOST]

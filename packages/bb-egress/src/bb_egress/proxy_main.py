@@ -47,13 +47,13 @@ from bb_egress.token_approval import (
     TokenApprover,
     TokenProposal,
 )
-from bb_protocol import envvars
+from bb_protocol import envvars, layout
 from bb_protocol.logging import get_logger
 from bb_protocol.queue import QueueError
 
 __all__ = ["StartupError", "build_parser", "main", "serve"]
 
-DEFAULT_CONFDIR: Final = "/var/lib/bot-bottle/mitmproxy"
+DEFAULT_CONFDIR: Final = layout.EGRESS_CONFDIR
 _log = get_logger("bb-egress")
 
 
@@ -85,8 +85,8 @@ def held_recorder(audit: AuditLog) -> Callable[[TokenProposal], None]:
 def build_parser(environ: Mapping[str, str]) -> argparse.ArgumentParser:
     """The ``bb-egress run`` argument parser, defaults taken from ``environ``."""
     p = argparse.ArgumentParser(prog="bb-egress run", description=__doc__.split("\n", 1)[0])
-    p.add_argument("--listen-host", default="0.0.0.0")  # noqa: S104 - the agent network side
-    p.add_argument("--listen-port", type=int, default=8080)
+    p.add_argument("--listen-host", default=layout.LISTEN_ALL)
+    p.add_argument("--listen-port", type=int, default=layout.EGRESS_PORT)
     p.add_argument("--routes-file", type=Path, default=_env_path(environ, envvars.ROUTES_FILE))
     p.add_argument("--audit-log", type=Path, default=_env_path(environ, envvars.AUDIT_LOG))
     p.add_argument("--confdir", default=DEFAULT_CONFDIR)

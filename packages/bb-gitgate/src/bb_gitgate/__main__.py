@@ -18,8 +18,9 @@ from pathlib import Path
 from types import FrameType
 
 from bb_gitgate._version import __version__
-from bb_gitgate.config import DEFAULT_PORT, load_config
+from bb_gitgate.config import load_config
 from bb_gitgate.errors import ConfigError, GitGateError
+from bb_protocol.layout import GATE_PORT
 from bb_protocol.logging import get_logger
 
 __all__ = ["main"]
@@ -41,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
             help=f"gate config (YAML or JSON); default ${ENV_CONFIG_PATH}",
         )
     health = commands.add_parser("health", help="ask the running gate's /healthz")
-    health.add_argument("--port", type=int, default=DEFAULT_PORT, help="default %(default)s")
+    health.add_argument("--port", type=int, default=GATE_PORT, help="default %(default)s")
     return parser
 
 

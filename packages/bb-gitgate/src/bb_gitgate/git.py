@@ -12,10 +12,10 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from bb_gitgate.config import GateConfig, RepoConfig
 from bb_gitgate.errors import GitError
 from bb_gitgate.gitenv import git_env, ssh_command
 from bb_gitgate.refs import ZERO_OID, RefUpdate
+from bb_protocol.gitgate import GateConfig, RepoConfig
 
 __all__ = [
     "ensure_mirror",

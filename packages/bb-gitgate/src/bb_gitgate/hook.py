@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Final, TextIO
 
 from bb_gitgate.approvals import ApprovalQueue
-from bb_gitgate.config import GateConfig, load_config
+from bb_gitgate.config import load_config
 from bb_gitgate.dlp import config_from_hook_env
 from bb_gitgate.errors import GitGateError, PushRefusedError
 from bb_gitgate.git import mirror_path, repo_env
 from bb_gitgate.receive import PushContext, handle_push
 from bb_gitgate.refs import parse_updates
+from bb_protocol.gitgate import GateConfig
 from bb_protocol.logging import Logger
 from bb_protocol.queue import QueueError
 

@@ -33,14 +33,14 @@ from pathlib import Path
 from bb_dlp import DlpConfig
 from bb_gitgate import git
 from bb_gitgate.approvals import ApprovalQueue, Outcome, build_request
-from bb_gitgate.config import GateConfig, RepoConfig
 from bb_gitgate.dlp import redact_labels, scan_ref_names
 from bb_gitgate.errors import GitError, PushRefusedError, ScanError
 from bb_gitgate.hold import wait_for_verdict
 from bb_gitgate.pushed import scan_push
-from bb_gitgate.refs import ZERO_OID, RefUpdate, check_ref_name, ref_allowed
+from bb_gitgate.refs import ZERO_OID, RefUpdate, ref_allowed
 from bb_gitgate.scan import Finding, scan_commits
 from bb_protocol.audit import AuditDecision, AuditLog, AuditRecord
+from bb_protocol.gitgate import GateConfig, RepoConfig, check_ref_name
 from bb_protocol.logging import Logger
 
 __all__ = ["AUDIT_FILE", "PushContext", "check_updates", "handle_push"]

@@ -3,8 +3,9 @@
 The agent chooses which refs it pushes, but never which refs exist: the gate accepts an
 update only when the ref name matches one of the patterns in the gate's config (written
 from the manifest). Names are also checked against git's own ref-name rules
-(``git help check-ref-format``) so that nothing that looks like an option or a revision
-expression ever reaches a git command line.
+(``git help check-ref-format``; `bb_protocol.gitgate.check_ref_name`, shared with the config
+schema) so that nothing that looks like an option or a revision expression ever reaches a
+git command line.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "ZERO_OID",
     "RefUpdate",
-    "check_ref_name",
-    "check_ref_pattern",
     "parse_updates",
     "ref_allowed",
 ]
@@ -28,9 +27,6 @@ ZERO_OID: Final = "0" * 40
 """The object id git uses for "no such ref" (creation and deletion)."""
 
 _OID: Final = re.compile(r"[0-9a-f]{40}")
-_BAD_COMPONENT: Final = re.compile(r"^\.|\.lock$|^$")
-_BAD_CHARS: Final = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
-_ALLOWED_NAMESPACES: Final = ("refs/heads/", "refs/tags/")
 
 
 class RefUpdate(BaseModel):
@@ -54,35 +50,6 @@ class RefUpdate(BaseModel):
     def is_create(self) -> bool:
         """True when the push creates the ref."""
         return self.old == ZERO_OID
-
-
-def check_ref_name(name: str) -> str:
-    """Return ``name`` if it is a full branch or tag ref git would accept; raise `ValueError`.
-
-    Stricter than git: only ``refs/heads/`` and ``refs/tags/``, no ``@{``, no ``..``, no
-    component starting with ``-`` (so it can never be read as an option).
-    """
-    if not name.startswith(_ALLOWED_NAMESPACES):
-        raise ValueError(f"ref {name!r} is not under refs/heads/ or refs/tags/")
-    if len(name) > 255:
-        raise ValueError(f"ref {name[:40]!r}... is longer than 255 characters")
-    if _BAD_CHARS.search(name):
-        raise ValueError(f"ref {name!r} contains a space, control character or one of ~^:?*[\\")
-    if ".." in name or "@{" in name or name.endswith(("/", ".")) or name == "@":
-        raise ValueError(f"ref {name!r} contains '..' or '@{{' or ends with '/' or '.'")
-    for component in name.split("/"):
-        if _BAD_COMPONENT.search(component) or component.startswith("-"):
-            raise ValueError(
-                f"ref {name!r} has an empty component, or one starting with '.' or '-' "
-                "or ending with '.lock'"
-            )
-    return name
-
-
-def check_ref_pattern(pattern: str) -> str:
-    """Return ``pattern`` if it is a ref name, maybe with ``*`` wildcards; raise `ValueError`."""
-    check_ref_name(pattern.replace("*", "x"))
-    return pattern
 
 
 def ref_allowed(ref: str, patterns: Iterable[str]) -> bool:

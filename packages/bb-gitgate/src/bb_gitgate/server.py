@@ -32,18 +32,18 @@ from urllib.parse import urlsplit
 from bb_dlp import precompile_static
 from bb_dlp.multimatch import CACHE_DIR_VAR
 from bb_gitgate import git
-from bb_gitgate.config import GateConfig, RepoConfig
 from bb_gitgate.dlp import config_from_hook_env, hook_env
 from bb_gitgate.errors import GitError
 from bb_gitgate.gitenv import git_env
 from bb_gitgate.hook import ENV_CONFIG, ENV_LOG_FD, ENV_REPO
+from bb_protocol.gitgate import REPO_NAME_PATTERN, GateConfig, RepoConfig
 from bb_protocol.logging import get_logger
 
 __all__ = ["GateServer", "make_server", "route"]
 
 _LOG = get_logger("bb-gitgate")
 _PATH: Final = re.compile(
-    r"/(?P<repo>[A-Za-z0-9][A-Za-z0-9._-]{0,99})\.git"
+    rf"/(?P<repo>{REPO_NAME_PATTERN})\.git"
     r"/(?P<endpoint>info/refs|git-upload-pack|git-receive-pack)"
 )
 _SERVICES: Final = ("git-upload-pack", "git-receive-pack")

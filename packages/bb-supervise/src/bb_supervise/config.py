@@ -12,13 +12,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bb_protocol import envvars
+from bb_protocol import envvars, layout
 from bb_protocol.paths import check_slug
 from bb_supervise.errors import ConfigError
 
 __all__ = ["DEFAULT_LISTEN", "DEFAULT_TIMEOUT", "SuperviseConfig"]
 
-DEFAULT_LISTEN = "0.0.0.0:8090"
+DEFAULT_LISTEN = f"{layout.LISTEN_ALL}:{layout.SUPERVISE_PORT}"
 """Where the MCP endpoint listens unless `SUPERVISE_LISTEN` says otherwise."""
 
 DEFAULT_TIMEOUT = 600.0
@@ -42,9 +42,9 @@ class SuperviseConfig(BaseModel):
     """The egress introspection endpoint, preferred over the file when set."""
     egress_admin_token: str | None = None
     """Bearer token for the introspection endpoint."""
-    host: str = "0.0.0.0"  # noqa: S104
+    host: str = layout.LISTEN_ALL
     """Listen address."""
-    port: int = Field(default=8090, ge=1, le=65535)
+    port: int = Field(default=layout.SUPERVISE_PORT, ge=1, le=65535)
     """Listen port."""
     decision_timeout: float = Field(default=DEFAULT_TIMEOUT, gt=0)
     """Seconds a call waits for the operator before it is archived as timed out."""

@@ -18,6 +18,7 @@ from typing import Annotated, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bb_protocol.envvars import DEFAULT_SENSITIVE_PREFIX
+from bb_protocol.gitgate import RepoName
 from bb_protocol.routes import Route
 
 __all__ = [
@@ -90,8 +91,9 @@ class Forge(_Strict):
 class Repo(_Strict):
     """A repository the agent works on; pushes go through the git gate, never straight out."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-    """Directory under ``/workspace`` and the gate's path (``http://git-gate:8070/NAME.git``)."""
+    name: RepoName
+    """Directory under ``/workspace`` and the gate's path (``http://git-gate:8070/NAME.git``);
+    the same rule as the gate's own config (`bb_protocol.gitgate.RepoName`)."""
     url: str = Field(min_length=1)
     """Upstream URL (the gate fetches from it and forwards clean or approved pushes to it)."""
     push_refs: tuple[str, ...] = ("refs/heads/bb/*",)
@@ -104,13 +106,6 @@ class Repo(_Strict):
     """Host path of a known_hosts file pinning upstream's host key (``ssh://`` upstreams)."""
     forge: Forge | None = None
     """Provision a per-bottle deploy key on the forge instead of using ``deploy_key``."""
-
-    @field_validator("name")
-    @classmethod
-    def _plain_name(cls, value: str) -> str:
-        if value.endswith(".git") or ".." in value:
-            raise ValueError(f"repo name {value!r} must not end in '.git' or contain '..'")
-        return value
 
     @model_validator(mode="after")
     def _ssh_needs_key_and_pin(self) -> Repo:

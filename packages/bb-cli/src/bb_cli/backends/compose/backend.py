@@ -29,7 +29,7 @@ from bb_cli.backends.compose.checks import (
     check_runtime,
     check_runtime_registered,
 )
-from bb_cli.backends.compose.gitgate import gate_config, gate_url, prepare_gate_files
+from bb_cli.backends.compose.gitgate import gate_config, prepare_gate_files
 from bb_cli.backends.compose.limits import EngineFacts, Role, container_limits, log_rotation
 from bb_cli.backends.compose.render import (
     SUPERVISE_URL,
@@ -42,6 +42,8 @@ from bb_cli.engine import DockerCommandError, Engine, default_engine
 from bb_cli.errors import BackendError, LauncherAssertionError, StartError
 from bb_cli.plan import BottlePlan
 from bb_protocol.atomic import write_atomic
+from bb_protocol.gitgate import dump_gate_config
+from bb_protocol.layout import WORKSPACE, gate_url
 from bb_protocol.paths import bottle_dir
 from bb_protocol.queue import ApprovalKey, QueueStore
 from bb_protocol.routes import dump_routes
@@ -69,7 +71,7 @@ def prepare_state_dir(plan: BottlePlan, engine: EngineFacts | None = None) -> Pa
     _write_public(root / "agent" / "instructions.md", plan.manifest.agent.instructions + "\n")
     if plan.manifest.agent.repos:
         prepare_gate_files(plan)
-        gate = yaml.safe_dump(gate_config(plan), sort_keys=False)
+        gate = dump_gate_config(gate_config(plan))
         write_atomic(root / "gitgate" / "gate.yaml", gate)
     project = render_project(plan, engine)
     if plan.test_compose_overlay is not None:  # tests only (BottlePlan.test_compose_overlay)
@@ -222,8 +224,8 @@ class ComposeBackend(BottleBackend):
             self.docker.run(
                 "exec", plan.agent_container, "sh", "-c",
                 'dir=$1; shift; test -d "$dir/.git" || git clone "$@"',
-                "sh", f"/workspace/{repo.name}",
-                *branch, "--", gate_url(repo.name), f"/workspace/{repo.name}",
+                "sh", f"{WORKSPACE}/{repo.name}",
+                *branch, "--", gate_url(repo.name), f"{WORKSPACE}/{repo.name}",
                 timeout=600,
             )  # fmt: skip
 

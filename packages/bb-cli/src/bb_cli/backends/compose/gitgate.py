@@ -7,64 +7,71 @@ state and mounted read-only into the gate alone. The gate's DLP pass gets the bo
 secrets and canary exactly as the egress sidecar does: valueless entries in its
 ``environment`` that ``docker compose`` fills from its own environment
 (`bb_cli.backends.compose.render.compose_environment`), so no value is written to disk and
-the agent's container has none of them. Config schema: ``docs/git-gate.md``.
+the agent's container has none of them. The config is the contract's model
+(`bb_protocol.gitgate.GateConfig`, the one the gate loads), with paths and the port from
+`bb_protocol.layout`; its reference is ``docs/git-gate.md``.
 """
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
+from pydantic import ValidationError
+
+from bb_cli.errors import ManifestError
 from bb_cli.plan import BottlePlan
+from bb_protocol import layout
+from bb_protocol.gitgate import GateConfig, RepoConfig
 
-__all__ = [
-    "GATE_ALIAS",
-    "GATE_PORT",
-    "gate_config",
-    "gate_service",
-    "gate_url",
-    "prepare_gate_files",
-]
-
-GATE_ALIAS: Final = "git-gate"
-GATE_PORT: Final = 8070
-_CONFIG_IN: Final = "/etc/bb-gitgate/gate.yaml"
-_STATE_IN: Final = "/var/lib/bot-bottle/gitgate"
-_KEYS_IN: Final = "/run/bb/repos"
-_QUEUE_IN: Final = "/var/lib/bot-bottle/queue"
-_KEY_IN: Final = "/etc/bot-bottle/approval/approval.key"
+__all__ = ["gate_config", "gate_service", "prepare_gate_files"]
 
 
-def gate_url(repo: str) -> str:
-    """The URL the agent clones and pushes."""
-    return f"http://{GATE_ALIAS}:{GATE_PORT}/{repo}.git"
+def _repo(repo_name: str, upstream: str, push_refs: list[str], key: bool, pin: bool) -> RepoConfig:
+    keys = Path(layout.GATE_KEYS_DIR) / repo_name
+    return RepoConfig(
+        name=repo_name,
+        upstream=upstream,
+        push_refs=push_refs,
+        deploy_key=keys / "deploy_key" if key else None,
+        known_hosts=keys / "known_hosts" if pin else None,
+    )
 
 
-def gate_config(plan: BottlePlan) -> dict[str, Any]:
-    """The gate's ``gate.yaml`` as a dict (paths as the gate sees them)."""
-    repos = []
-    for repo in plan.manifest.agent.repos:
-        entry: dict[str, Any] = {
-            "name": repo.name,
-            "upstream": repo.url,
-            "push_refs": list(repo.push_refs),
-        }
-        if repo.deploy_key or repo.forge:
-            entry["deploy_key"] = f"{_KEYS_IN}/{repo.name}/deploy_key"
-        if repo.known_hosts:
-            entry["known_hosts"] = f"{_KEYS_IN}/{repo.name}/known_hosts"
-        repos.append(entry)
-    return {
-        "bottle": plan.slug,
-        "state_dir": _STATE_IN,
-        "queue_dir": _QUEUE_IN,
-        "approval_key_file": _KEY_IN,
-        "require_canary": True,
-        "listen_host": "0.0.0.0",  # noqa: S104 - the internal network; never published
-        "listen_port": GATE_PORT,
-        "repos": repos,
-    }
+def gate_config(plan: BottlePlan) -> GateConfig:
+    """The gate's config (paths as the gate sees them), validated by the gate's own model.
+
+    A repo the gate would refuse (an ``ext::`` upstream, a ref pattern outside
+    ``refs/heads/``/``refs/tags/``) is refused here, before anything starts.
+    """
+    try:
+        repos = [
+            _repo(
+                repo.name,
+                repo.url,
+                list(repo.push_refs),
+                key=bool(repo.deploy_key or repo.forge),
+                pin=bool(repo.known_hosts),
+            )
+            for repo in plan.manifest.agent.repos
+        ]
+        return GateConfig(
+            bottle=plan.slug,
+            state_dir=Path(layout.GATE_STATE_DIR),
+            queue_dir=Path(layout.QUEUE_DIR),
+            approval_key_file=Path(layout.APPROVAL_KEY_FILE),
+            require_canary=True,
+            listen_host=layout.LISTEN_ALL,
+            listen_port=layout.GATE_PORT,
+            repos=repos,
+        )
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'repos'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ManifestError(f"agent {plan.manifest.agent_name!r} repos: {problems}") from exc
 
 
 def prepare_gate_files(plan: BottlePlan) -> None:
@@ -92,8 +99,8 @@ def gate_service(plan: BottlePlan, config_file: Path) -> dict[str, Any]:
     state = plan.state_dir
     return {
         "image": plan.images["gitgate"],
-        "command": ["serve", "--config", _CONFIG_IN],
-        "networks": {"internal": {"aliases": [GATE_ALIAS]}, "forge": {}},
+        "command": ["serve", "--config", layout.GATE_CONFIG_FILE],
+        "networks": {"internal": {"aliases": [layout.GATE_HOST]}, "forge": {}},
         "user": f"{plan.host.uid}:{plan.host.gid}",
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges:true"],
@@ -102,11 +109,11 @@ def gate_service(plan: BottlePlan, config_file: Path) -> dict[str, Any]:
         # environment, never written to disk).
         "environment": dict.fromkeys(plan.egress.egress_env),
         "volumes": [
-            f"{config_file}:{_CONFIG_IN}:ro",
-            f"{state / 'gitgate' / 'state'}:{_STATE_IN}",
-            f"{state / 'gitgate' / 'repos'}:{_KEYS_IN}:ro",
-            f"{state / 'queue'}:{_QUEUE_IN}",
-            f"{state / 'approval.key'}:{_KEY_IN}:ro",
+            f"{config_file}:{layout.GATE_CONFIG_FILE}:ro",
+            f"{state / 'gitgate' / 'state'}:{layout.GATE_STATE_DIR}",
+            f"{state / 'gitgate' / 'repos'}:{layout.GATE_KEYS_DIR}:ro",
+            f"{state / 'queue'}:{layout.QUEUE_DIR}",
+            f"{state / 'approval.key'}:{layout.APPROVAL_KEY_FILE}:ro",
         ],
         "labels": {"org.bot-bottle.slug": plan.slug, "org.bot-bottle.role": "gitgate"},
         "healthcheck": {

@@ -33,7 +33,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Final, cast
 
-from bb_cli.backends.compose.gitgate import GATE_ALIAS, gate_service
+from bb_cli.backends.compose.gitgate import gate_service
 from bb_cli.backends.compose.limits import (
     EngineFacts,
     Role,
@@ -44,6 +44,27 @@ from bb_cli.backends.compose.limits import (
 from bb_cli.plan import BottlePlan
 from bb_cli.runtimes import AGENT_DIR, INSTRUCTIONS, MCP_CONFIG
 from bb_protocol import envvars
+from bb_protocol.layout import (
+    AGENT_CA,
+    AGENT_CA_DIR,
+    AGENT_HOME,
+    AGENT_SOURCE_DIR,
+    APPROVAL_KEY_FILE,
+    EGRESS_AUDIT_LOG,
+    EGRESS_CONFDIR,
+    EGRESS_PORT,
+    GATE_HOST,
+    LISTEN_ALL,
+    LOG_DIR,
+    PROXY_URL,
+    QUEUE_DIR,
+    ROUTES_DIR,
+    ROUTES_FILE,
+    SUPERVISE_HOST,
+    SUPERVISE_PORT,
+    SUPERVISE_URL,
+    WORKSPACE,
+)
 
 __all__ = [
     "AGENT_CA",
@@ -80,19 +101,10 @@ _SIDECAR_TMP_SIZE: Final[dict[str, str]] = {
 }
 """Sidecars' only writable paths besides their volumes (counted in their memory limit)."""
 INTERNAL_NETWORK: Final = "internal"
-PROXY_URL: Final = "http://egress:8080"
-SUPERVISE_URL: Final = "http://supervise:8090/mcp"
-AGENT_CA: Final = "/etc/bot-bottle/ca/ca.pem"
-_ROUTES_IN: Final = "/etc/bot-bottle/routes"
-_QUEUE_IN: Final = "/var/lib/bot-bottle/queue"
-_KEY_IN: Final = "/etc/bot-bottle/approval/approval.key"
-_CONFDIR: Final = "/var/lib/bot-bottle/mitmproxy"
 _CA_VOLUME: Final = "ca"
 _AGENT_CONFIG_VOLUME: Final = "agent-config"
-_AGENT_SRC_IN: Final = "/run/bot-bottle/agent-src"
-"""Where the egress sidecar reads the host's agent files, to publish them to the agent."""
 _PUBLISH_SCRIPT: Final = (
-    f"rm -f {AGENT_CA} && cp -R {_AGENT_SRC_IN}/. {AGENT_DIR}/ "
+    f"rm -f {AGENT_CA} && cp -R {AGENT_SOURCE_DIR}/. {AGENT_DIR}/ "
     '&& exec /usr/bin/tini -- bb-egress "$$@"'  # $$: compose's escape for a literal $
 )
 """The egress entrypoint: drop a stale CA certificate (the proxy exports its own once it
@@ -108,10 +120,12 @@ _CA_VARS: Final = (
 _EGRESS_HEALTH: Final = (
     "import os, socket; "
     f"assert os.path.getsize({AGENT_CA!r}) > 0; "
-    "socket.create_connection(('127.0.0.1', 8080), 2).close()"
+    f"socket.create_connection(('127.0.0.1', {EGRESS_PORT}), 2).close()"
 )
 """Healthy = the CA certificate is exported and the proxy accepts connections."""
-_SUPERVISE_HEALTH: Final = "import socket; socket.create_connection(('127.0.0.1', 8090), 2).close()"
+_SUPERVISE_HEALTH: Final = (
+    f"import socket; socket.create_connection(('127.0.0.1', {SUPERVISE_PORT}), 2).close()"
+)
 """Healthy = the MCP server accepts connections."""
 _HARDENING: Final[dict[str, Any]] = {
     "cap_drop": ["ALL"],
@@ -130,9 +144,9 @@ def compose_environment(plan: BottlePlan) -> dict[str, str]:
 
 
 def _agent_environment(plan: BottlePlan) -> dict[str, str | None]:
-    sidecars = ["localhost", "127.0.0.1", SUPERVISE_SERVICE]
+    sidecars = ["localhost", "127.0.0.1", SUPERVISE_HOST]
     if plan.manifest.agent.repos:
-        sidecars.append(GATE_ALIAS)
+        sidecars.append(GATE_HOST)
     env: dict[str, str | None] = dict(plan.manifest.bottle.env)
     env.update(dict.fromkeys(("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"), PROXY_URL))
     env.update(dict.fromkeys(("NO_PROXY", "no_proxy"), ",".join(sidecars)))
@@ -154,9 +168,9 @@ def _agent_environment(plan: BottlePlan) -> dict[str, str | None]:
 def _agent(plan: BottlePlan) -> dict[str, Any]:
     bottle = plan.manifest.bottle
     volumes: list[Any] = [
-        "home:/home/agent",
-        "workspace:/workspace",
-        f"{_CA_VOLUME}:/etc/bot-bottle/ca:ro",
+        f"home:{AGENT_HOME}",
+        f"workspace:{WORKSPACE}",
+        f"{_CA_VOLUME}:{AGENT_CA_DIR}:ro",
         f"{_AGENT_CONFIG_VOLUME}:{AGENT_DIR}:ro",
     ]
     for mount in bottle.mounts:
@@ -193,13 +207,13 @@ def _egress(plan: BottlePlan) -> dict[str, Any]:
     state = plan.state_dir
     ids = f"uid={plan.host.uid},gid={plan.host.gid}"
     env: dict[str, str | None] = {
-        envvars.ROUTES_FILE: f"{_ROUTES_IN}/routes.yaml",
-        envvars.AUDIT_LOG: "/var/log/bot-bottle/egress-audit.jsonl",
+        envvars.ROUTES_FILE: ROUTES_FILE,
+        envvars.AUDIT_LOG: EGRESS_AUDIT_LOG,
         envvars.EGRESS_CA_CERT_EXPORT: AGENT_CA,
         envvars.BOTTLE_SLUG: plan.slug,
         envvars.SUPERVISE_ENABLED: "1" if plan.manifest.bottle.supervise else "0",
-        envvars.QUEUE_DIR: _QUEUE_IN,
-        envvars.APPROVAL_KEY_FILE: _KEY_IN,
+        envvars.QUEUE_DIR: QUEUE_DIR,
+        envvars.APPROVAL_KEY_FILE: APPROVAL_KEY_FILE,
     }
     if plan.observe:
         env[envvars.EGRESS_OBSERVE] = "1"
@@ -216,16 +230,16 @@ def _egress(plan: BottlePlan) -> dict[str, Any]:
         "user": f"{plan.host.uid}:{plan.host.gid}",
         **_HARDENING,
         "sysctls": {"net.ipv4.ip_forward": "0"},
-        "tmpfs": [f"{_CONFDIR}:rw,nosuid,nodev,noexec,size=8m,mode=0700,{ids}"],
+        "tmpfs": [f"{EGRESS_CONFDIR}:rw,nosuid,nodev,noexec,size=8m,mode=0700,{ids}"],
         "environment": env,
         "volumes": [
-            f"{state / 'routes'}:{_ROUTES_IN}:ro",
-            f"{state / 'queue'}:{_QUEUE_IN}",
-            f"{state / 'approval.key'}:{_KEY_IN}:ro",
-            f"{_CA_VOLUME}:/etc/bot-bottle/ca",
+            f"{state / 'routes'}:{ROUTES_DIR}:ro",
+            f"{state / 'queue'}:{QUEUE_DIR}",
+            f"{state / 'approval.key'}:{APPROVAL_KEY_FILE}:ro",
+            f"{_CA_VOLUME}:{AGENT_CA_DIR}",
             f"{_AGENT_CONFIG_VOLUME}:{AGENT_DIR}",
-            f"{state / 'agent'}:{_AGENT_SRC_IN}:ro",
-            f"{state / 'logs'}:/var/log/bot-bottle",
+            f"{state / 'agent'}:{AGENT_SOURCE_DIR}:ro",
+            f"{state / 'logs'}:{LOG_DIR}",
         ],
         "labels": {"org.bot-bottle.slug": plan.slug, "org.bot-bottle.role": "egress"},
         "healthcheck": {
@@ -249,24 +263,19 @@ def _supervise(plan: BottlePlan) -> dict[str, Any]:
         **_HARDENING,
         "environment": {
             envvars.BOTTLE_SLUG: plan.slug,
-            envvars.QUEUE_DIR: _QUEUE_IN,
-            envvars.APPROVAL_KEY_FILE: _KEY_IN,
-            envvars.ROUTES_FILE: f"{_ROUTES_IN}/routes.yaml",
-            envvars.SUPERVISE_LISTEN: "0.0.0.0:8090",
+            envvars.QUEUE_DIR: QUEUE_DIR,
+            envvars.APPROVAL_KEY_FILE: APPROVAL_KEY_FILE,
+            envvars.ROUTES_FILE: ROUTES_FILE,
+            envvars.SUPERVISE_LISTEN: f"{LISTEN_ALL}:{SUPERVISE_PORT}",
         },
         "volumes": [
-            f"{state / 'routes'}:{_ROUTES_IN}:ro",
-            f"{state / 'queue'}:{_QUEUE_IN}",
-            f"{state / 'approval.key'}:{_KEY_IN}:ro",
+            f"{state / 'routes'}:{ROUTES_DIR}:ro",
+            f"{state / 'queue'}:{QUEUE_DIR}",
+            f"{state / 'approval.key'}:{APPROVAL_KEY_FILE}:ro",
         ],
         "labels": {"org.bot-bottle.slug": plan.slug, "org.bot-bottle.role": "supervise"},
         "healthcheck": {
-            "test": [
-                "CMD",
-                "python3",
-                "-c",
-                "import socket; socket.create_connection(('127.0.0.1', 8090), 2).close()",
-            ],
+            "test": ["CMD", "python3", "-c", _SUPERVISE_HEALTH],
             "interval": "1s",
             "timeout": "3s",
             "retries": 60,
