@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bb_dlp import DlpError, OutboundRequest, WebSocketMessage
+from bb_dlp.models import DlpError, OutboundRequest, WebSocketMessage
 
 __all__ = ["HarEntry", "HarError", "load_har", "parse_har"]
 
