@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bb_cli.images.catalog import COMPONENTS, image_specs, inputs_digest, parse_version
+from bb_cli.images.catalog import image_specs, inputs_digest, parse_version
 
 
 def _tree(root: Path) -> Path:
@@ -17,9 +17,9 @@ def _tree(root: Path) -> Path:
         (root / "packages" / package / "pyproject.toml").write_text(
             f'[project]\nname = "{package}"\nversion = "1.{len(package)}.0"\n'
         )
-    for component in COMPONENTS:
-        (root / "images" / component).mkdir(parents=True)
-        (root / "images" / component / "Dockerfile").write_text("FROM debian:trixie-slim\n")
+    for directory in ("sidecars", "agent", "agent-claude", "agent-codex"):
+        (root / "images" / directory).mkdir(parents=True)
+        (root / "images" / directory / "Dockerfile").write_text("FROM debian:trixie-slim\n")
     (root / "images" / "agent" / "VERSION").write_text("0.4.2\n")
     (root / "images" / "agent-clis.lock.json").write_text(
         '{"clis": {"claude": {"version": "2.1.0", "integrity": "sha512-A"},'
@@ -55,7 +55,7 @@ def test_digest_is_stable_when_nothing_changes(tmp_path: Path) -> None:
         "packages/bb-egress/src/bb_egress/__init__.py",
         "packages/bb-protocol/src/bb_protocol/__init__.py",
         "packages/bb-dlp/src/bb_dlp/__init__.py",
-        "images/egress/Dockerfile",
+        "images/sidecars/Dockerfile",
         "uv.lock",
     ],
 )
@@ -118,3 +118,11 @@ def test_digest_of_a_runtime_image_changes_with_its_pin_only(tmp_path: Path) -> 
     after = digests()
     assert after[0] != before[0]
     assert after[1] == before[1]
+
+
+def test_the_three_sidecars_share_one_dockerfile(tmp_path: Path) -> None:
+    """egress, supervise and gitgate build from images/sidecars (one build stage)."""
+    specs = {s.component: s for s in image_specs(_tree(tmp_path))}
+    for component in ("egress", "supervise", "gitgate"):
+        assert specs[component].dockerfile_dir == tmp_path / "images" / "sidecars"
+    assert specs["agent"].dockerfile_dir == tmp_path / "images" / "agent"

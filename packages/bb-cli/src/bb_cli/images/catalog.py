@@ -28,6 +28,7 @@ __all__ = [
     "LABEL_INPUTS",
     "LABEL_PROTOCOL",
     "LABEL_VERSION",
+    "SIDECARS_DIR",
     "Component",
     "ImageSpec",
     "image_specs",
@@ -53,6 +54,10 @@ LABEL_COMPONENT: Final = "org.bot-bottle.component"
 LABEL_VERSION: Final = "org.bot-bottle.version"
 LABEL_PROTOCOL: Final = "org.bot-bottle.protocol"
 LABEL_INPUTS: Final = "org.bot-bottle.inputs"
+
+SIDECARS_DIR: Final = "sidecars"
+"""``images/sidecars/Dockerfile`` builds every image that carries a package: one build stage,
+one runtime base, a stage per sidecar chosen by the build argument ``BB_COMPONENT``."""
 
 _PACKAGE_FOR: Final[dict[Component, str | None]] = {
     "egress": "bb-egress",
@@ -118,7 +123,7 @@ def image_specs(root: Path, components: Iterable[Component] = COMPONENTS) -> lis
     specs: list[ImageSpec] = []
     for component in components:
         package = _PACKAGE_FOR[component]
-        directory = root / "images" / component
+        directory = root / "images" / (SIDECARS_DIR if package is not None else component)
         cli_pin = None
         if component in CLI_OF:
             agent_version = (root / "images" / "agent" / "VERSION").read_text().strip()

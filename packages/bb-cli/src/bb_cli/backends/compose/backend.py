@@ -31,6 +31,7 @@ from bb_cli.backends.compose.checks import (
 )
 from bb_cli.backends.compose.gitgate import gate_config, prepare_gate_files
 from bb_cli.backends.compose.limits import EngineFacts, Role, container_limits, log_rotation
+from bb_cli.backends.compose.ownership import share_with_sidecars
 from bb_cli.backends.compose.render import (
     SUPERVISE_URL,
     WATCHDOG_SERVICE,
@@ -38,6 +39,7 @@ from bb_cli.backends.compose.render import (
     project_name,
     render_project,
 )
+from bb_cli.backends.compose.sidecar_users import root_sidecars
 from bb_cli.engine import DockerCommandError, Engine, default_engine
 from bb_cli.errors import BackendError, LauncherAssertionError, StartError
 from bb_cli.plan import BottlePlan
@@ -73,12 +75,25 @@ def prepare_state_dir(plan: BottlePlan, engine: EngineFacts | None = None) -> Pa
         prepare_gate_files(plan)
         gate = dump_gate_config(gate_config(plan))
         write_atomic(root / "gitgate" / "gate.yaml", gate)
+    share_with_sidecars(root, plan.host)
     project = render_project(plan, engine)
     if plan.test_compose_overlay is not None:  # tests only (BottlePlan.test_compose_overlay)
         project = plan.test_compose_overlay(project)
+    refuse_root_sidecars(project)
     compose = root / COMPOSE_FILE
     write_atomic(compose, yaml.safe_dump(project, sort_keys=False))
     return compose
+
+
+def refuse_root_sidecars(project: dict[str, Any]) -> None:
+    """The launcher's rule: no sidecar runs as uid 0 (`bb_cli.backends.compose.sidecar_users`)."""
+    problems = root_sidecars(project)
+    if problems:
+        raise StartError(
+            "render",
+            "a sidecar would run as root (" + "; ".join(problems) + "); refused",
+            "render every sidecar with a numeric, non-zero user (uid:gid)",
+        )
 
 
 def limit_problems(

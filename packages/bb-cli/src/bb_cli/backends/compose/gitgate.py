@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bb_cli.backends.compose.sidecar_users import sidecar_user
 from bb_cli.errors import ManifestError
 from bb_cli.plan import BottlePlan
 from bb_protocol import layout
@@ -101,7 +102,7 @@ def gate_service(plan: BottlePlan, config_file: Path) -> dict[str, Any]:
         "image": plan.images["gitgate"],
         "command": ["serve", "--config", layout.GATE_CONFIG_FILE],
         "networks": {"internal": {"aliases": [layout.GATE_HOST]}, "forge": {}},
-        "user": f"{plan.host.uid}:{plan.host.gid}",
+        "user": sidecar_user("gitgate", plan.host).compose(),
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges:true"],
         "sysctls": {"net.ipv4.ip_forward": "0"},

@@ -17,8 +17,9 @@ Pure: a `BottlePlan` in, a dict out. Topology and agent hardening follow
   the egress sidecar fills when it starts (`_PUBLISH_SCRIPT`); home and workspace are
   named volumes (mountinfo: Docker's own ``volumes/<name>/_data``);
 * sidecars: ``cap_drop: ALL``, no-new-privileges, read-only root with a small ``/tmp``
-  tmpfs, running as the host user (queue files are 0600 and shared with the operator's
-  ``bb queue``); the proxy's CA key lives in a tmpfs mounted nowhere else;
+  tmpfs, never as uid 0: as the operator's uid/gid, or, when ``bb`` runs as root, as their
+  image users in the queue group (`bb_cli.backends.compose.sidecar_users`); the proxy's
+  CA key lives in a tmpfs mounted nowhere else;
 * every container: memory (no extra swap), pids and CPU limits and a rotated log
   (`bb_cli.backends.compose.limits`); the agent's OCI runtime when the bottle names one;
 * the agent's writable volumes: a quota where the engine supports one, else the storage
@@ -41,6 +42,7 @@ from bb_cli.backends.compose.limits import (
     log_rotation,
     storage_bytes,
 )
+from bb_cli.backends.compose.sidecar_users import sidecar_user
 from bb_cli.plan import BottlePlan
 from bb_cli.runtimes import AGENT_DIR, INSTRUCTIONS, MCP_CONFIG
 from bb_protocol import envvars
@@ -205,7 +207,8 @@ def _agent(plan: BottlePlan) -> dict[str, Any]:
 
 def _egress(plan: BottlePlan) -> dict[str, Any]:
     state = plan.state_dir
-    ids = f"uid={plan.host.uid},gid={plan.host.gid}"
+    user = sidecar_user("egress", plan.host)
+    ids = f"uid={user.uid},gid={user.gid}"
     env: dict[str, str | None] = {
         envvars.ROUTES_FILE: ROUTES_FILE,
         envvars.AUDIT_LOG: EGRESS_AUDIT_LOG,
@@ -227,7 +230,7 @@ def _egress(plan: BottlePlan) -> dict[str, Any]:
         "entrypoint": ["/bin/sh", "-c", _PUBLISH_SCRIPT, "bb-egress"],
         "command": command,
         "networks": [INTERNAL_NETWORK, "egress"],
-        "user": f"{plan.host.uid}:{plan.host.gid}",
+        "user": user.compose(),
         **_HARDENING,
         "sysctls": {"net.ipv4.ip_forward": "0"},
         "tmpfs": [f"{EGRESS_CONFDIR}:rw,nosuid,nodev,noexec,size=8m,mode=0700,{ids}"],
@@ -259,7 +262,7 @@ def _supervise(plan: BottlePlan) -> dict[str, Any]:
         "image": plan.images["supervise"],
         "command": ["serve"],
         "networks": [INTERNAL_NETWORK],
-        "user": f"{plan.host.uid}:{plan.host.gid}",
+        "user": sidecar_user("supervise", plan.host).compose(),
         **_HARDENING,
         "environment": {
             envvars.BOTTLE_SLUG: plan.slug,
@@ -340,7 +343,8 @@ def _volumes(plan: BottlePlan, engine: EngineFacts) -> dict[str, Any]:
 
 def _published_volumes(plan: BottlePlan) -> dict[str, Any]:
     """The tmpfs volumes egress fills for the agent: no host path, gone when both stop."""
-    owner = f"uid={plan.host.uid},gid={plan.host.gid},mode=0755,nosuid,nodev,noexec"
+    egress = sidecar_user("egress", plan.host)  # fills them
+    owner = f"uid={egress.uid},gid={egress.gid},mode=0755,nosuid,nodev,noexec"
     return {
         name: {
             "driver": "local",
