@@ -39,6 +39,7 @@ NEEDS_ENGINE: dict[str, tuple[str, ...]] = {
     "snapshots rm": ("snapshots", "rm", "bot-bottle-snapshot/demo-x:1"),
     "images build": ("images", "build"),
     "images list": ("images", "list"),
+    "images publish": ("images", "publish", "--registry", "127.0.0.1:9"),
     "doctor": ("doctor",),
 }
 """Commands that need the engine, with arguments naming an existing bottle: exit 4."""
@@ -48,6 +49,7 @@ NO_ENGINE: dict[str, tuple[str, ...]] = {
     "audit": ("audit", "demo-x"),
     "images bump-clis": ("images", "bump-clis", "--help"),  # asks npm: not run here
     "images fetch-clis": ("images", "fetch-clis", "--help"),  # asks npm: not run here
+    "images index": ("images", "index", "--registry", "127.0.0.1:9"),  # a closed port: exit 7
     "queue list": ("queue", "list"),
     "queue show": ("queue", "show", "nope"),
     "queue approve": ("queue", "approve", "nope"),

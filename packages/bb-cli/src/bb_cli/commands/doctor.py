@@ -11,7 +11,14 @@ import typer
 if TYPE_CHECKING:
     from bb_cli.engine import Engine
 
-__all__ = ["DEFAULT_ADDRESS_POOLS", "Check", "address_pool_room", "doctor", "run_checks"]
+__all__ = [
+    "DEFAULT_ADDRESS_POOLS",
+    "Check",
+    "address_pool_room",
+    "doctor",
+    "registry_check",
+    "run_checks",
+]
 
 DEFAULT_ADDRESS_POOLS: tuple[tuple[str, int], ...] = (
     *((f"172.{n}.0.0/16", 16) for n in range(17, 32)),
@@ -24,6 +31,15 @@ bottles (measured by ``benchmarks fleet --bottles``, docs/scale-out.md)."""
 NETWORKS_PER_BOTTLE = 2
 """A bottle's networks: the internal one (agent, sidecars) and the egress one (a bottle
 with a git gate takes a third, so the room shown is an upper bound)."""
+
+
+SETUP = "run `sudo scripts/setup-host.sh` from bot-bottle's repository (Debian/Ubuntu)"
+"""The one command that brings a host to what ``bb`` needs (engine, compose, gitleaks, uv)."""
+
+IMAGES_FIX = (
+    "set $BB_REGISTRY to a registry with published images (`bb start` pulls them), or run "
+    "`bb images build` in a checkout"
+)
 
 
 @dataclass(frozen=True)
@@ -124,6 +140,21 @@ def _pools(docker: Engine) -> Check:
     return address_pool_room(pools, len(listed.stdout.split()))
 
 
+def registry_check() -> Check:
+    """The configured registry answers (a registry is optional: none is not a failure)."""
+    from bb_cli.images.errors import RegistryError
+    from bb_cli.images.registry import RegistryClient, registry_setting
+
+    try:
+        registry = registry_setting()
+        if registry is None:
+            return Check("registry", True, "none configured ($BB_REGISTRY): images are local")
+        RegistryClient(registry, timeout=5).ping()
+    except RegistryError as exc:
+        return Check("registry", False, str(exc), "fix $BB_REGISTRY or unset it")
+    return Check("registry", True, f"{registry} answers")
+
+
 def run_checks() -> list[Check]:
     """Engine version, compose v2, images, gateway isolation, runtimes, address pools."""
     from bb_cli.backends.compose.checks import check_engine_version
@@ -134,24 +165,34 @@ def run_checks() -> list[Check]:
     try:
         version = docker.server_version()
     except DockerCommandError as exc:
-        return [Check("docker engine", False, str(exc), "install Docker Engine >= 28 and start it")]
+        return [
+            Check(
+                "docker engine",
+                False,
+                str(exc),
+                f"install Docker Engine >= 28 and start it: {SETUP}",
+            )
+        ]
     problems = check_engine_version(version)
     checks.append(Check("docker engine", not problems, "; ".join(problems) or f"Engine {version}",
-                        "upgrade to Docker Engine >= 28" if problems else ""))  # fmt: skip
+                        f"upgrade to Docker Engine >= 28: {SETUP}" if problems else "",
+                        ))  # fmt: skip
     compose = docker.run("compose", "version", "--short", check=False, timeout=30)
     major = compose.stdout.strip().lstrip("v").split(".")[0]
     ok = compose.returncode == 0 and major.isdigit() and int(major) >= 2
     checks.append(Check("docker compose v2", ok, compose.stdout.strip() or compose.stderr.strip(),
-                        "" if ok else "install the docker compose v2 plugin"))  # fmt: skip
+                        "" if ok else f"install the docker compose v2 plugin: {SETUP}",
+                        ))  # fmt: skip
     try:
         from bb_cli.images import missing_images
 
         missing = missing_images()
         checks.append(Check("images", not missing,
                             f"missing: {', '.join(missing)}" if missing else "all present",
-                            "run `bb images build`" if missing else ""))  # fmt: skip
+                            IMAGES_FIX if missing else ""))  # fmt: skip
     except Exception as exc:
-        checks.append(Check("images", False, str(exc), "run `bb images build`"))
+        checks.append(Check("images", False, str(exc), IMAGES_FIX))
+    checks.append(registry_check())
     checks.append(_gateway_isolation(docker))
     checks.append(_runtimes(docker))
     checks.append(_pools(docker))

@@ -175,3 +175,14 @@ def fetch_clis() -> None:
         for name, pin in load_lock(root).clis.items():
             path = fetch_cli(name, pin, cache_dir(), reporter)
             reporter.done(f"{name}: {pin.spec} verified ({path})")
+
+
+def _register_registry_commands() -> None:
+    """``bb images publish`` and ``bb images index`` (`bb_cli.commands.images_registry`)."""
+    from bb_cli.commands.images_registry import index, publish
+
+    app.command("publish")(publish)
+    app.command("index")(index)
+
+
+_register_registry_commands()

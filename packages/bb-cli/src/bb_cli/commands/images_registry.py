@@ -20,8 +20,8 @@ RegistryOption = Annotated[
     str | None,
     typer.Option(
         "--registry",
-        help="host[:port][/path] (e.g. 127.0.0.1:5000); default: $BB_REGISTRY or `registry` "
-        "in ~/.config/bot-bottle/config.toml.",
+        help="The registry: host, port and optional path (127.0.0.1:5000, ghcr.io/acme); "
+        "default: $BB_REGISTRY or `registry` in ~/.config/bot-bottle/config.toml.",
     ),
 ]
 
@@ -38,7 +38,7 @@ def _registry(value: str | None) -> object:
     configured = registry_setting()
     if configured is None:
         raise RegistryError(
-            f"no registry given: pass --registry host[:port], set $BB_REGISTRY, or set "
+            f"no registry given: pass --registry HOST:PORT, set $BB_REGISTRY, or set "
             f'registry = "host:port" in {config_path()}'
         )
     return configured
