@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal, get_args
 
 from bb_cli.egress_plan import Egress, EgressPlan
 from bb_cli.errors import ManifestError
@@ -21,7 +21,7 @@ from bb_cli.runtimes import agent_image_component
 from bb_protocol.paths import check_slug
 
 __all__ = [
-    "COMPONENTS",
+    "ROLES",
     "BottlePlan",
     "BottleSpec",
     "HostIdentity",
@@ -29,7 +29,13 @@ __all__ = [
     "new_slug",
 ]
 
-COMPONENTS = ("egress", "supervise", "gitgate", "agent")
+Role = Literal["agent", "egress", "supervise", "gitgate", "watchdog"]
+"""A container of a bottle (each backend names its containers after these; ``bb logs -c``
+takes them). Not an image component (`bb_cli.images.Component`): agent-claude is an image,
+agent is the role it plays."""
+
+ROLES: Final[tuple[Role, ...]] = get_args(Role)
+"""Every role, in the order ``bb logs`` shows them."""
 
 
 def new_slug(agent: str) -> str:

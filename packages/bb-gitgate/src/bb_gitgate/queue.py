@@ -22,11 +22,11 @@ from bb_protocol.queue import (
     QueueStore,
     Response,
 )
-from bb_protocol.tools import Component
+from bb_protocol.tools import ProposalOwner
 
 __all__ = ["OWNER", "ProtocolQueue", "recover"]
 
-OWNER: Final[Component] = "gitgate"
+OWNER: Final[ProposalOwner] = "gitgate"
 """The component name under which the gate owns its proposals."""
 
 

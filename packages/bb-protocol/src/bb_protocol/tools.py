@@ -24,10 +24,11 @@ TOOL_GITLEAKS_ALLOW: Final = "gitleaks-allow"
 TOOL_LIST_EGRESS_ROUTES: Final = "list-egress-routes"
 """Agent reads the bottle's current routes (read-only, no proposal)."""
 
-Component = Literal["egress", "supervise", "gitgate"]
-"""The sidecars that own proposal kinds."""
+ProposalOwner = Literal["egress", "supervise", "gitgate"]
+"""The sidecars that own proposal kinds (not an image component: `bb_cli.images.Component`
+names images; this names who archives a proposal)."""
 
-COMPONENT_FOR_TOOL: Final[dict[str, Component]] = {
+OWNER_FOR_TOOL: Final[dict[str, ProposalOwner]] = {
     TOOL_EGRESS_ALLOW: "supervise",
     TOOL_EGRESS_BLOCK: "supervise",
     TOOL_CAPABILITY_BLOCK: "supervise",

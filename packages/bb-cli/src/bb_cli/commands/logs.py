@@ -15,10 +15,8 @@ from typing import Annotated, Final
 
 import typer
 
-__all__ = ["COMPONENTS", "EPILOG", "absent_reason", "logs"]
+__all__ = ["EPILOG", "absent_reason", "logs"]
 
-COMPONENTS: Final = ("agent", "egress", "supervise", "gitgate", "watchdog")
-"""Every component a bottle may have (`bb_cli.backends.compose.limits.Role`)."""
 
 EPILOG: Final = """\
 Examples:
@@ -73,12 +71,13 @@ def logs(
     from bb_cli.backends import get_bottle_backend
     from bb_cli.commands._common import fail
     from bb_cli.errors import BackendError
+    from bb_cli.plan import ROLES
     from bb_cli.state import find_record
 
     wanted = list(dict.fromkeys(component or ()))
-    unknown = [c for c in wanted if c not in COMPONENTS]
+    unknown = [c for c in wanted if c not in ROLES]
     if unknown:
-        raise fail(f"unknown component {unknown[0]!r}; choose from {', '.join(COMPONENTS)}", 2)
+        raise fail(f"unknown component {unknown[0]!r}; choose from {', '.join(ROLES)}", 2)
     record = find_record(slug)
     backend = get_bottle_backend(record.backend)
     status = backend.status(slug)

@@ -5,7 +5,7 @@ need it and never into the agent. Layout, lifecycle and crash-safety rules are i
 `bb_protocol.queue.store`; the messages are in `bb_protocol.queue.models`.
 
 Owner side (a sidecar that writes proposals of the kinds it owns, see
-`bb_protocol.tools.COMPONENT_FOR_TOOL`)::
+`bb_protocol.tools.OWNER_FOR_TOOL`)::
 
     store = QueueStore(queue_root).ensure()
     key = ApprovalKey.load(Path(os.environ[APPROVAL_KEY_FILE]))

@@ -23,7 +23,7 @@ from pydantic import (
 
 from bb_protocol.paths import SLUG_PATTERN
 from bb_protocol.routes import Route, normalise_route_host
-from bb_protocol.tools import COMPONENT_FOR_TOOL, Component
+from bb_protocol.tools import OWNER_FOR_TOOL, ProposalOwner
 from bb_protocol.versions import ACCEPTED_PROTOCOL_VERSIONS, PROTOCOL_VERSION
 
 __all__ = [
@@ -258,9 +258,9 @@ class Proposal(_Model):
         return self.request.kind
 
     @property
-    def owner(self) -> Component:
+    def owner(self) -> ProposalOwner:
         """The component that alone acts on the response and archives the proposal."""
-        return COMPONENT_FOR_TOOL[self.request.kind]
+        return OWNER_FOR_TOOL[self.request.kind]
 
 
 # --------------------------------------------------------------------------- decisions
@@ -352,5 +352,5 @@ class ArchiveRecord(_Model):
     """Anything the owner wants the operator to know (an error, a timeout)."""
     archived_at: Timestamp
     """When."""
-    archived_by: Component
+    archived_by: ProposalOwner
     """Which component archived it (always the proposal's owner)."""

@@ -63,7 +63,7 @@ from bb_protocol.queue.models import (
     Response,
     utc_now,
 )
-from bb_protocol.tools import Component
+from bb_protocol.tools import ProposalOwner
 from bb_protocol.versions import ACCEPTED_PROTOCOL_VERSIONS
 
 __all__ = [
@@ -300,7 +300,7 @@ class QueueStore:
         proposal: Proposal,
         outcome: Outcome,
         *,
-        by: Component,
+        by: ProposalOwner,
         response: Response | None = None,
         detail: str = "",
     ) -> ArchiveRecord:
@@ -335,7 +335,7 @@ class QueueStore:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self._file(directory, proposal_id))
 
-    def recover(self, owner: Component) -> list[ArchiveRecord]:
+    def recover(self, owner: ProposalOwner) -> list[ArchiveRecord]:
         """At the owner's start: archive its unfinished proposals as ``interrupted``.
 
         Their waiting caller is gone, so none is applied; each keeps its response (if any)

@@ -24,9 +24,10 @@ Logs: json-file, rotated at 10m, 3 files per container. Storage: 20g.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from bb_cli.manifests.models import Limits, Resources, parse_size
+from bb_cli.plan import Role
 
 __all__ = [
     "DEFAULT_STORAGE",
@@ -38,8 +39,6 @@ __all__ = [
     "log_rotation",
     "storage_bytes",
 ]
-
-Role = Literal["agent", "egress", "supervise", "gitgate", "watchdog"]
 
 _DEFAULTS: Final[dict[str, tuple[str, int, float | None]]] = {
     "agent": ("8g", 4096, None),
