@@ -17,6 +17,7 @@ from typing import Any, Final, Literal, get_args
 from bb_cli.egress_plan import Egress, EgressPlan
 from bb_cli.errors import ManifestError
 from bb_cli.manifests import LoadedManifest, ManifestIndex
+from bb_cli.names import agent_container
 from bb_cli.runtimes import agent_image_component
 from bb_protocol.paths import check_slug
 
@@ -123,8 +124,8 @@ class BottlePlan:
 
     @property
     def agent_container(self) -> str:
-        """The agent's container name (``bot-bottle-<slug>``)."""
-        return f"bot-bottle-{self.slug}"
+        """The agent's container name (`bb_cli.names.agent_container`)."""
+        return agent_container(self.slug)
 
     @classmethod
     def resolve(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bb_cli.applicator.reload import compose_project
+from bb_cli import names
 from bb_cli.backends.compose import compose_environment, project_name, render_project
 from bb_cli.egress_plan import Egress, SecretMissingError
 from bb_cli.manifests import ManifestIndex
@@ -114,9 +114,9 @@ def test_canary_is_fresh_per_bottle() -> None:
     assert Egress.prepare(loaded, {}).canary != Egress.prepare(loaded, {}).canary
 
 
-def test_project_name_matches_what_the_applicator_reloads() -> None:
-    """`bb queue`'s SIGHUP reload finds the egress of the project `bb start` made."""
-    assert project_name("shell-abc123") == compose_project("shell-abc123")
+def test_project_name_is_the_one_bb_names_builds() -> None:
+    """The compose backend's project name is `bb_cli.names.project_name` (one builder)."""
+    assert project_name("shell-abc123") == names.project_name("shell-abc123") == "bb-shell-abc123"
 
 
 def test_repos_add_the_gate_on_internal_and_forge_networks_only(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from bb_cli.applicator.errors import (
     ReloadError,
 )
 from bb_cli.applicator.operator import Bottle, Item, Operator, discover_bottles, operator_identity
-from bb_cli.applicator.reload import DockerReloadSignal, ReloadSignal, compose_project
+from bb_cli.applicator.reload import DockerReloadSignal, ReloadSignal
 from bb_cli.applicator.routes_change import changed_routes
 
 __all__ = [
@@ -28,7 +28,6 @@ __all__ = [
     "ReloadError",
     "ReloadSignal",
     "changed_routes",
-    "compose_project",
     "discover_bottles",
     "operator_identity",
 ]

@@ -11,28 +11,15 @@ from typing import TYPE_CHECKING, Final, Protocol
 
 from bb_cli.applicator.errors import ReloadError
 from bb_cli.engine.errors import DockerCommandError
+from bb_cli.names import project_name
 
 if TYPE_CHECKING:
     from bb_cli.engine import Engine
 
-__all__ = [
-    "COMPOSE_PROJECT_PREFIX",
-    "EGRESS_SERVICE",
-    "DockerReloadSignal",
-    "ReloadSignal",
-    "compose_project",
-]
-
-COMPOSE_PROJECT_PREFIX: Final = "bb-"
-"""A bottle runs as compose project ``bb-<slug>``."""
+__all__ = ["EGRESS_SERVICE", "DockerReloadSignal", "ReloadSignal"]
 
 EGRESS_SERVICE: Final = "egress"
 """The egress proxy's compose service name."""
-
-
-def compose_project(slug: str) -> str:
-    """The compose project name of bottle ``slug``."""
-    return f"{COMPOSE_PROJECT_PREFIX}{slug}"
 
 
 class ReloadSignal(Protocol):
@@ -68,7 +55,7 @@ class DockerReloadSignal:
             found = [
                 c.id
                 for c in engine.containers(
-                    f"com.docker.compose.project={compose_project(self.slug)}", all=False
+                    f"com.docker.compose.project={project_name(self.slug)}", all=False
                 )
                 if c.labels.get("com.docker.compose.service") == EGRESS_SERVICE
             ]

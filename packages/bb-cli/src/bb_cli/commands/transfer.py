@@ -80,6 +80,7 @@ def cp(
     """
     from bb_cli.engine import default_engine
     from bb_cli.errors import BackendError
+    from bb_cli.names import agent_container
     from bb_cli.state import find_record
 
     spec = parse_copy(src, dst)
@@ -88,7 +89,7 @@ def cp(
         raise BackendError(f"bb cp works with Docker engine backends; {spec.slug} runs on "
                            f"{record.backend}")  # fmt: skip
     require_engine(record.backend)
-    container = f"bot-bottle-{spec.slug}"
+    container = agent_container(spec.slug)
     inside = f"{container}:{spec.inside}"
     args = ("cp", spec.host, inside) if spec.into else ("cp", inside, spec.host)
     if "-" in (spec.host,):  # a tar stream on stdin/stdout: hand the terminal to docker

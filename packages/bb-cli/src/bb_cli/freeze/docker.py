@@ -26,6 +26,7 @@ from bb_cli.backends.base import BottleBackend
 from bb_cli.engine import DockerCommandError, Engine, default_engine
 from bb_cli.errors import BackendError
 from bb_cli.freeze.base import Freezer
+from bb_cli.names import agent_container
 
 __all__ = ["STATE_DIRS", "DockerFreezer", "blanked_env", "blanked_env_changes"]
 
@@ -63,7 +64,7 @@ class DockerFreezer(Freezer):
         return self.docker.image_id(image) is not None
 
     def _freeze(self, slug: str, image: str) -> str:
-        container = f"bot-bottle-{slug}"
+        container = agent_container(slug)
         try:
             info = self.docker.inspect("container", container)
             config = info.get("Config") or {}

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bb_cli.names import agent_container, project_name
+
 __all__ = [
     "UNSUPPORTED_KEYS",
     "RunSpec",
@@ -42,23 +44,23 @@ _HOSTS = ("egress", "supervise", "git-gate")
 
 
 def network_name(slug: str) -> str:
-    """The bottle's dedicated network."""
-    return f"bb-{slug}"
+    """The bottle's dedicated network (`bb_cli.names.project_name`)."""
+    return project_name(slug)
 
 
 def service_name(slug: str, service: str) -> str:
     """A sidecar's container name."""
-    return f"bb-{slug}-{service}"
+    return f"{project_name(slug)}-{service}"
 
 
 def agent_name(slug: str) -> str:
     """The agent's container name (the same as under compose)."""
-    return f"bot-bottle-{slug}"
+    return agent_container(slug)
 
 
 def volume_name(slug: str, volume: str) -> str:
     """A named volume of the bottle (``home``, ``workspace``)."""
-    return f"bb-{slug}-{volume}"
+    return f"{project_name(slug)}-{volume}"
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from bb_cli.backends.compose.render import (
 from bb_cli.backends.compose.sidecar_users import root_sidecars
 from bb_cli.engine import DockerCommandError, Engine, default_engine
 from bb_cli.errors import BackendError, LauncherAssertionError, StartError
+from bb_cli.names import agent_container
 from bb_cli.plan import BottlePlan
 from bb_protocol.atomic import write_atomic
 from bb_protocol.gitgate import dump_gate_config
@@ -326,7 +327,7 @@ class ComposeBackend(BottleBackend):
     def exec(self, slug: str, argv: Sequence[str], *, tty: bool) -> int:
         """``docker exec`` into ``bot-bottle-<slug>``."""
         flags = ["-it"] if tty else ["-i"]
-        return self.docker.interactive("exec", *flags, f"bot-bottle-{slug}", *argv)
+        return self.docker.interactive("exec", *flags, agent_container(slug), *argv)
 
     def attach(self, slug: str, argv: Sequence[str]) -> int:
         """The runtime's command in the agent container, with a terminal."""

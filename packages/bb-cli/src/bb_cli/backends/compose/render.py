@@ -43,6 +43,7 @@ from bb_cli.backends.compose.limits import (
     storage_bytes,
 )
 from bb_cli.backends.compose.sidecar_users import sidecar_user
+from bb_cli.names import project_name, sidecar_container
 from bb_cli.plan import BottlePlan
 from bb_cli.runtimes import AGENT_DIR, INSTRUCTIONS, MCP_CONFIG
 from bb_protocol import envvars
@@ -133,11 +134,6 @@ _HARDENING: Final[dict[str, Any]] = {
     "cap_drop": ["ALL"],
     "security_opt": ["no-new-privileges:true"],
 }
-
-
-def project_name(slug: str) -> str:
-    """The compose project of bottle ``slug`` (what ``bb queue``'s reload looks for)."""
-    return f"bb-{slug}"
 
 
 def compose_environment(plan: BottlePlan) -> dict[str, str]:
@@ -315,7 +311,7 @@ def _watchdog_source() -> str:
 
 def watchdog_container(slug: str) -> str:
     """The watchdog's container name (the agent joins its PID namespace by it)."""
-    return f"bot-bottle-{slug}-watchdog"
+    return sidecar_container(slug, WATCHDOG_SERVICE)
 
 
 def _contain(name: str, service: dict[str, Any], plan: BottlePlan, engine: EngineFacts) -> None:

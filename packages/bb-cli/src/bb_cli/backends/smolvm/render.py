@@ -17,16 +17,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from bb_cli.names import agent_container
+from bb_protocol import layout
+
 __all__ = ["EGRESS_PORT", "SUPERVISE_PORT", "MachineSpec", "machine_name", "split_project"]
 
-EGRESS_PORT: Final = 8080
-SUPERVISE_PORT: Final = 8090
+EGRESS_PORT: Final = layout.EGRESS_PORT
+SUPERVISE_PORT: Final = layout.SUPERVISE_PORT
 _PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
 
 
 def machine_name(slug: str) -> str:
-    """The agent VM's name."""
-    return f"bot-bottle-{slug}"
+    """The agent VM's name (the agent container's name under every backend)."""
+    return agent_container(slug)
 
 
 @dataclass(frozen=True)
