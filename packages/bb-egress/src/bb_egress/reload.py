@@ -1,8 +1,9 @@
 """Live routes: load the routes file, swap atomically on SIGHUP or change, keep old on error.
 
 Why this shape: the routes file lives in a bind-mounted directory and is replaced atomically
-(write then rename) by the CLI or supervise; a single-file bind mount would keep the old
-inode forever. A missing file at startup means deny-all; an invalid file at startup means
+(`bb_protocol.atomic.write_atomic`: write then rename) on the host, by ``bb start`` or the
+host applicator after an operator's decision (supervise never writes it); a single-file bind
+mount would keep the old inode forever. A missing file at startup means deny-all; an invalid file at startup means
 deny-all; an invalid file later is rejected, logged, and the previous routes stay in force.
 Readers see either the whole old or the whole new `RoutesFile`, never a mix.
 """

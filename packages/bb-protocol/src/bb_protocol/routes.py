@@ -1,8 +1,9 @@
 """The egress routes file (``routes.yaml``): schema, parsing, host normalisation, writing back.
 
-Why here: the CLI writes this file from manifests, supervise rewrites it when the operator
-approves an ``egress-allow`` proposal and lists it for the agent, and the egress proxy
-enforces it. All three must read the same schema, so it lives in the contract package.
+Why here: the CLI writes this file from manifests, and its applicator rewrites it on the
+host when the operator approves an ``egress-allow``/``egress-block`` proposal (or runs ``bb
+routes add/rm``); supervise only reads it to list it for the agent, and the egress proxy
+enforces it. All of them must read the same schema, so it lives in the contract package.
 
 The file is default-deny: nothing passes unless a route matches. An empty file is a valid
 file with no routes (deny-all); an invalid file raises `RoutesError` naming the route
