@@ -241,14 +241,7 @@ def _egress(plan: BottlePlan) -> dict[str, Any]:
             f"{state / 'logs'}:{LOG_DIR}",
         ],
         "labels": {"org.bot-bottle.slug": plan.slug, "org.bot-bottle.role": "egress"},
-        "healthcheck": {
-            "test": ["CMD", "python3", "-c", _EGRESS_HEALTH],
-            "interval": "1s",
-            "timeout": "3s",
-            "retries": 60,
-            "start_period": "30s",
-            "start_interval": "1s",
-        },
+        "healthcheck": _python_healthcheck(_EGRESS_HEALTH),
     }
 
 
@@ -273,14 +266,20 @@ def _supervise(plan: BottlePlan) -> dict[str, Any]:
             f"{state / 'approval.key'}:{APPROVAL_KEY_FILE}:ro",
         ],
         "labels": {"org.bot-bottle.slug": plan.slug, "org.bot-bottle.role": "supervise"},
-        "healthcheck": {
-            "test": ["CMD", "python3", "-c", _SUPERVISE_HEALTH],
-            "interval": "1s",
-            "timeout": "3s",
-            "retries": 60,
-            "start_period": "30s",
-            "start_interval": "1s",
-        },
+        "healthcheck": _python_healthcheck(_SUPERVISE_HEALTH),
+    }
+
+
+def _python_healthcheck(code: str) -> dict[str, Any]:
+    """Healthy when ``python3 -c code`` succeeds; checked every second for up to a minute,
+    so ``docker compose up --wait`` returns as soon as the sidecar serves."""
+    return {
+        "test": ["CMD", "python3", "-c", code],
+        "interval": "1s",
+        "timeout": "3s",
+        "retries": 60,
+        "start_period": "30s",
+        "start_interval": "1s",
     }
 
 
