@@ -2,8 +2,9 @@
 
 Docker Compose (`bb_cli.backends.compose`), macOS ``container``
 (`bb_cli.backends.apple_container`) and smolmachines (`bb_cli.backends.smolvm`) implement
-the same methods. Commands only ever see this
-interface and `get_bottle_backend`.
+the same methods. Commands only ever see this interface and
+`bb_cli.backends.registry.get_bottle_backend`, which imports a backend by name when asked
+(this module imports none of them).
 
 Three parts exist for fleets (docs/scale-out.md), so that a backend whose bottles are not
 on this host (Kubernetes) can follow without changing the commands: `BottleAddress` names a
@@ -21,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Protocol
 
+from bb_cli.backends.registry import BACKENDS
 from bb_cli.plan import BottlePlan
 from bb_protocol.paths import check_slug
 
@@ -29,14 +31,12 @@ if TYPE_CHECKING:
     from bb_protocol.queue import ApprovalKey, Decision, PendingEntry, Proposal, Response
 
 __all__ = [
-    "BACKENDS",
     "LOCAL_CONTEXT",
     "ApprovalQueue",
     "BottleAddress",
     "BottleBackend",
     "BottleStatus",
     "Progress",
-    "get_bottle_backend",
 ]
 
 LOCAL_CONTEXT: Final = "local"
@@ -57,7 +57,7 @@ class BottleAddress:
     """
 
     backend: str
-    """A key of `BACKENDS`."""
+    """A key of `bb_cli.backends.registry.BACKENDS`."""
     context: str
     """Where the backend's bottles live (``local``: this host)."""
     slug: str
@@ -209,37 +209,3 @@ class BottleBackend(ABC):
         from bb_protocol.queue import QueueStore
 
         return QueueStore(queue_dir(slug))
-
-
-def _compose() -> BottleBackend:
-    from bb_cli.backends.compose import ComposeBackend
-
-    return ComposeBackend()
-
-
-def _apple_container() -> BottleBackend:
-    from bb_cli.backends.apple_container import AppleContainerBackend
-
-    return AppleContainerBackend()
-
-
-def _smolvm() -> BottleBackend:
-    from bb_cli.backends.smolvm import SmolvmBackend
-
-    return SmolvmBackend()
-
-
-BACKENDS: dict[str, Callable[[], BottleBackend]] = {
-    "compose": _compose,
-    "apple-container": _apple_container,
-    "smolvm": _smolvm,
-}
-"""Backend name -> factory (imports lazily)."""
-
-
-def get_bottle_backend(name: str) -> BottleBackend:
-    """The backend called ``name``; `ValueError` listing the known ones otherwise."""
-    try:
-        return BACKENDS[name]()
-    except KeyError:
-        raise ValueError(f"unknown backend {name!r}; known: {', '.join(BACKENDS)}") from None
