@@ -175,6 +175,28 @@ def test_canary_reaches_the_agent_and_no_real_secret_does(run: Run) -> None:
     assert "EGRESS_TOKEN_" not in env
 
 
+def test_no_sidecar_runs_as_root(run: Run) -> None:
+    """Each sidecar's processes run as a non-zero uid (its image user when bb runs as root).
+
+    Read from the engine (the container's user) and from the kernel (``/proc/1/status`` of
+    the container's PID 1, real/effective/saved/filesystem uids).
+    """
+    expected = {"egress": 10001, "supervise": 10002} if os.getuid() == 0 else {}
+    for role in ("egress", "supervise"):
+        (container,) = docker(
+            "ps", "--filter", f"label=com.docker.compose.project=bb-{run.slug}",
+            "--filter", f"label=org.bot-bottle.role={role}", "--format", "{{.Names}}",
+        ).split()  # fmt: skip
+        user = docker("inspect", "--format", "{{.Config.User}}", container).strip()
+        status = docker("exec", container, "cat", "/proc/1/status")
+        uids = next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1:]
+        assert user, f"{role}: no user"
+        assert not user.startswith("0:"), f"{role}: user {user!r}"
+        assert "0" not in uids, f"{role}: PID 1 uids {uids}"
+        want = expected.get(role, os.getuid())
+        assert uids == [str(want)] * 4, f"{role}: PID 1 uids {uids}, want {want}"
+
+
 def test_stop_then_resume_keeps_the_workspace_with_a_fresh_canary(run: Run) -> None:
     """A resumed bottle has its workspace back and a new canary."""
     assert run.agent("echo kept > /workspace/note").returncode == 0
