@@ -64,9 +64,9 @@ async def serve_proxy(mode: str, port: int, confdir: str, origin_port: int, work
         opts, with_termlog=bool(os.environ.get("BB_BENCH_DEBUG")), with_dumper=False
     )
     if mode == "addon":
-        from bb_egress.addon import EgressAddon, static_resolver
+        from bb_egress.addons import egress_addons
         from bb_egress.audit import AuditLog
-        from bb_egress.destinations import DestinationPolicy
+        from bb_egress.destinations import DestinationPolicy, static_resolver
         from bb_egress.reload import RoutesStore
 
         routes = workdir / "routes.yaml"
@@ -77,7 +77,7 @@ async def serve_proxy(mode: str, port: int, confdir: str, origin_port: int, work
         scanner = _scanner()
         (workdir / "scanner.txt").write_text("dlp")
         master.addons.add(
-            EgressAddon(
+            *egress_addons(
                 store=RoutesStore(routes),
                 scanner=scanner,
                 audit=AuditLog(workdir / "audit.jsonl"),

@@ -113,7 +113,7 @@ def _throughput(port: int, url: str, n: int, concurrency: int) -> float:
 
 
 def _hook_cost_ms(n: int = 500) -> float:
-    """Milliseconds of CPU the addon's request hooks (with the real DLP scan) take per request,
+    """Milliseconds of CPU the addons' request hooks (with the real DLP scan) take per request,
     measured in-process on mitmproxy test flows: the part of the overhead that is ours, free
     of network and scheduling noise."""
     import asyncio
@@ -124,10 +124,12 @@ def _hook_cost_ms(n: int = 500) -> float:
         warnings.simplefilter("ignore", DeprecationWarning)
         from mitmproxy.test import taddons, tflow, tutils
 
+    from mitmproxy.proxy.layers import http as http_layer
+
     from bb_dlp import DlpConfig
-    from bb_egress.addon import EgressAddon, static_resolver
+    from bb_egress.addons import egress_addons
     from bb_egress.audit import AuditLog
-    from bb_egress.destinations import DestinationPolicy
+    from bb_egress.destinations import DestinationPolicy, static_resolver
     from bb_egress.outbound import OutboundScanner
     from bb_egress.reload import RoutesStore
     from bb_egress.token_approval import DisabledChannel, TokenApprover
@@ -135,19 +137,20 @@ def _hook_cost_ms(n: int = 500) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         routes = Path(tmp) / "routes.yaml"
         routes.write_text("routes:\n  - host: origin.test\n    outbound_on_match: block\n")
-        addon = EgressAddon(
+        audit = AuditLog(Path(tmp) / "audit.jsonl")
+        addons = egress_addons(
             store=RoutesStore(routes),
             scanner=OutboundScanner(
                 DlpConfig.from_environ({}), TokenApprover(DisabledChannel(), 1.0), {}
             ),
-            audit=AuditLog(Path(tmp) / "audit.jsonl"),
+            audit=audit,
             bottle="bench",
             destinations=DestinationPolicy(extra_allowed=(ipaddress.ip_network("127.0.0.1/32"),)),
             resolver=static_resolver({"origin.test": "127.0.0.1"}),
         )
 
         async def measure() -> float:
-            with taddons.context(addon):
+            with taddons.context(*addons) as tctx:
                 flows = []
                 for _ in range(n):
                     request = tutils.treq(
@@ -163,13 +166,14 @@ def _hook_cost_ms(n: int = 500) -> float:
                     flows.append(flow)
                 start = time.process_time()
                 for flow in flows:
-                    await addon.requestheaders(flow)
-                    await addon.request(flow)
+                    # Every addon, in order, as mitmproxy's addon manager calls them.
+                    await tctx.master.addons.trigger_event(http_layer.HttpRequestHeadersHook(flow))
+                    await tctx.master.addons.trigger_event(http_layer.HttpRequestHook(flow))
                     assert flow.response is None
                 return (time.process_time() - start) / n * 1000
 
         cost = asyncio.run(measure())
-        addon.audit.close()
+        audit.close()
         return cost
 
 

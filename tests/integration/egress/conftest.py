@@ -30,16 +30,20 @@ with warnings.catch_warnings():
     from mitmproxy import options
     from mitmproxy.tools.dump import DumpMaster
 
-from bb_egress.addon import EgressAddon, static_resolver
+from bb_egress.addons import egress_addons
 from bb_egress.audit import AuditLog
-from bb_egress.destinations import DestinationPolicy
+from bb_egress.destinations import DestinationPolicy, static_resolver
 from bb_egress.policy import Denied
 from bb_egress.reload import RoutesStore
 from bb_egress.safe_options import SAFE_OPTIONS
 from bb_protocol.routes import Route
 
-SAFE = {**SAFE_OPTIONS, "body_size_limit": "8m"}
-"""The options `bb-egress run` sets (one definition: `bb_egress.safe_options`), smaller bodies."""
+SAFE = {
+    **{k: v for k, v in SAFE_OPTIONS.items() if k != "termlog_verbosity"},
+    "body_size_limit": "8m",
+}
+"""The options `bb-egress run` sets (one definition: `bb_egress.safe_options`), smaller bodies;
+without ``termlog_verbosity``, which exists only with the terminal log this proxy leaves out."""
 
 
 LARGE = 3 * 1024 * 1024
@@ -231,10 +235,11 @@ def proxy(
     audit_file = tmp_path / "audit.jsonl"
     store = RoutesStore(routes_file)
     port = _free_port()
-    addon = EgressAddon(
+    audit = AuditLog(audit_file)
+    addons = egress_addons(
         store=store,
         scanner=scanner,  # type: ignore[arg-type]
-        audit=AuditLog(audit_file),
+        audit=audit,
         bottle="itest",
         destinations=DestinationPolicy(extra_allowed=(ipaddress.ip_network("127.0.0.1/32"),)),
         request_size_limit=1024 * 1024,
@@ -249,7 +254,7 @@ def proxy(
     async def run() -> None:
         opts = options.Options(listen_host="127.0.0.1", listen_port=port)
         master = DumpMaster(opts, with_termlog=False, with_dumper=False)
-        master.addons.add(addon)
+        master.addons.add(*addons)
         opts.update(
             confdir=str(tmp_path / "confdir"),
             ssl_verify_upstream_trusted_ca=str(tls_origin.ca_file),
@@ -273,7 +278,7 @@ def proxy(
     loop.call_soon_threadsafe(holder["master"].shutdown)
     thread.join(20)
     loop.close()
-    addon.audit.close()
+    audit.close()
     # mitmproxy's shutdown leaves its listening sockets to the garbage collector; collect
     # them here, where their ResourceWarning is expected, not in a later test.
     with warnings.catch_warnings():

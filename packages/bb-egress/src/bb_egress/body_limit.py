@@ -11,7 +11,7 @@ and the route's credential is injected only after the scan, so nothing may go up
 before the whole body is buffered. The answer is to refuse early: mitmproxy's HTTP layer
 calls ``HttpStream.check_body_size(True)`` after every chunk it appends to the request
 buffer (HTTP/1 and HTTP/2 alike). `install` wraps that method so that, once the buffer
-passes the ``bb_request_size_limit`` option (declared by `bb_egress.addon.EgressAddon`), the
+passes the ``bb_request_size_limit`` option (declared by `bb_egress.addons.BodyLimit`), the
 stream fails exactly as mitmproxy's own limit fails it: the buffer is dropped, the
 ``error`` hook runs (the addon audits ``body-too-large``), the client gets a 413 (HTTP/1) or
 a stream reset carrying it (HTTP/2), and every later chunk is discarded unread into memory.

@@ -10,21 +10,39 @@ unspecified, reserved, documentation ranges, and any IPv6 form that embeds such 
 address (IPv4-mapped, NAT64 64:ff9b::/96, 6to4 2002::/16, Teredo). Tests may widen the
 set with explicit ``extra_allowed`` networks; production never does. A route the operator
 marked ``private_network`` may also reach `PRIVATE_NETWORKS` (``bb_protocol.routes``).
+
+Vetting (`Vetter`) resolves an allowed name with an injected resolver, checks every
+address and caches the answer for `RESOLVE_TTL` seconds of an injected clock; `Pins`
+remembers, per client connection, which host name each vetted address was vetted for, so
+``server_connect`` dials only those and with the right SNI. Neither imports mitmproxy.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
-from collections.abc import Iterable
+import socket
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
+
+from bb_egress.policy import Denied
+from bb_protocol.logging import get_logger
+from bb_protocol.routes import normalise_host
 
 __all__ = [
     "METADATA_ADDRESSES",
     "PRIVATE_NETWORKS",
+    "RESOLVE_TTL",
     "DestinationPolicy",
     "IPAddress",
+    "Pins",
+    "Resolver",
+    "Vetter",
     "forbidden_reason",
+    "static_resolver",
+    "system_resolver",
 ]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -122,3 +140,114 @@ class DestinationPolicy:
             if why is not None:
                 return f"{address} is {why}" if not why.startswith("embeds") else f"{address} {why}"
         return None
+
+
+Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
+"""Turns a host name into the addresses to check and dial."""
+
+Clock = Callable[[], float]
+"""Monotonic seconds; injected so cache expiry is tested without waiting."""
+
+RESOLVE_TTL: Final = 30.0
+"""Seconds a checked DNS answer is reused (connections to it stay pinned regardless)."""
+
+CACHE_MAX: Final = 4096
+"""Cached answers kept; the cache is emptied when full (pins live in `Pins`)."""
+
+_log = get_logger("bb-egress.destinations")
+
+
+async def system_resolver(host: str, port: int) -> list[IPAddress]:
+    """Resolve with the system resolver (off the event loop)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
+
+
+def static_resolver(table: Mapping[str, str]) -> Resolver:
+    """A resolver answering only from ``table`` (host -> address); for loopback tests."""
+    fixed = {normalise_host(k): ipaddress.ip_address(v) for k, v in table.items()}
+
+    async def resolve(host: str, port: int) -> list[IPAddress]:
+        try:
+            return [fixed[host]]
+        except KeyError:
+            raise OSError(f"{host} is not in the static resolver table") from None
+
+    return resolve
+
+
+class Vetter:
+    """Resolves an allowed name and checks every address; answers cached for a TTL.
+
+    A cached answer was checked when it was stored, so a rebinding during the TTL changes
+    nothing: the proxy keeps dialling the address it checked.
+    """
+
+    def __init__(
+        self,
+        policy: DestinationPolicy,
+        resolver: Resolver,
+        *,
+        clock: Clock = time.monotonic,
+        ttl: float = RESOLVE_TTL,
+        max_entries: int = CACHE_MAX,
+    ) -> None:
+        self.policy = policy
+        self.resolver = resolver
+        self._clock = clock
+        self._ttl = ttl
+        self._max = max_entries
+        self._cache: dict[tuple[str, int, bool], tuple[float, str]] = {}
+
+    async def vet(
+        self, raw_host: str, port: int, *, private_ok: bool = False
+    ) -> tuple[str, str] | Denied:
+        """``(host, ip)`` to dial for an allowed name, or the denial saying why not."""
+        host = normalise_host(raw_host)
+        now = self._clock()
+        cached = self._cache.get((host, port, private_ok))
+        if cached is not None and cached[0] > now:
+            return host, cached[1]
+        try:
+            addresses = await self.resolver(host, port)
+        except OSError as exc:
+            return Denied("resolution-failed", f"cannot resolve {host}: {exc}", host, port)
+        why: str | None = "no addresses"
+        if addresses:
+            why = self.policy.check_all(addresses, private_ok=private_ok)
+        if why is not None:
+            _log.warn("destination refused", {"host": host, "why": why})
+            return Denied("forbidden-destination", f"{host} resolves to {why}", host, port)
+        ip = str(addresses[0])
+        if len(self._cache) >= self._max:
+            self._cache.clear()
+        self._cache[(host, port, private_ok)] = (now + self._ttl, ip)
+        return host, ip
+
+
+class Pins:
+    """(client id, ip, port) -> the host name that address was vetted for.
+
+    Keyed per client connection: several allowed names may share one address (a CDN),
+    and each connection must be dialled with the SNI of its own request's host (escape
+    case L06). Dropped with the client connection.
+    """
+
+    def __init__(self) -> None:
+        self._pins: dict[tuple[str, str, int], str] = {}
+
+    def pin(self, client: str, ip: str, port: int, host: str) -> None:
+        """Remember that ``client`` may dial ``ip:port`` as ``host``."""
+        self._pins[(client, ip, port)] = host
+
+    def host(self, client: str, ip: str, port: int) -> str | None:
+        """The host ``client`` vetted ``ip:port`` for, or `None` when nobody did."""
+        return self._pins.get((client, ip, port))
+
+    def forget(self, client: str) -> None:
+        """Drop every pin of a closed client connection."""
+        for key in [k for k in self._pins if k[0] == client]:
+            del self._pins[key]
+
+    def __len__(self) -> int:
+        return len(self._pins)

@@ -25,7 +25,13 @@ __all__ = [
     "check_connect",
     "check_header_bytes",
     "check_request",
+    "check_size",
+    "check_sni",
     "denial_body",
+    "host_header_agrees",
+    "names_destination",
+    "parse_authority",
+    "same_host",
     "split_path",
 ]
 
@@ -228,6 +234,82 @@ def check_request(
         if problem is not None:
             return Denied("method-override", problem, host, port)
     return Allowed(route)
+
+
+def same_host(name: str, host: str) -> bool:
+    """True when ``name`` (a TLS server name, a Host value) normalises to ``host``.
+
+    The one host comparison of the proxy: a name that does not even parse is never the
+    same host, so a malformed SNI or Host is treated as a mismatch (fail closed).
+    """
+    try:
+        return normalise_host(name) == normalise_host(host)
+    except ValueError:
+        return False
+
+
+def check_sni(sni: str | None, tunnel_host: str, tunnel_port: int) -> Denied | None:
+    """A denial when the TLS server name differs from the CONNECT host; `None` when it
+    agrees or the client sent none (a client may omit SNI; the Host check still applies)."""
+    if sni is None or same_host(sni, tunnel_host):
+        return None
+    return Denied(
+        "sni-mismatch",
+        f"TLS server name {sni!r} differs from CONNECT host {tunnel_host!r}",
+        tunnel_host,
+        tunnel_port,
+    )
+
+
+def parse_authority(value: str) -> tuple[str, int | None]:
+    """Split a Host or ``:authority`` value into host and port (`None` when absent).
+
+    ``[v6]:port`` and ``[v6]`` keep their brackets off the host; a trailing ``:x`` that
+    is not a number belongs to the name (and fails the host comparison later).
+    Raises `ValueError` for an empty value.
+    """
+    if not value:
+        raise ValueError("empty authority")
+    name, _, port = value.rpartition(":") if not value.endswith("]") else (value, "", "")
+    if not name or not port.isdigit():
+        return value.strip("[]"), None
+    return name.strip("[]"), int(port)
+
+
+def names_destination(value: str, host: str, port: int) -> bool:
+    """True when the authority ``value`` names ``host`` (and ``port``, if it has one)."""
+    try:
+        name, named_port = parse_authority(value)
+    except ValueError:
+        return False
+    return same_host(name, host) and named_port in {None, port}
+
+
+def host_header_agrees(values: Iterable[str], host: str, port: int) -> bool:
+    """Host, ``:authority`` and an absolute-form target all name the destination.
+
+    Inside a tunnel mitmproxy dials the CONNECT host whatever the request says, while
+    origins route by the absolute-form authority first, then Host (RFC 9112 3.2.2): any
+    disagreement there is domain fronting. Empty values are absent and not compared.
+    """
+    return all(names_destination(v, host, port) for v in values if v)
+
+
+def check_size(declared: str | int, limit: int, host: str, port: int) -> Denied | None:
+    """A ``body-too-large`` denial when the body size is over ``limit``, else `None`.
+
+    A size that is not a number counts as 0: mitmproxy has already refused a malformed
+    Content-Length before any hook sees it.
+    """
+    try:
+        length = int(declared)
+    except ValueError:
+        length = 0
+    if length <= limit:
+        return None
+    return Denied(
+        "body-too-large", f"the request body ({length} bytes) exceeds {limit} bytes", host, port
+    )
 
 
 def denial_body(denied: Denied, *, want_json: bool) -> tuple[bytes, str]:

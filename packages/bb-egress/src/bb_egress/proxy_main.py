@@ -1,4 +1,4 @@
-"""``bb-egress run``: start mitmproxy in-process with the egress addon and safe options.
+"""``bb-egress run``: start mitmproxy in-process with the egress addons and safe options.
 
 Everything the container needs comes from flags, each defaulting to its environment
 variable (names in `bb_protocol.envvars`), so the image runs ``bb-egress run`` bare:
@@ -33,9 +33,14 @@ from mitmproxy.utils import human
 from mitmproxy.version import VERSION as MITMPROXY_VERSION
 
 from bb_dlp import DlpConfig, DlpError
-from bb_egress.addon import EgressAddon, static_resolver, system_resolver
+from bb_egress.addons import egress_addons
 from bb_egress.audit import AuditLog, AuditRecord
-from bb_egress.destinations import DestinationPolicy, IPAddress
+from bb_egress.destinations import (
+    DestinationPolicy,
+    IPAddress,
+    static_resolver,
+    system_resolver,
+)
 from bb_egress.introspection import IntrospectionServer
 from bb_egress.outbound import OutboundScanner
 from bb_egress.queue_channel import queue_channel_from_environ
@@ -222,7 +227,7 @@ def _build(
     store = RoutesStore(args.routes_file)
     audit = AuditLog(args.audit_log, observe=environ.get(envvars.EGRESS_OBSERVE) == "1")
     approver = TokenApprover(channel, _timeout(environ), on_hold=held_recorder(audit))
-    addon = EgressAddon(
+    addons = egress_addons(
         store=store,
         scanner=OutboundScanner(dlp_config, approver, environ),
         audit=audit,
@@ -234,7 +239,7 @@ def _build(
     )
     opts = options.Options(listen_host=args.listen_host, listen_port=args.listen_port)
     master = DumpMaster(opts, with_termlog=True, with_dumper=False)
-    master.addons.add(addon)  # type: ignore[no-untyped-call]
+    master.addons.add(*addons)  # type: ignore[no-untyped-call]  # in egress_addons' order
     updates: dict[str, object] = {
         **SAFE_OPTIONS,
         "confdir": args.confdir,

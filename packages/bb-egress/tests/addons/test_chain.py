@@ -1,4 +1,7 @@
-"""Specification of bb_egress.addon, driven through mitmproxy's own test helpers.
+"""Specification of the composed egress addons (`bb_egress.addons.egress_addons`).
+
+Each hook is fired on every addon of the chain in its registered order, as mitmproxy's
+addon manager does (`Chain`), through mitmproxy's own test helpers.
 
 The DLP side is the `RequestScanner` seam; these tests use `StandInScanner`, which answers
 from a fixed verdict, because they specify the hooks (routes, fronting, destinations,
@@ -10,13 +13,15 @@ import json
 from pathlib import Path
 
 import pytest
-from mitmproxy import exceptions, http
+from mitmproxy import exceptions, hooks, http, tcp, udp
 from mitmproxy.addons.proxyserver import Proxyserver
 from mitmproxy.connection import Client
 from mitmproxy.proxy import server_hooks
+from mitmproxy.proxy.layers import http as http_layer
+from mitmproxy.proxy.layers import websocket as ws_layer
 from mitmproxy.test import taddons, tflow, tutils
 
-from bb_egress.addon import EgressAddon
+from bb_egress.addons import BodyLimit, SafeOptions, egress_addons
 from bb_egress.audit import AuditLog
 from bb_egress.destinations import DestinationPolicy, IPAddress
 from bb_egress.policy import Denied
@@ -75,18 +80,82 @@ class Answers:
         return [ipaddress.ip_address(self.table[host])]
 
 
+class Chain:
+    """The egress addons, each hook fired on every addon in the registered order.
+
+    Like mitmproxy's ``AddonManager.trigger_event``, minus its ``safecall``: an addon
+    that raises fails the test instead of being logged.
+    """
+
+    def __init__(self, addons: list[object]) -> None:
+        self.addons = addons
+        self._tctx: taddons.context | None = None
+
+    def __enter__(self) -> "Chain":
+        self._tctx = taddons.context(*self.addons)
+        self._tctx.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._tctx is not None
+        self._tctx.__exit__(*exc)
+
+    def addon[T](self, kind: type[T]) -> T:
+        """The one addon of type ``kind`` in the chain."""
+        (found,) = [a for a in self.addons if isinstance(a, kind)]
+        return found
+
+    async def fire(self, event: hooks.Hook) -> None:
+        assert self._tctx is not None, "use the chain inside `with`"
+        for addon in self.addons:
+            await self._tctx.master.addons.invoke_addon(addon, event)
+
+    async def http_connect(self, flow: http.HTTPFlow) -> None:
+        await self.fire(http_layer.HttpConnectHook(flow))
+
+    async def requestheaders(self, flow: http.HTTPFlow) -> None:
+        await self.fire(http_layer.HttpRequestHeadersHook(flow))
+
+    async def request(self, flow: http.HTTPFlow) -> None:
+        await self.fire(http_layer.HttpRequestHook(flow))
+
+    async def responseheaders(self, flow: http.HTTPFlow) -> None:
+        await self.fire(http_layer.HttpResponseHeadersHook(flow))
+
+    async def server_connect(self, data: server_hooks.ServerConnectionHookData) -> None:
+        await self.fire(server_hooks.ServerConnectHook(data))
+
+    async def client_disconnected(self, client: Client) -> None:
+        await self.fire(server_hooks.ClientDisconnectedHook(client))
+
+    async def tcp_start(self, flow: tcp.TCPFlow) -> None:
+        from mitmproxy.proxy.layers.tcp import TcpStartHook
+
+        await self.fire(TcpStartHook(flow))
+
+    async def udp_start(self, flow: udp.UDPFlow) -> None:
+        from mitmproxy.proxy.layers.udp import UdpStartHook
+
+        await self.fire(UdpStartHook(flow))
+
+    async def websocket_message(self, flow: http.HTTPFlow) -> None:
+        await self.fire(ws_layer.WebsocketMessageHook(flow))
+
+
 def _addon(
     tmp_path: Path, scanner: StandInScanner | None = None, answers: Answers | None = None
-) -> EgressAddon:
+) -> Chain:
     routes = tmp_path / "routes.yaml"
     routes.write_text(ROUTES)
-    return EgressAddon(
-        store=RoutesStore(routes),
-        scanner=scanner or StandInScanner(),
-        audit=AuditLog(tmp_path / "audit.jsonl"),
-        bottle="test-bottle",
-        destinations=DestinationPolicy(),
-        resolver=answers or Answers({"api.example.com": "93.184.215.14"}),
+    return Chain(
+        egress_addons(
+            store=RoutesStore(routes),
+            scanner=scanner or StandInScanner(),
+            audit=AuditLog(tmp_path / "audit.jsonl"),
+            bottle="test-bottle",
+            destinations=DestinationPolicy(),
+            resolver=answers or Answers({"api.example.com": "93.184.215.14"}),
+        )
     )
 
 
@@ -113,18 +182,19 @@ def _inner(
     return flow
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize(
     ("host", "port", "reason"),
     [("93.184.215.14", 443, "ip-literal"), ("bad_host.example", 443, "invalid-host")],
 )
-def test_a_denied_connect_gets_a_403_naming_the_tool_and_is_audited(
+async def test_a_denied_connect_gets_a_403_naming_the_tool_and_is_audited(
     tmp_path: Path, host: str, port: int, reason: str
 ) -> None:
     """IP literals and invalid names are refused at CONNECT itself."""
     addon = _addon(tmp_path)
-    with taddons.context(addon):
+    with addon:
         flow = _connect(host, port)
-        addon.http_connect(flow)
+        await addon.http_connect(flow)
     assert flow.response is not None
     assert flow.response.status_code == 403
     assert b"egress-allow" in (flow.response.content or b"")
@@ -134,12 +204,13 @@ def test_a_denied_connect_gets_a_403_naming_the_tool_and_is_audited(
     assert line["reason"] == reason
 
 
-def test_an_allowed_connect_gets_no_response_and_opens_the_tunnel(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_an_allowed_connect_gets_no_response_and_opens_the_tunnel(tmp_path: Path) -> None:
     """mitmproxy answers 200 itself; the addon only records the tunnel host."""
     addon = _addon(tmp_path)
-    with taddons.context(addon):
+    with addon:
         flow = _connect("API.Example.com.")
-        addon.http_connect(flow)
+        await addon.http_connect(flow)
     assert flow.response is None
     assert _audit(tmp_path)[0]["decision"] == "allow"
 
@@ -157,9 +228,9 @@ async def test_domain_fronting_inside_a_tunnel_is_denied(
 ) -> None:
     """Host header and SNI must both equal the CONNECT host."""
     addon = _addon(tmp_path)
-    with taddons.context(addon):
+    with addon:
         connect = _connect("api.example.com")
-        addon.http_connect(connect)
+        await addon.http_connect(connect)
         flow = _inner(connect, host, sni)
         await addon.requestheaders(flow)
     assert flow.response is not None
@@ -171,9 +242,9 @@ async def test_an_allowed_request_is_scanned_and_audited_without_its_query(tmp_p
     """The scanner sees the request; the audit line has the path but never the query."""
     scanner = StandInScanner()
     addon = _addon(tmp_path, scanner)
-    with taddons.context(addon):
+    with addon:
         connect = _connect("api.example.com")
-        addon.http_connect(connect)
+        await addon.http_connect(connect)
         flow = _inner(connect, "api.example.com")
         await addon.requestheaders(flow)
         await addon.request(flow)
@@ -194,9 +265,9 @@ async def test_a_scanner_denial_answers_403_and_the_path_is_not_logged(tmp_path:
         Denied("dlp-block", "found github-pat in body", "api.example.com", 443)
     )
     addon = _addon(tmp_path, scanner)
-    with taddons.context(addon):
+    with addon:
         connect = _connect("api.example.com")
-        addon.http_connect(connect)
+        await addon.http_connect(connect)
         flow = _inner(connect, "api.example.com")
         flow.request.headers["accept"] = "application/json"
         await addon.requestheaders(flow)
@@ -212,9 +283,9 @@ async def test_a_request_denied_at_headers_is_never_scanned(tmp_path: Path) -> N
     """A method outside the route stops at requestheaders; request() leaves it alone."""
     scanner = StandInScanner()
     addon = _addon(tmp_path, scanner)
-    with taddons.context(addon):
+    with addon:
         connect = _connect("files.example.com")
-        addon.http_connect(connect)
+        await addon.http_connect(connect)
         flow = _inner(connect, "files.example.com", method=b"POST")
         await addon.requestheaders(flow)
         await addon.request(flow)
@@ -240,9 +311,9 @@ async def test_a_request_to_a_name_resolving_privately_is_denied_before_any_dial
 ) -> None:
     """requestheaders resolves and checks; a private answer is a 403, not a connection."""
     addon = _addon(tmp_path, answers=Answers({"api.example.com": "10.1.2.3"}))
-    with taddons.context(addon):
+    with addon:
         connect = _connect("api.example.com")
-        addon.http_connect(connect)
+        await addon.http_connect(connect)
         flow = _inner(connect, "api.example.com")
         await addon.requestheaders(flow)
     assert flow.response is not None
@@ -253,9 +324,9 @@ async def test_a_request_to_a_name_resolving_privately_is_denied_before_any_dial
 async def test_server_connect_dials_a_vetted_address_with_the_host_as_sni(tmp_path: Path) -> None:
     """An address vetted by requestheaders is dialled with SNI set to the host name."""
     addon = _addon(tmp_path)
-    with taddons.context(addon):
+    with addon:
         connect = _connect("api.example.com")
-        addon.http_connect(connect)
+        await addon.http_connect(connect)
         await addon.requestheaders(_inner(connect, "api.example.com"))
         data = _server_data("93.184.215.14", client=connect.client_conn)
         await addon.server_connect(data)
@@ -268,9 +339,9 @@ async def test_a_nul_byte_in_a_header_value_is_refused_before_any_dial(tmp_path:
     """mitmproxy would forward it; the addon answers 403 header-invalid (escape suite D42)."""
     answers = Answers({"api.example.com": "93.184.215.14"})
     addon = _addon(tmp_path, answers=answers)
-    with taddons.context(addon):
+    with addon:
         connect = _connect("api.example.com")
-        addon.http_connect(connect)
+        await addon.http_connect(connect)
         flow = _inner(connect, "api.example.com")
         flow.request.headers.fields = (*flow.request.headers.fields, (b"X-A", b"a\x00b"))
         await addon.requestheaders(flow)
@@ -290,15 +361,15 @@ async def test_two_names_on_one_address_are_each_dialled_with_their_own_sni(
     addon = _addon(
         tmp_path, answers=Answers({"api.example.com": shared, "files.example.com": shared})
     )
-    with taddons.context(addon):
+    with addon:
         first = _connect("api.example.com")
-        addon.http_connect(first)
+        await addon.http_connect(first)
         await addon.requestheaders(_inner(first, "api.example.com"))
         second = _connect("files.example.com")
-        addon.http_connect(second)
+        await addon.http_connect(second)
         await addon.requestheaders(_inner(second, "files.example.com"))
         again = _connect("api.example.com")  # answered from the resolve cache
-        addon.http_connect(again)
+        await addon.http_connect(again)
         await addon.requestheaders(_inner(again, "api.example.com"))
         dials = {
             name: _server_data(shared, client=flow.client_conn)
@@ -317,11 +388,11 @@ async def test_two_names_on_one_address_are_each_dialled_with_their_own_sni(
 async def test_a_closed_client_leaves_no_pin_behind(tmp_path: Path) -> None:
     """After the client disconnects, its vetted address is refused like any unvetted one."""
     addon = _addon(tmp_path)
-    with taddons.context(addon):
+    with addon:
         connect = _connect("api.example.com")
-        addon.http_connect(connect)
+        await addon.http_connect(connect)
         await addon.requestheaders(_inner(connect, "api.example.com"))
-        addon.client_disconnected(connect.client_conn)
+        await addon.client_disconnected(connect.client_conn)
         data = _server_data("93.184.215.14", client=connect.client_conn)
         await addon.server_connect(data)
     assert data.server.error is not None
@@ -332,7 +403,7 @@ async def test_server_connect_refuses_an_address_nobody_vetted(tmp_path: Path) -
     """A bare IP that no allowed request resolved to is never dialled."""
     addon = _addon(tmp_path)
     data = _server_data("93.184.215.14")
-    with taddons.context(addon):
+    with addon:
         await addon.server_connect(data)
     assert data.server.error is not None
     assert "ip-literal" in data.server.error
@@ -343,7 +414,7 @@ async def test_server_connect_pins_the_checked_address_and_sets_sni(tmp_path: Pa
     """The dialled address is the one checked; SNI carries the host name."""
     addon = _addon(tmp_path)
     data = _server_data("api.example.com")
-    with taddons.context(addon):
+    with addon:
         await addon.server_connect(data)
     assert data.server.error is None
     assert data.server.address == ("93.184.215.14", 443)
@@ -360,7 +431,7 @@ async def test_server_connect_refuses_names_resolving_to_private_addresses(
     """An allowed name that resolves (or rebinds) to a private address is not dialled."""
     addon = _addon(tmp_path, answers=Answers({"api.example.com": answer}))
     data = _server_data("api.example.com")
-    with taddons.context(addon):
+    with addon:
         await addon.server_connect(data)
     assert data.server.error is not None
     assert "forbidden-destination" in data.server.error
@@ -372,20 +443,21 @@ async def test_server_connect_denies_unrouted_names_before_any_lookup(tmp_path: 
     answers = Answers({})
     addon = _addon(tmp_path, answers=answers)
     data = _server_data("c2VjcmV0.attacker.example")
-    with taddons.context(addon):
+    with addon:
         await addon.server_connect(data)
     assert data.server.error is not None
     assert answers.lookups == []
 
 
-def test_raw_tcp_and_udp_flows_are_killed(tmp_path: Path) -> None:
+@pytest.mark.anyio
+async def test_raw_tcp_and_udp_flows_are_killed(tmp_path: Path) -> None:
     """Only HTTP leaves."""
     addon = _addon(tmp_path)
-    with taddons.context(addon):
+    with addon:
         tcp_flow = tflow.ttcpflow()
-        addon.tcp_start(tcp_flow)
+        await addon.tcp_start(tcp_flow)
         udp_flow = tflow.tudpflow()
-        addon.udp_start(udp_flow)
+        await addon.udp_start(udp_flow)
     assert tcp_flow.error is not None
     assert udp_flow.error is not None
 
@@ -407,10 +479,10 @@ def test_unsafe_mitmproxy_options_are_refused(tmp_path: Path, option: str, value
     """Options that open a bypass raise OptionsError naming the option."""
     addon = _addon(tmp_path)
     with (
-        taddons.context(Proxyserver(), addon) as tctx,
+        taddons.context(Proxyserver(), *addon.addons) as tctx,
         pytest.raises(exceptions.OptionsError, match=option),
     ):
-        tctx.configure(addon, **{option: value})
+        tctx.configure(addon.addon(SafeOptions), **{option: value})
 
 
 @pytest.mark.anyio
@@ -429,12 +501,13 @@ async def test_websocket_messages_with_findings_are_dropped_and_history_trimmed(
 
     message = WebSocketMessage(Opcode.TEXT, True, b"ghp_secret")
     flow.websocket.messages.append(message)
-    with taddons.context(addon):
+    with addon:
         await addon.websocket_message(flow)
     assert message.dropped
     assert len(flow.websocket.messages) <= 8
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize(
     ("injected", "encoding", "length", "streamed"),
     [
@@ -446,7 +519,7 @@ async def test_websocket_messages_with_findings_are_dropped_and_history_trimmed(
         (("secret-value",), "gzip", "5000000", "buffered"),
     ],
 )
-def test_responses_are_streamed_and_scrubbed_where_credentials_were_injected(
+async def test_responses_are_streamed_and_scrubbed_where_credentials_were_injected(
     tmp_path: Path,
     injected: tuple[str, ...] | None,
     encoding: str | None,
@@ -469,8 +542,8 @@ def test_responses_are_streamed_and_scrubbed_where_credentials_were_injected(
         flow.response.headers["Content-Encoding"] = encoding
     if injected:
         flow.metadata["bb_injected"] = injected
-    with taddons.context(addon):
-        addon.responseheaders(flow)
+    with addon:
+        await addon.responseheaders(flow)
     stream = flow.response.stream
     kind = "scrubbed" if isinstance(stream, Scrubber) else "plain" if stream is True else "buffered"
     assert kind == streamed
@@ -481,9 +554,10 @@ def test_a_request_body_over_the_limit_is_refused_with_413(tmp_path: Path) -> No
     """Declared sizes are checked before the body is read."""
     addon = _addon(tmp_path)
     flow = tflow.tflow(req=tutils.treq(host="api.example.com", port=443, scheme=b"https"))
-    flow.request.headers["content-length"] = str(addon.request_size_limit + 1)
-    with taddons.context(addon):
-        assert addon._too_large(flow, flow.request.headers["content-length"])
+    limit = addon.addon(BodyLimit)
+    flow.request.headers["content-length"] = str(limit.request_size_limit + 1)
+    with addon:
+        assert limit.too_large(flow, flow.request.headers["content-length"])
     assert flow.response is not None
     assert flow.response.status_code == 413
 
@@ -496,9 +570,9 @@ async def test_an_http2_path_naming_another_host_is_refused_before_any_scan(
     scanner = StandInScanner()
     answers = Answers({"api.example.com": "93.184.215.14"})
     addon = _addon(tmp_path, scanner, answers)
-    with taddons.context(addon):
+    with addon:
         connect = _connect("api.example.com")
-        addon.http_connect(connect)
+        await addon.http_connect(connect)
         flow = _inner(connect, "api.example.com")
         flow.request.http_version = "HTTP/2.0"
         flow.request.path = "https://other.example/x"
@@ -518,9 +592,9 @@ async def test_a_form_field_overriding_the_method_is_refused_on_a_method_restric
     """POST with _method=DELETE where the route allows GET and POST: 403 method-override."""
     scanner = StandInScanner()
     addon = _addon(tmp_path, scanner, Answers({"forms.example.com": "93.184.215.14"}))
-    with taddons.context(addon):
+    with addon:
         connect = _connect("forms.example.com")
-        addon.http_connect(connect)
+        await addon.http_connect(connect)
         flow = _inner(connect, "forms.example.com", method=b"POST")
         flow.request.headers["Content-Type"] = "application/x-www-form-urlencoded"
         flow.request.content = b"id=7&_method=DELETE"
@@ -545,9 +619,9 @@ class PathRewritingScanner(StandInScanner):
 async def test_a_path_rewritten_into_an_absolute_uri_never_goes_upstream(tmp_path: Path) -> None:
     """The target form is checked again after the scanner, right before forwarding."""
     addon = _addon(tmp_path, PathRewritingScanner())
-    with taddons.context(addon):
+    with addon:
         connect = _connect("api.example.com")
-        addon.http_connect(connect)
+        await addon.http_connect(connect)
         flow = _inner(connect, "api.example.com")
         await addon.requestheaders(flow)
         await addon.request(flow)
@@ -567,9 +641,9 @@ async def test_an_unrouted_tunnel_is_answered_inside_tls_with_the_explanation(
     """
     answers = Answers({"evil.example": "93.184.215.15"})
     addon = _addon(tmp_path, answers=answers)
-    with taddons.context(addon):
+    with addon:
         connect = _connect(host, port)
-        addon.http_connect(connect)
+        await addon.http_connect(connect)
         assert connect.response is None
         inner = _inner(connect, host)
         inner.request.port = port
@@ -590,9 +664,9 @@ async def test_a_refused_tunnel_never_dials_upstream(tmp_path: Path) -> None:
     """Even a code path that skipped requestheaders cannot connect out of a refused tunnel."""
     answers = Answers({"evil.example": "93.184.215.15"})
     addon = _addon(tmp_path, answers=answers)
-    with taddons.context(addon):
+    with addon:
         connect = _connect("evil.example")
-        addon.http_connect(connect)
+        await addon.http_connect(connect)
         data = _server_data("evil.example", 443, connect.client_conn)
         await addon.server_connect(data)
     assert data.server.error is not None
@@ -609,17 +683,19 @@ async def test_only_a_private_network_route_reaches_a_private_address(
     routes = tmp_path / "routes.yaml"
     flag = "\n    private_network: true" if private else ""
     routes.write_text(f"routes:\n  - host: llm.corp.example{flag}\n")
-    addon = EgressAddon(
-        store=RoutesStore(routes),
-        scanner=StandInScanner(),
-        audit=AuditLog(tmp_path / "audit.jsonl"),
-        bottle="test-bottle",
-        destinations=DestinationPolicy(),
-        resolver=Answers({"llm.corp.example": "10.20.30.40"}),
+    addon = Chain(
+        egress_addons(
+            store=RoutesStore(routes),
+            scanner=StandInScanner(),
+            audit=AuditLog(tmp_path / "audit.jsonl"),
+            bottle="test-bottle",
+            destinations=DestinationPolicy(),
+            resolver=Answers({"llm.corp.example": "10.20.30.40"}),
+        )
     )
-    with taddons.context(addon):
+    with addon:
         connect = _connect("llm.corp.example")
-        addon.http_connect(connect)
+        await addon.http_connect(connect)
         flow = _inner(connect, "llm.corp.example")
         await addon.requestheaders(flow)
     if allowed:
@@ -637,9 +713,9 @@ async def test_a_secret_in_a_refused_host_or_path_is_redacted_in_the_audit_line(
     """Refused before any scan, the line is still checked: host and path become
     ``[redacted]`` and the detectors are named."""
     addon = _addon(tmp_path)
-    with taddons.context(addon):
+    with addon:
         connect = _connect("SECRET.evil.example")
-        addon.http_connect(connect)
+        await addon.http_connect(connect)
         inner = _inner(connect, "SECRET.evil.example")
         inner.request.path = "/upload/SECRET-value?q=1"
         await addon.requestheaders(inner)
