@@ -3,9 +3,9 @@
 Test hooks are not on the user's command line (issue 18): no ``bb`` option or bottle record
 can fix the egress-side subnet the proxy may reach, or hand the gate a test forge network.
 A test that needs one runs this script instead of ``bb start``/``bb resume``: it resolves
-the plan exactly as the command does (`bb_cli.commands.bottles._plan`, same manifests, state
+the plan exactly as the command does (`bb_cli.lifecycle.resolve_plan`, same manifests, state
 directory and images), sets the override on the resolved `BottlePlan`, and starts it with the
-CLI's own launcher (``_launch(planned=...)``, as ``tests/e2e/agents`` does). Run it with the
+CLI's own launcher (``LaunchRequest(planned=...)``, as ``tests/e2e/agents`` does). Run it with the
 test's working directory and environment, like ``bb``; it prints what ``bb start --json``
 prints.
 
@@ -30,8 +30,8 @@ SCRIPT = Path(__file__).resolve()
 
 
 def main(argv: list[str] | None = None) -> None:
-    from bb_cli.commands.bottles import _launch, _plan
-    from bb_cli.plan import BottlePlan
+    from bb_cli.commands.bottles import _launch
+    from bb_cli.lifecycle import LaunchRequest, resolve_plan
     from bb_cli.state import find_record
 
     parser = argparse.ArgumentParser(prog="planned_bb")
@@ -46,12 +46,12 @@ def main(argv: list[str] | None = None) -> None:
         agent, slug, observe, backend = record.agent, record.slug, record.observe, record.backend
     else:
         agent, slug, observe, backend = args.name, None, args.observe, "compose"
-    plan = _plan(agent, slug, observe, backend)
-    assert isinstance(plan, BottlePlan)
+    plan = resolve_plan(agent, slug, observe, backend)
     plan = dataclasses.replace(
         plan, test_egress_subnet=args.egress_subnet, test_forge_network=args.forge_network
     )
-    _launch(agent, slug, True, observe, backend=backend, planned=plan)
+    request = LaunchRequest(agent, slug=slug, observe=observe, backend=backend, planned=plan)
+    _launch(request, as_json=True)
 
 
 if __name__ == "__main__":

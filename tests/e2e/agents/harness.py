@@ -170,8 +170,9 @@ class AgentBottle:
     def start(self) -> None:
         """Resolve the plan (with the overlay) and start it with the CLI's own launcher."""
         from bb_cli.commands.bottles import _launch
+        from bb_cli.lifecycle import LaunchRequest
 
-        _launch(self.runtime, None, False, planned=self.make_plan())
+        _launch(LaunchRequest(self.runtime, planned=self.make_plan()), as_json=False)
         self.prepare()
 
     def prepare(self) -> None:

@@ -1,104 +1,30 @@
 """Bottle lifecycle commands: start, resume, list, info, exec, attach, stop, rm.
 
-Each is a thin adapter: parse arguments, build a `BottleSpec`/look up a record, call the
-backend, print (rich for people, ``--json`` for scripts). Heavy imports stay inside.
+Each is a thin adapter: parse arguments, check the engine, look up a record or build a
+`bb_cli.lifecycle.LaunchRequest`, call the lifecycle or the backend, print (rich for people,
+``--json`` for scripts). Launching and removing are `bb_cli.lifecycle`'s; heavy imports stay
+inside.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bb_cli.commands._common import BackendOption, fail, handle_errors, require_engine
+from bb_cli.lifecycle import LaunchRequest
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from bb_cli.plan import BottlePlan
     from bb_cli.state import BottleRecord
 
 __all__ = ["StepPrinter", "register"]
-
-
-def _plan(
-    agent: str,
-    slug: str | None,
-    observe: bool,
-    backend: str = "compose",
-    pinned: dict[str, str] | None = None,
-) -> object:
-    from bb_cli.egress_plan import SecretMissingError
-    from bb_cli.errors import StartError
-    from bb_cli.images import ImageError, resolve_image
-    from bb_cli.images.errors import ImageRefusedError, RegistryError
-    from bb_cli.manifests import ManifestIndex
-    from bb_cli.plan import BottlePlan, BottleSpec, HostIdentity
-    from bb_protocol.paths import bottle_dir
-    from bb_protocol.routes import RoutesError
-
-    spec = BottleSpec(
-        agent=agent, index=ManifestIndex.default(), slug=slug, backend=backend, observe=observe
-    )
-    try:
-        return BottlePlan.resolve(
-            spec,
-            environ=os.environ,
-            image_for=_pinned_or_resolved(pinned or {}, resolve_image),
-            state_dir=bottle_dir,
-            host=HostIdentity(os.getuid(), os.getgid()),
-        )
-    except (RegistryError, ImageRefusedError) as exc:  # a registry problem: never a silent build
-        raise StartError(
-            "pull images", str(exc), "fix or unset $BB_REGISTRY, or run `bb images build`"
-        ) from None
-    except ImageError as exc:
-        raise StartError("resolve images", str(exc), "run `bb images build`") from None
-    except (SecretMissingError, RoutesError) as exc:
-        raise StartError("prepare egress", str(exc)) from None
-
-
-def _pinned_or_resolved(pinned: dict[str, str], resolve: object) -> Callable[[str], str]:
-    """``image_for`` of a plan: a component's pinned image (``bb resume``), else resolved."""
-
-    def image_for(component: str) -> str:
-        if component not in pinned:
-            return resolve(component)  # type: ignore[operator,no-any-return]
-        from rich.console import Console
-
-        from bb_cli.images.build import cache_dir
-        from bb_cli.images.console import RichReporter
-        from bb_cli.images.pull import use_pinned
-        from bb_protocol.versions import ACCEPTED_PROTOCOL_VERSIONS
-
-        with RichReporter(Console(stderr=True)) as reporter:
-            return use_pinned(pinned[component], component, ACCEPTED_PROTOCOL_VERSIONS,
-                              reporter, cache_dir() / "logs")  # fmt: skip
-
-    return image_for
-
-
-def _pins(plan: object) -> dict[str, str]:
-    """Component -> the image the plan runs, pinned by digest (for the bottle's record)."""
-    from bb_cli.images import ImageError
-    from bb_cli.images.pull import pin
-    from bb_cli.plan import BottlePlan, image_components
-
-    assert isinstance(plan, BottlePlan)
-    roles = image_components(plan.manifest)
-    if plan.manifest.bottle.image:  # the user's own agent image: not ours to pin
-        roles.pop("agent")
-    pins: dict[str, str] = {}
-    for role, component in roles.items():
-        try:
-            pins[component] = pin(plan.images[role])
-        except ImageError:  # not a local image (a test double): recorded as resolved
-            pins[component] = plan.images[role]
-    return pins
 
 
 def warn_ignored_manifests() -> None:
@@ -166,99 +92,26 @@ class StepPrinter:
             self._status.stop()
 
 
-def _launch(
-    agent: str,
-    slug: str | None,
-    as_json: bool,
-    observe: bool = False,
-    agent_image: str | None = None,
-    backend: str = "compose",
-    planned: object | None = None,
-    pinned: dict[str, str] | None = None,
-) -> object:
-    """Resolve (or take ``planned``), record and start a bottle; return its `BottlePlan`.
-
-    ``planned`` lets `bb_cli.commands.run.run_planned` (and tests, with plan overrides the
-    command line never exposes) start an already-resolved plan. Only what the user chose
-    (agent, backend, ``observe``) is recorded: a plan's test overrides never reach the
-    record, so ``bb resume`` cannot re-apply them.
-    """
+def _launch(request: LaunchRequest, as_json: bool) -> BottlePlan:
+    """`bb_cli.lifecycle.launch` with ``bb start``'s progress lines and final message."""
     from rich.console import Console
 
-    from bb_cli.backends import get_bottle_backend
-    from bb_cli.backends.compose import project_name
-    from bb_cli.errors import StartError
-    from bb_cli.images import ensure_images
     from bb_cli.images.console import RichReporter
-    from bb_cli.plan import BottlePlan
-    from bb_cli.state import BottleRecord, find_record, save_record
+    from bb_cli.lifecycle import launch
 
     console = Console(stderr=True)
-    require_engine(backend)  # first: never build images or write state without an engine
-    try:
-        plan = planned if planned is not None else _plan(agent, slug, observe, backend, pinned)
-    except StartError as exc:
-        if exc.step != "resolve images":
-            raise
-        from bb_cli.manifests import ManifestIndex
-        from bb_cli.plan import image_components
-
-        needed = image_components(ManifestIndex.default().load_for_agent(agent)).values()
-        with RichReporter(console) as reporter:  # first use: build what this bottle needs
-            try:
-                ensure_images(reporter, needed)  # type: ignore[arg-type]
-            except Exception as error:
-                raise StartError("build images", str(error), "run `bb images build`") from None
-        plan = _plan(agent, slug, observe, backend, pinned)
-    assert isinstance(plan, BottlePlan)
-    images = _pins(plan)
-    if agent_image is not None:  # `bb resume` of a committed bottle boots its snapshot
-        import dataclasses
-
-        plan = dataclasses.replace(plan, images={**plan.images, "agent": agent_image})
-    created = {}
-    if slug is not None:  # resume: the bottle keeps its creation time
-        created = {"created_at": find_record(slug).created_at}
-    save_record(
-        BottleRecord(
-            **created,
-            slug=plan.slug,
-            agent=agent,
-            bottle=plan.manifest.bottle.name,
-            runtime=plan.manifest.agent.runtime,
-            backend=plan.backend,
-            project=project_name(plan.slug),
-            agent_container=plan.agent_container,
-            supervised=plan.manifest.bottle.supervise,
-            observe=plan.observe,
-            sources=plan.manifest.sources,
-            images=images,
-        )
-    )
-
     progress = StepPrinter(console)
-
     try:
-        if any(repo.forge for repo in plan.manifest.agent.repos):
-            from bb_cli.repo_keys import deprovision_keys, provision_keys
-
-            progress("provision deploy keys", "start")
-            provision_keys(plan, os.environ)
-            progress("provision deploy keys", "done")
-            try:
-                get_bottle_backend(plan.backend).start(plan, progress)
-            except BaseException:
-                deprovision_keys(plan.state_dir, plan.slug, os.environ)
-                raise
-        else:
-            get_bottle_backend(plan.backend).start(plan, progress)
+        plan = launch(request, progress=progress, reporter=lambda: RichReporter(console)).plan
     finally:
         progress.stop()
     if as_json:
         typer.echo(json.dumps({"slug": plan.slug, "agent_container": plan.agent_container}))
     else:
-        console.print(f"[bold green]bottle {plan.slug} is running[/]: "
-                      f"`bb attach {plan.slug}`, `bb exec {plan.slug} -- CMD`")  # fmt: skip
+        console.print(
+            f"[bold green]bottle {plan.slug} is running[/]: "
+            f"`bb attach {plan.slug}`, `bb exec {plan.slug} -- CMD`"
+        )
     return plan
 
 
@@ -323,7 +176,8 @@ def start(
     require_engine(backend)  # before the picker: no question asked that cannot be acted on
     if agent is not None:
         warn_ignored_manifests()
-    _launch(agent or _pick_agent(), None, as_json, observe, backend=backend)
+    request = LaunchRequest(agent or _pick_agent(), observe=observe, backend=backend)
+    _launch(request, as_json)
 
 
 @handle_errors
@@ -365,8 +219,15 @@ def resume(
         print(f"booting {record.slug} from its snapshot {image} (made by `bb commit`)",
               file=sys.stderr)  # fmt: skip
     _warn_ignored_options(record)
-    _launch(record.agent, record.slug, as_json, record.observe, image, record.backend,
-            pinned=record.images)  # fmt: skip
+    request = LaunchRequest(
+        record.agent,
+        slug=record.slug,
+        observe=record.observe,
+        backend=record.backend,
+        agent_image=image,
+        pinned=record.images,
+    )
+    _launch(request, as_json)
 
 
 def _warn_ignored_options(record: BottleRecord) -> None:
@@ -391,12 +252,22 @@ def _resume_snapshot(ref: str, slug: str | None, as_json: bool) -> None:
     if live:
         print(f"booting {record.slug} from its snapshot {ref}", file=sys.stderr)
         _warn_ignored_options(record)
-        _launch(record.agent, record.slug, as_json, record.observe, ref, record.backend)
+        request = LaunchRequest(
+            record.agent,
+            slug=record.slug,
+            observe=record.observe,
+            backend=record.backend,
+            agent_image=ref,
+        )
+        _launch(request, as_json)
         return
     print(f"bottle {record.slug} was removed: starting a new {record.agent} bottle from its "
           f"snapshot {ref}", file=sys.stderr)  # fmt: skip
     _warn_ignored_options(record)
-    _launch(record.agent, None, as_json, record.observe, ref, record.backend)
+    request = LaunchRequest(
+        record.agent, observe=record.observe, backend=record.backend, agent_image=ref
+    )
+    _launch(request, as_json)
 
 
 @handle_errors
@@ -599,38 +470,14 @@ def rm(
 
 
 def _remove(record: BottleRecord, *, quiet: bool) -> dict[str, object]:
-    import shutil
-
-    from bb_cli.backends import get_bottle_backend
-    from bb_cli.errors import BackendError
-    from bb_cli.freeze import read_committed_image
-    from bb_cli.repo_keys import deprovision_keys
-    from bb_protocol.paths import bottle_dir, state_dir
-
-    slug = record.slug
+    """`bb_cli.lifecycle.remove`, saying what it did on stderr unless ``quiet``."""
+    from bb_cli.lifecycle import remove
 
     def say(text: str) -> None:
         if not quiet:
             print(text, file=sys.stderr)
 
-    try:
-        removed = deprovision_keys(bottle_dir(slug), slug, os.environ)
-    except LookupError as exc:
-        raise BackendError(f"{exc}; export it and run `bb rm {slug}` again") from None
-    if removed:
-        say(f"removed {removed} deploy key(s) from the forge")
-    get_bottle_backend(record.backend).remove(slug)
-    archive = state_dir() / "removed" / f"{slug}-{int(time.time())}"
-    archive.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(bottle_dir(slug), archive)
-    say(f"removed {slug} (its audit trail is kept in {archive})")
-    committed = read_committed_image(slug, archive)
-    kept = committed.image if committed is not None and committed.preserved else None
-    if kept:  # `bb commit` asked to keep it
-        say(f"kept its snapshot {kept} (bb rm never deletes a committed image; "
-            "`bb snapshots` lists them)")  # fmt: skip
-    return {"slug": slug, "state": "removed", "archive": str(archive), "snapshot": kept,
-            "deploy_keys_removed": removed}  # fmt: skip
+    return remove(record, say=say).as_json()
 
 
 def register(app: typer.Typer) -> None:

@@ -15,22 +15,18 @@ from typing import Annotated
 
 import typer
 
-from bb_cli.commands._common import BackendOption, fail, handle_errors
+from bb_cli.commands._common import BackendOption, fail, handle_errors, require_engine
 
 __all__ = ["run", "run_planned"]
 
 
 def run_planned(plan: object, prompt: str) -> int:
     """Run ``plan``'s runtime on ``prompt`` in its (running) bottle; the runtime's exit code."""
-    from bb_cli.backends import get_bottle_backend
-    from bb_cli.backends.compose.render import SUPERVISE_URL
+    from bb_cli.lifecycle import run_prompt
     from bb_cli.plan import BottlePlan
-    from bb_cli.runtimes import run_command
 
     assert isinstance(plan, BottlePlan)
-    supervise = SUPERVISE_URL if plan.manifest.bottle.supervise else None
-    argv = run_command(plan.manifest.agent.runtime, supervise, prompt)
-    return get_bottle_backend(plan.backend).exec(plan.slug, argv, tty=False)
+    return run_prompt(plan, prompt)
 
 
 @handle_errors
@@ -47,10 +43,10 @@ def run(
     Example: bb run --rm claude -- "fix the failing test in tests/test_io.py"
     """
     from bb_cli.backends import BACKENDS
-    from bb_cli.commands.bottles import _launch
-    from bb_cli.commands.bottles import rm as remove_bottle
+    from bb_cli.commands.bottles import _launch, _remove
+    from bb_cli.lifecycle import LaunchRequest
     from bb_cli.manifests import ManifestIndex
-    from bb_cli.plan import BottlePlan
+    from bb_cli.state import find_record
 
     if backend not in BACKENDS:
         raise fail(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}", 2)
@@ -62,11 +58,11 @@ def run(
     runtime = ManifestIndex.default().load_for_agent(agent).agent.runtime
     if runtime == "command":
         raise fail(f"agent {agent} runs its own command; use `bb start {agent}`", 2)
-    plan = _launch(agent, None, False, backend=backend)
-    assert isinstance(plan, BottlePlan)
+    require_engine(backend)  # first: never build images or write state without an engine
+    plan = _launch(LaunchRequest(agent, backend=backend), as_json=False)
     code = run_planned(plan, text)
     if remove:
-        remove_bottle([plan.slug], force=True)  # its own bottle: no question
+        _remove(find_record(plan.slug), quiet=False)  # its own bottle: no question
     else:
         print(f"bottle {plan.slug} left for inspection: `bb logs {plan.slug}`, "
               f"`bb rm {plan.slug}`", file=sys.stderr)  # fmt: skip
