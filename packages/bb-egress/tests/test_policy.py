@@ -10,7 +10,13 @@ from bb_egress.policy import (
     check_connect,
     check_header_bytes,
     check_request,
+    check_size,
+    check_sni,
     denial_body,
+    host_header_agrees,
+    names_destination,
+    parse_authority,
+    same_host,
 )
 from bb_protocol.routes import parse_routes
 
@@ -111,8 +117,9 @@ def test_requests_are_denied_on_fronting_method_path_or_scheme(
 )
 def test_a_route_without_narrowing_still_refuses_non_origin_form_targets(target: str) -> None:
     """Target form is checked on every route, before any route is looked up (issue 16)."""
-    decision = _request(raw_host="files.pythonhosted.org", connect_host="files.pythonhosted.org",
-                        target=target)  # fmt: skip
+    decision = _request(
+        raw_host="files.pythonhosted.org", connect_host="files.pythonhosted.org", target=target
+    )
     assert isinstance(decision, Denied)
     assert decision.reason == "target-not-origin-form"
 
@@ -184,3 +191,119 @@ def test_an_unresolvable_routed_host_is_explained_as_a_name_problem_not_fronting
     assert "egress-allow" in advice
     assert "TLS server name" not in advice
     assert "Host" not in advice
+
+
+@pytest.mark.parametrize(
+    ("name", "host", "same"),
+    [
+        ("api.example.com", "api.example.com", True),
+        ("API.Example.COM.", "api.example.com", True),
+        ("api.example.com", "API.EXAMPLE.COM", True),
+        ("evil.example", "api.example.com", False),
+        ("api.example.com.evil.example", "api.example.com", False),
+        ("bad_host.example", "bad_host.example", False),
+        ("", "api.example.com", False),
+    ],
+)
+def test_two_names_are_the_same_host_only_when_both_normalise_equal(
+    name: str, host: str, same: bool
+) -> None:
+    """Case and a trailing dot do not matter; a name that does not parse never matches."""
+    assert same_host(name, host) is same
+
+
+@pytest.mark.parametrize(
+    ("sni", "refused"),
+    [
+        (None, False),
+        ("api.example.com", False),
+        ("API.example.com.", False),
+        ("evil.example", True),
+    ],
+)
+def test_a_tls_server_name_other_than_the_connect_host_is_refused(
+    sni: str | None, refused: bool
+) -> None:
+    """sni-mismatch names both; a client that sent no SNI is left to the Host check."""
+    denied = check_sni(sni, "api.example.com", 443)
+    assert (denied is not None) is refused
+    if denied is not None:
+        assert (denied.reason, denied.host, denied.port) == ("sni-mismatch", "api.example.com", 443)
+        assert "evil.example" in denied.detail
+
+
+@pytest.mark.parametrize(
+    ("value", "parsed"),
+    [
+        ("api.example.com", ("api.example.com", None)),
+        ("api.example.com:8443", ("api.example.com", 8443)),
+        ("[2001:db8::1]:443", ("2001:db8::1", 443)),
+        ("[2001:db8::1]", ("2001:db8::1", None)),
+        ("api.example.com:x", ("api.example.com:x", None)),
+        (":443", (":443", None)),
+    ],
+)
+def test_an_authority_splits_into_host_and_optional_port(
+    value: str, parsed: tuple[str, int | None]
+) -> None:
+    """Brackets come off an IPv6 host; a non-numeric port stays part of the name."""
+    assert parse_authority(value) == parsed
+
+
+def test_an_empty_authority_is_a_value_error() -> None:
+    """Absent values are filtered by the caller; parsing one is a mistake."""
+    with pytest.raises(ValueError, match="empty"):
+        parse_authority("")
+
+
+@pytest.mark.parametrize(
+    ("value", "names"),
+    [
+        ("api.example.com", True),
+        ("api.example.com:443", True),
+        ("API.example.com.:443", True),
+        ("api.example.com:8443", False),
+        ("other.example:443", False),
+        ("api.example.com:x", False),
+        ("", False),
+    ],
+)
+def test_an_authority_names_the_destination_only_with_its_host_and_port(
+    value: str, names: bool
+) -> None:
+    """Host and port must both agree; no port means the destination's."""
+    assert names_destination(value, "api.example.com", 443) is names
+
+
+@pytest.mark.parametrize(
+    ("values", "agrees"),
+    [
+        (("", "api.example.com"), True),
+        (("api.example.com:443", "api.example.com"), True),
+        (("", ""), True),
+        (("other.example", "api.example.com"), False),
+        (("api.example.com", "other.example"), False),
+    ],
+)
+def test_host_and_authority_must_all_name_the_destination(
+    values: tuple[str, str], agrees: bool
+) -> None:
+    """Any disagreement between the absolute-form authority, Host and the destination is
+    domain fronting; absent values are not compared."""
+    assert host_header_agrees(values, "api.example.com", 443) is agrees
+
+
+@pytest.mark.parametrize(
+    ("size", "refused"),
+    [("100", False), (100, False), ("101", True), (101, True), ("not-a-number", False)],
+)
+def test_a_body_over_the_limit_is_refused_with_its_size_named(
+    size: str | int, refused: bool
+) -> None:
+    """body-too-large names both sizes; a malformed length was already refused upstream."""
+    denied = check_size(size, 100, "api.example.com", 443)
+    assert (denied is not None) is refused
+    if denied is not None:
+        assert denied.reason == "body-too-large"
+        assert "101 bytes" in denied.detail
+        assert "100 bytes" in denied.detail
