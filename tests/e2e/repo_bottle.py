@@ -51,15 +51,11 @@ exec git daemon --verbose --reuseaddr --export-all --enable=receive-pack \
 """
 
 
-def docker(
-    *args: str,
-    check: bool = True,
-    stdin: str | None = None,
-) -> subprocess.CompletedProcess[str]:
+def docker(*args: str, check: bool = True, stdin: str | None = None,
+           ) -> subprocess.CompletedProcess[str]:  # fmt: skip
     """Run the docker CLI (bounded); with ``check`` a failure fails the test with stderr."""
-    done = subprocess.run(
-        ["docker", *args], capture_output=True, text=True, timeout=300, check=False, input=stdin
-    )
+    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=300,
+                          check=False, input=stdin)  # fmt: skip
     assert not check or done.returncode == 0, done.stderr
     return done
 
@@ -74,15 +70,9 @@ class RepoBottle:
     cwd: Path
 
     def bb(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "bb_cli", *args],
-            cwd=self.cwd,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        return subprocess.run([sys.executable, "-m", "bb_cli", *args], cwd=self.cwd,
+                              env=self.env, capture_output=True, text=True, timeout=timeout,
+                              check=False)  # fmt: skip
 
     def agent_argv(self, script: str) -> list[str]:
         """The command line running ``script`` as the agent (for a background Popen)."""
@@ -92,43 +82,22 @@ class RepoBottle:
         return self.bb("exec", self.slug, "--", "sh", "-c", script, timeout=timeout)
 
     def upstream_ref(self, ref: str) -> str:
-        done = docker(
-            "exec",
-            self.forge,
-            "git",
-            "--git-dir",
-            FORGE_REPO,
-            "rev-parse",
-            "-q",
-            "--verify",
-            ref,
-            check=False,
-        )
+        done = docker("exec", self.forge, "git", "--git-dir", FORGE_REPO,
+                      "rev-parse", "-q", "--verify", ref, check=False)  # fmt: skip
         return done.stdout.strip()
 
     def gate(self) -> str:
         """The git gate's container name."""
-        return docker(
-            "ps",
-            "-q",
-            "--filter",
-            f"label=com.docker.compose.project=bb-{self.slug}",
-            "--filter",
-            "label=com.docker.compose.service=gitgate",
-        ).stdout.split()[0]
+        return docker("ps", "-q", "--filter", f"label=com.docker.compose.project=bb-{self.slug}",
+                      "--filter", "label=com.docker.compose.service=gitgate",
+                      ).stdout.split()[0]  # fmt: skip
 
 
 def _agent_image() -> str:
     return docker(
-        "image",
-        "ls",
-        "--filter",
-        "label=org.bot-bottle.component=agent",
-        "--filter",
-        "dangling=false",
-        "--format",
-        "{{.Repository}}:{{.Tag}}",
-    ).stdout.split()[0]
+        "image", "ls", "--filter", "label=org.bot-bottle.component=agent",
+        "--filter", "dangling=false", "--format", "{{.Repository}}:{{.Tag}}",
+    ).stdout.split()[0]  # fmt: skip
 
 
 @contextmanager
@@ -152,40 +121,18 @@ def repo_bottle(
         (cwd / ".bot-bottle" / "bottles").mkdir()
         for name, text in bottles.items():
             (cwd / ".bot-bottle" / "bottles" / f"{name}.md").write_text(text)
-    env = {
-        **os.environ,
-        "BOT_BOTTLE_STATE_DIR": str(state),
-        "XDG_CONFIG_HOME": str(config),
-        **(host_env or {}),
-    }
+    env = {**os.environ, "BOT_BOTTLE_STATE_DIR": str(state), "XDG_CONFIG_HOME": str(config),
+           **(host_env or {})}  # fmt: skip
     docker("network", "create", network)
     slug = ""
     try:
-        docker(
-            "run",
-            "-d",
-            "--rm",
-            "--name",
-            forge,
-            "--network",
-            network,
-            "--network-alias",
-            "forge.test",
-            "--entrypoint",
-            "sh",
-            _agent_image(),
-            "-c",
-            FORGE_SCRIPT,
-        )
+        docker("run", "-d", "--rm", "--name", forge, "--network", network,
+               "--network-alias", "forge.test", "--entrypoint", "sh", _agent_image(),
+               "-c", FORGE_SCRIPT)  # fmt: skip
         started = subprocess.run(
             [sys.executable, str(PLANNED_BB), "start", "repo", "--forge-network", network],
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
+            cwd=cwd, env=env, capture_output=True, text=True, timeout=900, check=False,
+        )  # fmt: skip
         assert started.returncode == 0, started.stderr
         slug = json.loads(started.stdout)["slug"]
         yield RepoBottle(slug, forge, env, cwd)

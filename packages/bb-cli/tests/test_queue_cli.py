@@ -165,26 +165,14 @@ def egress_container():
     slug = f"t{secrets.token_hex(4)}"
     started = subprocess.run(
         [
-            "docker",
-            "run",
-            "-d",
-            "--rm",
-            "--network",
-            "none",
-            "--label",
-            f"com.docker.compose.project=bb-{slug}",
-            "--label",
-            "com.docker.compose.service=egress",
-            "debian:trixie-slim",
-            "sh",
-            "-c",
+            "docker", "run", "-d", "--rm", "--network", "none",
+            "--label", f"com.docker.compose.project=bb-{slug}",
+            "--label", "com.docker.compose.service=egress",
+            "debian:trixie-slim", "sh", "-c",
             'trap "echo hup >> /tmp/hups" HUP; while true; do sleep 0.1; done',
         ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
     container = started.stdout.strip()
     yield slug, container
     subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False, timeout=60)
@@ -193,11 +181,8 @@ def egress_container():
 def _hups(container: str) -> int:
     done = subprocess.run(
         ["docker", "exec", container, "sh", "-c", "cat /tmp/hups 2>/dev/null || true"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=30,
-    )
+        capture_output=True, text=True, check=False, timeout=30,
+    )  # fmt: skip
     return done.stdout.count("hup")
 
 

@@ -43,6 +43,9 @@ def test_unnamed_sets_are_never_written(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_precompile_writes_the_static_sets(tmp_path: Path) -> None:
-    """Provider rules and suspicious characters: the two databases a hook would compile."""
+    """Token rules (Kingfisher's catalogue, our kept rules) and suspicious characters: the
+    databases a hook would otherwise compile."""
     precompile_static(tmp_path)
-    assert sorted(p.name.split("-")[0] for p in tmp_path.iterdir()) == ["rules", "unicode"]
+    names = sorted(p.name.split("-")[0] for p in tmp_path.iterdir())
+    assert names == ["kept", "kingfisher", "unicode"]
+    assert any((tmp_path / "kingfisher").iterdir())

@@ -1,4 +1,9 @@
-"""token_patterns: each rule's own examples, engine agreement, linear-time shape, recall."""
+"""token_patterns: our kept rules' own examples, engine agreement, linear-time shape, recall.
+
+The catalogue (Kingfisher's rules) has its own tests in test_catalogue.py; here: the
+hand-written rules in `bb_dlp.rules` (the kept ones scan beside the catalogue, the others
+remain as documentation and examples) and recall on the development set.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bb_dlp import DlpConfig, scan_outbound
+from bb_dlp.catalogue import KEPT_RULES, OWN_PREFIX, is_placeholder
 from bb_dlp.multimatch import RuleSet
 from bb_dlp.rules import RULES, TokenRule
 from bb_dlp.testing import make_request
@@ -41,11 +47,18 @@ def test_rule_ids_are_unique() -> None:
 
 
 @pytest.mark.parametrize(
-    ("rule_id", "example"), [(r.id, e) for r in RULES for e in r.examples], ids=lambda v: v[:40]
+    ("rule_id", "example"),
+    [(r.id, e) for r in RULES for e in r.examples if r.id in KEPT_RULES],
+    ids=lambda v: v[:40],
 )
-def test_every_rule_finds_its_own_examples(rule_id: str, example: str) -> None:
-    """Positive examples of a rule produce a finding of that rule."""
-    assert rule_id in _found(f"some text before {example} and after")
+def test_every_kept_rule_finds_its_own_examples(rule_id: str, example: str) -> None:
+    """Positive examples of a kept rule produce a finding of that rule (``bb.``-prefixed),
+    unless they are documentation placeholders, which nothing reports."""
+    found = _found(f"some text before {example} and after")
+    if is_placeholder(example.encode()):
+        assert not found
+    else:
+        assert OWN_PREFIX + rule_id in found
 
 
 @pytest.mark.parametrize(
@@ -55,7 +68,16 @@ def test_every_rule_finds_its_own_examples(rule_id: str, example: str) -> None:
 )
 def test_no_rule_fires_on_its_negative_examples(rule_id: str, example: str) -> None:
     """Near misses (wrong length, prefix, placeholders) produce no finding of that rule."""
-    assert rule_id not in _found(f"some text before {example} and after")
+    assert OWN_PREFIX + rule_id not in _found(f"some text before {example} and after")
+
+
+def test_our_dropped_rules_examples_are_mostly_found_by_the_catalogue() -> None:
+    """Our other rules were dropped for the catalogue: most of their (synthetic) examples are
+    still found (measured 57 of 72 with the kept rules; the rest are random strings that
+    fail a Kingfisher rule's checks, such as a missing checksum)."""
+    examples = [e for r in RULES for e in r.examples]
+    hits = sum(1 for e in examples if _found(f"some text before {e} and after"))
+    assert hits / len(examples) >= 0.75, (hits, len(examples))
 
 
 def _nested_unbounded(pattern: str) -> bool:
@@ -141,7 +163,9 @@ def noseyparker_covered() -> list[tuple[str, str, str, bool]]:
 
 @pytest.mark.skipif(not _NP_RULES.is_dir(), reason="development set not present")
 def test_recall_on_the_noseyparker_examples_of_covered_providers() -> None:
-    """Examples of covered providers are found (recall floor, measured 79/89).
+    """Examples of covered providers are found by some token rule (recall floor; measured
+    78/89 with the catalogue, 79/89 with our 48 rules before it: the misses are mostly
+    documentation placeholders, now deliberately let through).
 
     Nosey Parker's negatives for one token kind are often another kind of the same provider
     (a Slack user token is a "negative" of the bot-token rule; our rule covers both), so
@@ -149,7 +173,7 @@ def test_recall_on_the_noseyparker_examples_of_covered_providers() -> None:
     """
     rows = noseyparker_covered()
     positives = [(n, ours, e) for n, ours, e, pos in rows if pos]
-    hits = sum(1 for _n, ours, e in positives if ours in _found(e))
+    hits = sum(1 for _n, _ours, e in positives if _found(e))
     assert positives
     assert hits / len(positives) >= 0.85, (hits, len(positives))
 
@@ -158,7 +182,7 @@ def test_a_rule_match_inside_json_escapes_is_found() -> None:
     """Tokens split by JSON ``\\u`` escapes are decoded and found."""
     token = _BY_ID["github-classic-pat"].examples[0]
     escaped = "".join(f"\\u{ord(c):04x}" if i % 4 == 0 else c for i, c in enumerate(token))
-    assert "github-classic-pat" in _found('{"a": "' + escaped + '"}')
+    assert "betterleaks.github-pat" in _found('{"a": "' + escaped + '"}')
 
 
 def test_placeholders_below_the_entropy_floor_are_not_findings() -> None:

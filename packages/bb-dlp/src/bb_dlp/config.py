@@ -7,16 +7,21 @@ cannot be matched safely are reported in ``warnings``: never silently dropped.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from bb_dlp.catalogue import (
+    DEFAULT_CONFIDENCE,
+    Catalogue,
+    own_rule_set,
+    precompile_rules,
+    rule_cache_dir,
+)
 from bb_dlp.models import DlpConfigError
-from bb_dlp.multimatch import LiteralSet, RuleSet
-from bb_dlp.rules import RULES, TokenRule
+from bb_dlp.multimatch import LiteralSet
 from bb_dlp.secrets import MIN_SECRET_LEN, PARTIAL_MATCH_MIN_LEN, KnownSecret
 from bb_dlp.views import json_trigger, suspicious_literals
 from bb_protocol import envvars
@@ -29,6 +34,8 @@ __all__ = [
     "NOT_SECRETS",
     "OUTBOUND_DETECTOR_NAMES",
     "SENSITIVE_PREFIXES_VAR",
+    "TOKEN_CONFIDENCE_VAR",
+    "TOKEN_RULES_OFF_VAR",
     "DlpConfig",
     "Matchers",
     "precompile_static",
@@ -49,6 +56,8 @@ ALL_DETECTOR_NAMES: Final[tuple[str, ...]] = (*OUTBOUND_DETECTOR_NAMES, "entropy
 DEFAULT_SENSITIVE_PREFIX: Final = envvars.DEFAULT_SENSITIVE_PREFIX
 SENSITIVE_PREFIXES_VAR: Final = envvars.SENSITIVE_PREFIXES
 CANARY_VAR: Final = envvars.EGRESS_CANARY
+TOKEN_CONFIDENCE_VAR: Final = envvars.DLP_TOKEN_CONFIDENCE
+TOKEN_RULES_OFF_VAR: Final = envvars.DLP_TOKEN_RULES_OFF
 
 NOT_SECRETS: Final = frozenset({envvars.SENSITIVE_PREFIXES, envvars.EGRESS_TOKEN_ALLOW_TIMEOUT})
 """Settings that happen to carry the sensitive prefix: configuration, not secrets."""
@@ -71,8 +80,7 @@ class Matchers:
     projection: LiteralSet
     projection_owner: tuple[int, ...]
     projection_is_window: tuple[bool, ...]
-    rules: RuleSet
-    rule_list: tuple[TokenRule, ...]
+    catalogue: Catalogue | None
     json_trigger: re.Pattern[bytes]
 
 
@@ -101,23 +109,23 @@ def _prefixes(environ: Mapping[str, str]) -> tuple[str, ...]:
     return (DEFAULT_SENSITIVE_PREFIX, *extra)
 
 
-@functools.cache
-def _rule_set(with_rules: bool) -> RuleSet:
-    """The provider rules compiled once per process (they never change)."""
-    return RuleSet([r.hyperscan_pattern for r in RULES] if with_rules else [], cache="rules")
-
-
 def precompile_static(cache_dir: Path) -> None:
-    """Compile the static databases (provider rules, suspicious characters) into ``cache_dir``.
+    """Compile the static databases (token rules, suspicious characters) into ``cache_dir``.
+
+    Kingfisher's catalogue goes to ``BB_DLP_RULE_CACHE_DIR`` when set (the images bake it
+    there: then this only loads it), else to ``cache_dir/kingfisher``.
 
     They hold no secret. A process that sets ``BB_DLP_CACHE_DIR`` to ``cache_dir`` then loads
     them instead of compiling (the git gate's hook, started once per push).
     """
-    RuleSet([r.hyperscan_pattern for r in RULES], cache="rules", cache_dir=cache_dir)
+    precompile_rules(rule_cache_dir() or cache_dir / "kingfisher")
+    own_rule_set(cache_dir)
     LiteralSet(suspicious_literals(), cache="unicode", cache_dir=cache_dir)
 
 
-def _build(secrets: tuple[KnownSecret, ...], detectors: frozenset[str]) -> Matchers:
+def _build(
+    secrets: tuple[KnownSecret, ...], detectors: frozenset[str], catalogue: Catalogue | None
+) -> Matchers:
     exact: dict[bytes, tuple[int, str]] = {}
     proj: dict[bytes, tuple[int, bool]] = {}
     for idx, secret in enumerate(secrets):
@@ -127,7 +135,6 @@ def _build(secrets: tuple[KnownSecret, ...], detectors: frozenset[str]) -> Match
             proj[secret.projection] = (idx, False)
             for window in secret.windows():
                 proj.setdefault(window, (idx, True))
-    rule_list = RULES if "token_patterns" in detectors else ()
     return Matchers(
         exact=LiteralSet(list(exact)),
         exact_owner=tuple(v[0] for v in exact.values()),
@@ -135,8 +142,7 @@ def _build(secrets: tuple[KnownSecret, ...], detectors: frozenset[str]) -> Match
         projection=LiteralSet(list(proj)),
         projection_owner=tuple(v[0] for v in proj.values()),
         projection_is_window=tuple(v[1] for v in proj.values()),
-        rules=_rule_set(bool(rule_list)),
-        rule_list=rule_list,
+        catalogue=catalogue,
         json_trigger=json_trigger("".join(s.value for s in secrets)),
     )
 
@@ -149,10 +155,19 @@ class DlpConfig:
     secrets: tuple[KnownSecret, ...]
     warnings: list[str] = field(default_factory=list)
     max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES
+    token_confidence: str = DEFAULT_CONFIDENCE
+    """Kingfisher rule confidence for ``token_patterns``: low, medium or high."""
+    token_rules_off: frozenset[str] = frozenset()
+    """Token rule ids this bottle turns off (exact ids; unknown ones are an error)."""
     matchers: Matchers = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "matchers", _build(self.secrets, self.detectors))
+        catalogue = (
+            Catalogue(self.token_confidence, self.token_rules_off)
+            if "token_patterns" in self.detectors
+            else None
+        )
+        object.__setattr__(self, "matchers", _build(self.secrets, self.detectors, catalogue))
 
     @classmethod
     def from_secrets(
@@ -162,6 +177,8 @@ class DlpConfig:
         *,
         canary_name: str = CANARY_VAR,
         max_decoded_bytes: int = DEFAULT_MAX_DECODED_BYTES,
+        token_confidence: str = DEFAULT_CONFIDENCE,
+        token_rules_off: Iterable[str] = (),
     ) -> DlpConfig:
         """A config for the given ``name -> value`` secrets (every one treated as sensitive)."""
         chosen = _parse_detectors(detectors)
@@ -197,6 +214,8 @@ class DlpConfig:
             secrets=tuple(kept),
             warnings=warnings,
             max_decoded_bytes=max_decoded_bytes,
+            token_confidence=token_confidence,
+            token_rules_off=frozenset(token_rules_off),
         )
 
     @classmethod
@@ -206,9 +225,16 @@ class DlpConfig:
         """Secrets are the env vars whose names start with a sensitive prefix.
 
         ``EGRESS_TOKEN_`` always counts; ``BOT_BOTTLE_SENSITIVE_PREFIXES`` (comma-separated)
-        adds more. ``EGRESS_TOKEN_CANARY`` is the canary.
+        adds more. ``EGRESS_TOKEN_CANARY`` is the canary. ``BOT_BOTTLE_DLP_TOKEN_CONFIDENCE``
+        and ``BOT_BOTTLE_DLP_TOKEN_RULES_OFF`` (comma-separated rule ids) tune token patterns.
         """
-        return cls.from_secrets(secrets_in(environ), detectors)
+        off = environ.get(TOKEN_RULES_OFF_VAR, "").split(",")
+        return cls.from_secrets(
+            secrets_in(environ),
+            detectors,
+            token_confidence=environ.get(TOKEN_CONFIDENCE_VAR, "").strip() or DEFAULT_CONFIDENCE,
+            token_rules_off=[r.strip() for r in off if r.strip()],
+        )
 
 
 def secrets_in(environ: Mapping[str, str]) -> dict[str, str]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from bb_dlp.bodies import decode_body, multipart_parts
+from bb_dlp.catalogue import Catalogue, json_string_view
 from bb_dlp.config import DlpConfig
 from bb_dlp.entropy import shannon_entropy
 from bb_dlp.models import Finding, OutboundRequest, ScanResult, WebSocketMessage
@@ -175,26 +176,35 @@ def _exact_and_rules(state: _State, blob: _Blob) -> None:
                 blob.exact_found.add(idx)
             else:
                 state.approved.add(idx)
-        for rule_idx in sorted(m.rules.which(data)):
-            rule = m.rule_list[rule_idx]
-            for hit in rule.regex.finditer(data):
-                group = "secret" if "secret" in rule.regex.groupindex else 0
-                s, e = hit.span(group)
-                token = data[s:e]
-                if shannon_entropy(token) < rule.min_entropy:
-                    continue
-                _emit(
-                    state,
-                    blob,
-                    detector="token_patterns",
-                    severity=rule.severity,
-                    preview=f"{rule.id}: {_mask(token.decode('latin-1'))}",
-                    view=view,
-                    span=(s, e),
-                    found=token,
-                    secret_name=None,
-                    key=rule.id,
-                )
+        if m.catalogue is not None:
+            _token_patterns(state, blob, m.catalogue, view, data)
+
+
+def _token_patterns(
+    state: _State, blob: _Blob, catalogue: Catalogue, view: str, data: bytes
+) -> None:
+    """Catalogue rules over one view, and over its JSON-string-unescaped form (``\\n`` and
+    ``\\"`` touching a token break the rules' word boundaries)."""
+    scans = [(view, data)]
+    if view == "raw":
+        unescaped = json_string_view(data)
+        if unescaped is not None:
+            scans.append(("json-string", unescaped))
+    for name, text in scans:
+        for hit in catalogue.scan(text):
+            token = text[hit.start : hit.end]
+            _emit(
+                state,
+                blob,
+                detector="token_patterns",
+                severity=hit.severity,
+                preview=f"{hit.rule_id}: {_mask(token.decode('latin-1'))}",
+                view=name,
+                span=(hit.start, hit.end),
+                found=token,
+                secret_name=None,
+                key=hit.rule_id,
+            )
 
 
 def _merged(spans: list[tuple[int, int, bool]]) -> list[tuple[int, int, bool]]:

@@ -15,6 +15,12 @@ SENSITIVE_PREFIXES: Final = "BOT_BOTTLE_SENSITIVE_PREFIXES"
 DEFAULT_SENSITIVE_PREFIX: Final = "EGRESS_TOKEN_"
 """Env vars starting with this prefix hold real secrets; they reach only the egress sidecar."""
 
+DLP_TOKEN_CONFIDENCE: Final = "BOT_BOTTLE_DLP_TOKEN_CONFIDENCE"
+"""The token-pattern rules' confidence level for the bottle: low, medium (default) or high."""
+
+DLP_TOKEN_RULES_OFF: Final = "BOT_BOTTLE_DLP_TOKEN_RULES_OFF"
+"""Comma-separated token-pattern rule ids the bottle turns off (``bb_dlp.catalogue``)."""
+
 EGRESS_CANARY: Final = "EGRESS_TOKEN_CANARY"
 """The bottle's canary as the egress sidecar knows it (a known secret named as the canary)."""
 

@@ -20,18 +20,8 @@ from pathlib import Path
 
 from tcplog import JsonLog, serve_raw_tcp
 
-QTYPES = {
-    1: "A",
-    2: "NS",
-    5: "CNAME",
-    10: "NULL",
-    12: "PTR",
-    15: "MX",
-    16: "TXT",
-    28: "AAAA",
-    33: "SRV",
-    255: "ANY",
-}
+QTYPES = {1: "A", 2: "NS", 5: "CNAME", 10: "NULL", 12: "PTR", 15: "MX", 16: "TXT", 28: "AAAA",
+          33: "SRV", 255: "ANY"}  # fmt: skip
 
 
 def parse_question(packet: bytes) -> tuple[str, int, int]:
@@ -73,17 +63,11 @@ class Resolver:
         try:
             name, qtype, _ = parse_question(packet)
         except (IndexError, ValueError, struct.error) as exc:
-            self.log.write(
-                "dns-bad",
-                transport=transport,
-                peer=peer,
-                error=repr(exc),
-                data=packet.decode("latin-1"),
-            )
+            self.log.write("dns-bad", transport=transport, peer=peer, error=repr(exc),
+                           data=packet.decode("latin-1"))  # fmt: skip
             return None
-        self.log.write(
-            "dns", name=name, qtype=QTYPES.get(qtype, str(qtype)), transport=transport, peer=peer
-        )
+        self.log.write("dns", name=name, qtype=QTYPES.get(qtype, str(qtype)),
+                       transport=transport, peer=peer)  # fmt: skip
         address = self.table.get(name.lower().rstrip("."), self.default) if qtype == 1 else None
         return answer(packet, address)
 

@@ -53,19 +53,16 @@ class AppleContainerFreezer(Freezer):
         with tempfile.TemporaryDirectory(prefix="bb-freeze-") as tmp:
             context = Path(tmp)
             with (context / "rootfs.tar").open("wb") as out:
-                done = subprocess.run(
-                    [path, *args], stdout=out, stderr=subprocess.PIPE, timeout=3600, check=False
-                )
+                done = subprocess.run([path, *args], stdout=out, stderr=subprocess.PIPE,
+                                      timeout=3600, check=False)  # fmt: skip
             if done.returncode != 0:
-                failure = describe_failure(
-                    ["container", *args], done.returncode, done.stderr.decode(errors="replace")
-                )
+                failure = describe_failure(["container", *args], done.returncode,
+                                           done.stderr.decode(errors="replace"))  # fmt: skip
                 raise BackendError(f"cannot snapshot bottle {slug}: {failure}")
             dockerfile = write_dockerfile(context, "rootfs.tar")
             try:
-                self.tool.run(
-                    "build", "--tag", image, "--file", str(dockerfile), str(context), timeout=3600
-                )
+                self.tool.run("build", "--tag", image, "--file", str(dockerfile), str(context),
+                              timeout=3600)  # fmt: skip
             except ToolError as exc:
                 raise BackendError(f"cannot snapshot bottle {slug}: {exc}") from None
         return image

@@ -1,0 +1,327 @@
+"""The ``token_patterns`` detector's rules: Kingfisher's maintained catalogue, plus a few of ours.
+
+Provider token formats change faster than one project can follow, so the catalogue is
+Kingfisher's (``kingfisher-secret-scanner``, Apache-2.0: about 490 rules compiled into one
+Vectorscan database, with the rules' own entropy floors, placeholder filters and composite
+rules). A handful of our hand-written rules (`KEPT_RULES`) stay beside it, only where they
+find development-set examples Kingfisher misses (docs/dlp.md gives the numbers).
+
+This is the only module that imports ``kingfisher_sdk`` (an import-linter contract says so),
+and it only ever builds ``Rules`` and ``Scanner``: Kingfisher can also *validate* and
+*revoke* credentials by calling the provider, which a proxy whose only way out is its own
+routes must never do. Scanning is in-process and offline.
+
+Rules are compiled once per process and confidence level, from Kingfisher's disk cache when
+there is one. The images bake that cache at build time (``BB_DLP_RULE_CACHE_DIR``), so the
+proxy loads it at start and works on a read-only root; elsewhere the cache lives under
+``BB_DLP_CACHE_DIR/kingfisher`` or Kingfisher's default user cache directory.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, Literal, get_args
+
+import kingfisher_sdk
+
+from bb_dlp.entropy import shannon_entropy
+from bb_dlp.models import DlpConfigError
+from bb_dlp.multimatch import CACHE_DIR_VAR, RuleSet
+from bb_dlp.rules import RULES, TokenRule
+
+__all__ = [
+    "CONFIDENCES",
+    "DEFAULT_CONFIDENCE",
+    "KEPT_RULES",
+    "OWN_PREFIX",
+    "RULE_CACHE_VAR",
+    "Catalogue",
+    "Confidence",
+    "TokenHit",
+    "is_placeholder",
+    "json_string_view",
+    "load_rules",
+    "own_rule_set",
+    "precompile_rules",
+    "rule_cache_dir",
+]
+
+Confidence = Literal["low", "medium", "high"]
+CONFIDENCES: Final[tuple[Confidence, ...]] = get_args(Confidence)
+DEFAULT_CONFIDENCE: Final[Confidence] = "medium"
+"""Kingfisher's own default; ``high`` drops about a hundred rules (the keyword-context ones)."""
+
+RULE_CACHE_VAR: Final = "BB_DLP_RULE_CACHE_DIR"
+"""Directory of Kingfisher's compiled rule cache (the images set it to the one they bake)."""
+
+OWN_PREFIX: Final = "bb."
+"""Rule ids of our own kept rules carry this prefix (Kingfisher's are ``betterleaks.``,
+``veles.``, ``kingfisher.``), so a finding says whose rule fired."""
+
+KEPT_RULES: Final[frozenset[str]] = frozenset(
+    {
+        "aws-access-key-id",
+        "aws-secret-access-key",
+        "azure-storage-key",
+        "doppler-token",
+        "google-oauth-client-secret",
+        "hashicorp-vault-token",
+        "newrelic-user-key",
+        "square-token",
+        "stripe-secret-key",
+        "telegram-bot-token",
+    }
+)
+"""Our rules that add recall on the development set (Nosey Parker's examples) over the
+catalogue; every other hand-written rule was dropped (docs/dlp.md, "Token patterns")."""
+
+_OWN: Final[tuple[TokenRule, ...]] = tuple(r for r in RULES if r.id in KEPT_RULES)
+
+
+_PLACEHOLDER_WORDS: Final = re.compile(rb"(?i)example|placeholder|dummy|redacted|insert[_-]?your")
+_FILLER_RUN: Final = re.compile(rb"([xX*.#])\1{3}|(.)\2{5}")
+_PERIODIC: Final = re.compile(rb"(.{2,8}?)\1{2,}")
+_DOC_KEYS: Final = frozenset(
+    {b"sk_test_4eC39HqLyjWDarjtT1zdp7dc", b"sk_test_BQokikJOvBiI2HlWgH4olfQ2"}
+)
+"""Keys printed in providers' own documentation (Stripe's API reference)."""
+_SEQUENCE_LEN: Final = 6
+
+
+def is_placeholder(token: bytes) -> bool:
+    """True for documentation examples and filler, which must not block traffic.
+
+    On top of the catalogue's own per-rule filters (which drop, for instance, AWS's
+    ``...EXAMPLE`` key and tokens of one repeated letter), and applied to every rule:
+    a word such as ``EXAMPLE``/``placeholder``/``dummy``; ``xxxx`` (or ``****``, ``....``)
+    or any character six times in a row; a short unit repeated (``abc123abc123abc123``);
+    an ascending run of six (``abcdef``, ``123456``); a key from a provider's docs.
+    Private-key blocks are never judged (their base64 holds long runs), and only the
+    password of a connection string is. A random token trips none of these by chance (the rarest
+    case, six equal hex digits somewhere in 32, is about 1 in 40,000).
+    """
+    if b"-----BEGIN" in token:
+        return False  # key material legitimately holds long runs (``AAAAAAAA``)
+    scheme = token.find(b"://")
+    if scheme >= 0:  # a connection string: judge its password, not its host names
+        userinfo = token[scheme + 3 :].split(b"@", 1)[0]
+        token = userinfo.split(b":", 1)[-1]
+    if token in _DOC_KEYS or _PLACEHOLDER_WORDS.search(token) or _FILLER_RUN.search(token):
+        return True
+    periodic = _PERIODIC.search(token)
+    if periodic is not None and periodic.end() - periodic.start() >= 12:
+        return True
+    run = 1
+    for prev, cur in itertools.pairwise(token):
+        run = run + 1 if cur == prev + 1 else 1
+        if run >= _SEQUENCE_LEN:
+            return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class TokenHit:
+    """One token-pattern match: which rule, where in the scanned bytes."""
+
+    rule_id: str
+    rule_name: str
+    start: int
+    end: int
+    severity: str
+
+
+def rule_cache_dir() -> Path | None:
+    """Where Kingfisher's compiled rules are cached: ``BB_DLP_RULE_CACHE_DIR``, else
+    ``BB_DLP_CACHE_DIR/kingfisher``, else ``None`` (Kingfisher's default user cache)."""
+    explicit = os.environ.get(RULE_CACHE_VAR, "")
+    if explicit:
+        return Path(explicit)
+    shared = os.environ.get(CACHE_DIR_VAR, "")
+    return Path(shared) / "kingfisher" if shared else None
+
+
+@functools.cache
+def load_rules(confidence: Confidence = DEFAULT_CONFIDENCE) -> kingfisher_sdk.Rules:
+    """Kingfisher's bundled rules at ``confidence``, compiled once per process (from the disk
+    cache when present: a few hundred milliseconds instead of seconds)."""
+    if confidence not in CONFIDENCES:
+        raise DlpConfigError(
+            f"unknown token-rule confidence {confidence!r} (known: {', '.join(CONFIDENCES)})"
+        )
+    return kingfisher_sdk.Rules(confidence=confidence, cache_dir=rule_cache_dir())
+
+
+@functools.cache
+def _scanner(confidence: Confidence) -> kingfisher_sdk.Scanner:
+    # No DetectionPolicy: its inline ignores would let the scanned text (the agent's) switch
+    # detection off with a ``kingfisher:ignore`` comment. Base64 decoding is the engine's job.
+    return kingfisher_sdk.Scanner(load_rules(confidence), base64=False)
+
+
+@functools.cache
+def _own_rule_set() -> RuleSet:
+    return own_rule_set()
+
+
+def own_rule_set(cache_dir: Path | None = None) -> RuleSet:
+    """Our kept rules as one Hyperscan prefilter, cached as ``kept-rules`` in ``cache_dir``
+    (else ``BB_DLP_CACHE_DIR``; `bb_dlp.config.precompile_static` writes it)."""
+    return RuleSet([r.hyperscan_pattern for r in _OWN], cache="kept-rules", cache_dir=cache_dir)
+
+
+@functools.cache
+def _rule_names(confidence: Confidence) -> dict[str, str]:
+    names = {m["id"]: m["name"] for m in load_rules(confidence).metadata() if m["visible"]}
+    names.update({OWN_PREFIX + r.id: f"{r.provider} ({r.id}, bot-bottle rule)" for r in _OWN})
+    return names
+
+
+def _known_ids() -> frozenset[str]:
+    """Every rule id any confidence level knows (for naming a typo, not for scanning)."""
+    return frozenset(_rule_names("low")) | frozenset(_rule_names("high"))
+
+
+def precompile_rules(
+    cache_dir: Path, confidences: Iterable[Confidence] = CONFIDENCES
+) -> dict[str, str]:
+    """Compile Kingfisher's rules at each confidence into ``cache_dir`` (or load them from
+    it); returns Kingfisher's cache status per level (loaded, stored or bypassed).
+
+    Files it stores are made readable by all: they hold no secret, and the images bake them
+    at build time (``python -m bb_dlp.catalogue DIR``) for a proxy that runs as another user
+    on a read-only root and only reads them.
+    """
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    status: dict[str, str] = {
+        c: kingfisher_sdk.Rules(confidence=c, cache_dir=cache_dir).cache_status for c in confidences
+    }
+    if "stored" in status.values():
+        cache_dir.chmod(0o755)
+        for path in cache_dir.iterdir():
+            path.chmod(0o644)
+    return status
+
+
+_SENTINEL: Final = b"\x00\x01\x00"
+_ESCAPES: Final = (
+    (b"\\n", b"\n"),
+    (b"\\r", b"\r"),
+    (b"\\t", b"\t"),
+    (b'\\"', b'"'),
+    (b"\\/", b"/"),
+)
+
+
+def json_string_view(data: bytes) -> bytes | None:
+    """``data`` with JSON string escapes (``\\n``, ``\\"``, ``\\t``, ``\\r``, ``\\/``, ``\\\\``)
+    undone, or ``None`` when it has none.
+
+    A token pasted into a chat message reaches the proxy as ``...key:\\nghp_...\\"``: the
+    ``n`` and the quote's backslash touch the token and break the rules' word boundaries.
+    Plain byte replacements (C speed) rather than a JSON parse, so a truncated or invalid
+    body is unescaped too; ``\\uXXXX`` is the decoded views' job (`bb_dlp.views`).
+    """
+    if b"\\" not in data:
+        return None
+    out = data.replace(b"\\\\", _SENTINEL)
+    for escape, char in _ESCAPES:
+        out = out.replace(escape, char)
+    out = out.replace(_SENTINEL, b"\\")
+    return out if out != data else None
+
+
+class Catalogue:
+    """The token rules one bottle scans with: a confidence level, minus the rules turned off.
+
+    Immutable and shared across threads (Kingfisher's scanner and Hyperscan's per-thread
+    scratch are both safe for concurrent scans).
+    """
+
+    def __init__(self, confidence: str = DEFAULT_CONFIDENCE, disabled: Iterable[str] = ()) -> None:
+        """``confidence``: low, medium or high. ``disabled``: exact rule ids (Kingfisher's,
+        or ``bb.``-prefixed ours); an unknown one is a `DlpConfigError` naming it."""
+        if confidence not in CONFIDENCES:
+            raise DlpConfigError(
+                f"unknown token-rule confidence {confidence!r} (known: {', '.join(CONFIDENCES)})"
+            )
+        self.confidence: Confidence = confidence
+        self.disabled = frozenset(d.strip() for d in disabled if d.strip())
+        names = _rule_names(self.confidence)
+        unknown = sorted(self.disabled - names.keys())
+        if unknown:
+            known = _known_ids()
+            for rule_id in unknown:
+                if rule_id in known:
+                    continue  # a rule of another confidence level: turning it off is harmless
+                hint = _suggest(rule_id, known)
+                raise DlpConfigError(f"unknown token rule {rule_id!r} to turn off{hint}")
+        self.names: dict[str, str] = {k: v for k, v in names.items() if k not in self.disabled}
+        self._own = tuple(r for r in _OWN if OWN_PREFIX + r.id not in self.disabled)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def scan(self, data: bytes) -> list[TokenHit]:
+        """Every visible match of an enabled rule in ``data`` (offsets into ``data``)."""
+        if not data:
+            return []
+        hits: list[TokenHit] = []
+        for f in _scanner(self.confidence).scan(data):
+            if not f.visible or f.rule_id not in self.names:
+                continue  # invisible: a component of a composite rule; or turned off
+            loc = f.location
+            if is_placeholder(f.secret.encode("utf-8", "surrogateescape")):
+                continue
+            hits.append(
+                TokenHit(f.rule_id, f.rule_name, loc["start_offset"], loc["end_offset"], "high")
+            )
+        if self._own:
+            hits.extend(self._scan_own(data))
+        return hits
+
+    def _scan_own(self, data: bytes) -> list[TokenHit]:
+        hits: list[TokenHit] = []
+        for idx in sorted(_own_rule_set().which(data)):
+            rule = _OWN[idx]
+            if rule not in self._own:
+                continue  # turned off
+            group = "secret" if "secret" in rule.regex.groupindex else 0
+            for m in rule.regex.finditer(data):
+                s, e = m.span(group)
+                token = data[s:e]
+                if shannon_entropy(token) >= rule.min_entropy and not is_placeholder(token):
+                    rid = OWN_PREFIX + rule.id
+                    hits.append(TokenHit(rid, self.names[rid], s, e, rule.severity))
+        return hits
+
+
+def _suggest(rule_id: str, known: frozenset[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(rule_id, sorted(known), n=3)
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bb_dlp.catalogue DIR``: precompile the rule cache into DIR (image build)."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m bb_dlp.catalogue CACHE_DIR", file=sys.stderr)
+        return 2
+    status = precompile_rules(Path(args[0]))
+    print(f"Kingfisher rule cache in {args[0]}: {status}")
+    if "bypassed" in status.values():
+        print("Kingfisher refused to use the cache directory (ownership or mode)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
