@@ -51,8 +51,9 @@ app(["run", sys.argv[1], "--", sys.argv[2]])
 def _first_output(argv: list[str], *, env: dict[str, str], stdin: bytes = b"") -> float:
     """Seconds from spawning ``argv`` until its first stdout byte (then waits for exit)."""
     started = time.monotonic()
-    proc = subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = subprocess.Popen(
+        argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
     assert proc.stdin is not None
     assert proc.stdout is not None
     proc.stdin.write(stdin)
@@ -87,9 +88,14 @@ def _host_command(
         path = home / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    env = {"HOME": str(home), "PATH": f"{bindir}:/usr/bin:/bin",
-           "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
-           "NO_PROXY": mock_ip, "no_proxy": mock_ip}  # fmt: skip
+    env = {
+        "HOME": str(home),
+        "PATH": f"{bindir}:/usr/bin:/bin",
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "HTTP_PROXY": "http://127.0.0.1:9",
+        "NO_PROXY": mock_ip,
+        "no_proxy": mock_ip,
+    }
     if runtime == "claude":
         env.update(
             ANTHROPIC_BASE_URL=f"http://{mock_ip}",
@@ -102,8 +108,13 @@ def _host_command(
         return ["claude", "-p", PROMPT], env
     config = home / ".codex" / "config.toml"
     config.write_text(f'openai_base_url = "http://{mock_ip}/v1"\n' + config.read_text())
-    return ["codex", "exec", "--dangerously-bypass-approvals-and-sandbox",
-            "--skip-git-repo-check", PROMPT], env  # fmt: skip
+    return [
+        "codex",
+        "exec",
+        "--dangerously-bypass-approvals-and-sandbox",
+        "--skip-git-repo-check",
+        PROMPT,
+    ], env
 
 
 def _runtime(runtime: str, rounds: int) -> dict[str, Any]:
@@ -122,15 +133,18 @@ def _runtime(runtime: str, rounds: int) -> dict[str, Any]:
         bottle = AgentBottle(runtime, directory)
         plan = bottle.make_plan()
         try:
-            cold = _first_output([sys.executable, "-c", _CHILD, runtime, PROMPT], env=env,
-                                 stdin=pickle.dumps(plan))  # fmt: skip
+            cold = _first_output(
+                [sys.executable, "-c", _CHILD, runtime, PROMPT], env=env, stdin=pickle.dumps(plan)
+            )
             warm_child = (
                 "import pickle, sys\nfrom bb_cli.commands.run import run_planned\n"
                 "sys.exit(run_planned(pickle.loads(sys.stdin.buffer.read()), sys.argv[1]))"
             )
             bare = pickle.dumps(__import__("dataclasses").replace(plan, test_compose_overlay=None))
-            in_bottle = [_first_output([sys.executable, "-c", warm_child, PROMPT], env=env,
-                                       stdin=bare) for _ in range(rounds)]  # fmt: skip
+            in_bottle = [
+                _first_output([sys.executable, "-c", warm_child, PROMPT], env=env, stdin=bare)
+                for _ in range(rounds)
+            ]
             pin = load_lock(find_source_tree()).clis[runtime]  # type: ignore[index]
             tarball = fetch_cli(runtime, pin, cache_dir(), RecordingReporter())
             bindir = directory / "bin"

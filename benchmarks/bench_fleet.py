@@ -396,8 +396,12 @@ def _real_bottles(steps: list[int], min_free_subnets: int) -> dict[str, Any]:
                 began = time.perf_counter()
                 done = subprocess.run(
                     [sys.executable, "-m", "bb_cli", "start", "shell", "--json"],
-                    capture_output=True, text=True, env=env, check=False, timeout=600,
-                )  # fmt: skip
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    check=False,
+                    timeout=600,
+                )
                 times.append(time.perf_counter() - began)
                 if done.returncode != 0:
                     out["stopped_because"] = f"bb start failed: {done.stderr.strip()[-400:]}"
@@ -422,8 +426,11 @@ def _real_bottles(steps: list[int], min_free_subnets: int) -> dict[str, Any]:
         for slug in started:
             subprocess.run(
                 [sys.executable, "-m", "bb_cli", "rm", "-f", slug],
-                capture_output=True, env=env, check=False, timeout=300,
-            )  # fmt: skip
+                capture_output=True,
+                env=env,
+                check=False,
+                timeout=300,
+            )
         projects = {f"bb-{slug}" for slug in started}
         names = _docker("ps", "-a", "--format", '{{.Label "com.docker.compose.project"}}')
         networks = _docker("network", "ls", "--format", "{{.Name}}").split()

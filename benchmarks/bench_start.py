@@ -26,8 +26,9 @@ from benchmarks._common import int_option, min_median_max
 
 
 def _run(argv: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=600,
-                          check=False)  # fmt: skip
+    done = subprocess.run(
+        argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=600, check=False
+    )
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[:6])} failed: {done.stderr[-1500:]}")
     return done
@@ -44,14 +45,34 @@ def _round(env: dict[str, str], cwd: Path, state: Path) -> tuple[float, float]:
     try:
         _run(["docker", "compose", "-p", f"bb-{slug}", "-f", str(compose), *down], env, cwd)
         started = time.perf_counter()
-        _run(["docker", "compose", "-p", plain, "-f", str(compose), "up", "-d", "--wait",
-              "--wait-timeout", "120"], env, cwd)  # fmt: skip
+        _run(
+            [
+                "docker",
+                "compose",
+                "-p",
+                plain,
+                "-f",
+                str(compose),
+                "up",
+                "-d",
+                "--wait",
+                "--wait-timeout",
+                "120",
+            ],
+            env,
+            cwd,
+        )
         plain_seconds = time.perf_counter() - started
     finally:
-        subprocess.run(["docker", "compose", "-p", plain, "-f", str(compose), *down],
-                       capture_output=True, check=False, timeout=300)  # fmt: skip
-        subprocess.run([*bb, "rm", "-f", slug], env=env, cwd=cwd, capture_output=True, check=False,
-                       timeout=300)  # fmt: skip
+        subprocess.run(
+            ["docker", "compose", "-p", plain, "-f", str(compose), *down],
+            capture_output=True,
+            check=False,
+            timeout=300,
+        )
+        subprocess.run(
+            [*bb, "rm", "-f", slug], env=env, cwd=cwd, capture_output=True, check=False, timeout=300
+        )
     return bb_seconds, plain_seconds
 
 
@@ -60,8 +81,11 @@ def run(args: list[str]) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="bb-bench-start-") as tmp:
         state, cwd = Path(tmp) / "state", Path(tmp) / "cwd"
         cwd.mkdir()
-        env = {**os.environ, "BOT_BOTTLE_STATE_DIR": str(state),
-               "XDG_CONFIG_HOME": str(Path(tmp) / "config")}  # fmt: skip
+        env = {
+            **os.environ,
+            "BOT_BOTTLE_STATE_DIR": str(state),
+            "XDG_CONFIG_HOME": str(Path(tmp) / "config"),
+        }
         bb_samples: list[float] = []
         plain_samples: list[float] = []
         for _ in range(rounds):

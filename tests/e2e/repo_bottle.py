@@ -51,11 +51,15 @@ exec git daemon --verbose --reuseaddr --export-all --enable=receive-pack \
 """
 
 
-def docker(*args: str, check: bool = True, stdin: str | None = None,
-           ) -> subprocess.CompletedProcess[str]:  # fmt: skip
+def docker(
+    *args: str,
+    check: bool = True,
+    stdin: str | None = None,
+) -> subprocess.CompletedProcess[str]:
     """Run the docker CLI (bounded); with ``check`` a failure fails the test with stderr."""
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=300,
-                          check=False, input=stdin)  # fmt: skip
+    done = subprocess.run(
+        ["docker", *args], capture_output=True, text=True, timeout=300, check=False, input=stdin
+    )
     assert not check or done.returncode == 0, done.stderr
     return done
 
@@ -70,9 +74,15 @@ class RepoBottle:
     cwd: Path
 
     def bb(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "bb_cli", *args], cwd=self.cwd,
-                              env=self.env, capture_output=True, text=True, timeout=timeout,
-                              check=False)  # fmt: skip
+        return subprocess.run(
+            [sys.executable, "-m", "bb_cli", *args],
+            cwd=self.cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
 
     def agent_argv(self, script: str) -> list[str]:
         """The command line running ``script`` as the agent (for a background Popen)."""
@@ -82,22 +92,43 @@ class RepoBottle:
         return self.bb("exec", self.slug, "--", "sh", "-c", script, timeout=timeout)
 
     def upstream_ref(self, ref: str) -> str:
-        done = docker("exec", self.forge, "git", "--git-dir", FORGE_REPO,
-                      "rev-parse", "-q", "--verify", ref, check=False)  # fmt: skip
+        done = docker(
+            "exec",
+            self.forge,
+            "git",
+            "--git-dir",
+            FORGE_REPO,
+            "rev-parse",
+            "-q",
+            "--verify",
+            ref,
+            check=False,
+        )
         return done.stdout.strip()
 
     def gate(self) -> str:
         """The git gate's container name."""
-        return docker("ps", "-q", "--filter", f"label=com.docker.compose.project=bb-{self.slug}",
-                      "--filter", "label=com.docker.compose.service=gitgate",
-                      ).stdout.split()[0]  # fmt: skip
+        return docker(
+            "ps",
+            "-q",
+            "--filter",
+            f"label=com.docker.compose.project=bb-{self.slug}",
+            "--filter",
+            "label=com.docker.compose.service=gitgate",
+        ).stdout.split()[0]
 
 
 def _agent_image() -> str:
     return docker(
-        "image", "ls", "--filter", "label=org.bot-bottle.component=agent",
-        "--filter", "dangling=false", "--format", "{{.Repository}}:{{.Tag}}",
-    ).stdout.split()[0]  # fmt: skip
+        "image",
+        "ls",
+        "--filter",
+        "label=org.bot-bottle.component=agent",
+        "--filter",
+        "dangling=false",
+        "--format",
+        "{{.Repository}}:{{.Tag}}",
+    ).stdout.split()[0]
 
 
 @contextmanager
@@ -121,18 +152,40 @@ def repo_bottle(
         (cwd / ".bot-bottle" / "bottles").mkdir()
         for name, text in bottles.items():
             (cwd / ".bot-bottle" / "bottles" / f"{name}.md").write_text(text)
-    env = {**os.environ, "BOT_BOTTLE_STATE_DIR": str(state), "XDG_CONFIG_HOME": str(config),
-           **(host_env or {})}  # fmt: skip
+    env = {
+        **os.environ,
+        "BOT_BOTTLE_STATE_DIR": str(state),
+        "XDG_CONFIG_HOME": str(config),
+        **(host_env or {}),
+    }
     docker("network", "create", network)
     slug = ""
     try:
-        docker("run", "-d", "--rm", "--name", forge, "--network", network,
-               "--network-alias", "forge.test", "--entrypoint", "sh", _agent_image(),
-               "-c", FORGE_SCRIPT)  # fmt: skip
+        docker(
+            "run",
+            "-d",
+            "--rm",
+            "--name",
+            forge,
+            "--network",
+            network,
+            "--network-alias",
+            "forge.test",
+            "--entrypoint",
+            "sh",
+            _agent_image(),
+            "-c",
+            FORGE_SCRIPT,
+        )
         started = subprocess.run(
             [sys.executable, str(PLANNED_BB), "start", "repo", "--forge-network", network],
-            cwd=cwd, env=env, capture_output=True, text=True, timeout=900, check=False,
-        )  # fmt: skip
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
         assert started.returncode == 0, started.stderr
         slug = json.loads(started.stdout)["slug"]
         yield RepoBottle(slug, forge, env, cwd)

@@ -59,11 +59,21 @@ def test_bb_run_rm_exits_with_the_runtimes_code_and_removes_the_bottle(tmp_path:
     script = "echo ran-in-bottle; exit 7"
     done = subprocess.run(
         [sys.executable, "-m", "bb_cli", "run", "shell", "--rm", "--", script],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 7, done.stderr[-2000:]
     assert "ran-in-bottle" in done.stdout
-    listing = subprocess.run([sys.executable, "-m", "bb_cli", "list", "--json"], env=env,
-                             capture_output=True, text=True, check=True)  # fmt: skip
+    listing = subprocess.run(
+        [sys.executable, "-m", "bb_cli", "list", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert json.loads(listing.stdout) == []
     assert list((tmp_path / "state" / "removed").iterdir())

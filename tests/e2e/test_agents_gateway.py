@@ -27,15 +27,27 @@ GATEWAY = "gateway.corp.test"
 RECIPE = {
     "claude": {
         "env": {"ANTHROPIC_BASE_URL": f"https://{GATEWAY}"},
-        "routes": [{"host": GATEWAY, "provider": True, "private_network": True,
-                    "inject_headers": {"x-api-key": "${EGRESS_TOKEN_ANTHROPIC}"}}],
+        "routes": [
+            {
+                "host": GATEWAY,
+                "provider": True,
+                "private_network": True,
+                "inject_headers": {"x-api-key": "${EGRESS_TOKEN_ANTHROPIC}"},
+            }
+        ],
     },
     "codex": {
         "env": {"OPENAI_BASE_URL": f"https://{GATEWAY}/v1"},
-        "routes": [{"host": GATEWAY, "provider": True, "private_network": True,
-                    "inject_headers": {"Authorization": "Bearer ${EGRESS_TOKEN_OPENAI}"}}],
+        "routes": [
+            {
+                "host": GATEWAY,
+                "provider": True,
+                "private_network": True,
+                "inject_headers": {"Authorization": "Bearer ${EGRESS_TOKEN_OPENAI}"},
+            }
+        ],
     },
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("runtime", ["claude", "codex"])

@@ -59,12 +59,18 @@ def _grep_for(bottle: AgentBottle, needle: str, user: str) -> str:
 
     The needle travels on stdin (``grep -f -``) so no process's argv or environment holds it.
     """
-    script = ("grep -rlsF -f - /home /workspace /tmp /etc /run /var "
-              "$(ls -d /proc/[0-9]*/environ /proc/[0-9]*/cmdline 2>/dev/null) || true")  # fmt: skip
+    script = (
+        "grep -rlsF -f - /home /workspace /tmp /etc /run /var "
+        "$(ls -d /proc/[0-9]*/environ /proc/[0-9]*/cmdline 2>/dev/null) || true"
+    )
     done = subprocess.run(
         ["docker", "exec", "-i", "-u", user, bottle.container("agent"), "sh", "-c", script],
-        input=needle + "\n", capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        input=needle + "\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     return done.stdout.strip()
 
 
@@ -82,8 +88,9 @@ def test_a_prompt_returns_the_mocks_answer_and_only_the_mock_sees_the_real_key(
     assert request["host"] == bottle.provider
     for user in ("0", "1000"):
         assert _grep_for(bottle, bottle.key, user) == ""
-    inspect = subprocess.run(["docker", "inspect", bottle.container("agent")], capture_output=True,
-                             text=True, check=True).stdout  # fmt: skip
+    inspect = subprocess.run(
+        ["docker", "inspect", bottle.container("agent")], capture_output=True, text=True, check=True
+    ).stdout
     assert bottle.key not in inspect
     assert bottle.key not in out + err
     env = json.loads(inspect)[0]["Config"]["Env"]

@@ -32,21 +32,36 @@ class Bottle:
 
     def bb(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "bb_cli", *args], cwd=self.cwd, env=self.env,
-            capture_output=True, text=True, timeout=900, check=False, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
+            [sys.executable, "-m", "bb_cli", *args],
+            cwd=self.cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
 
 
 @pytest.fixture(scope="module")
 def bottle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bottle]:
     """`bb start shell` (no key needed); always removed, its snapshots too."""
     cwd = tmp_path_factory.mktemp("project")
-    env = {**os.environ, "BOT_BOTTLE_STATE_DIR": str(tmp_path_factory.mktemp("state")),
-           "XDG_CONFIG_HOME": str(tmp_path_factory.mktemp("config"))}  # fmt: skip
+    env = {
+        **os.environ,
+        "BOT_BOTTLE_STATE_DIR": str(tmp_path_factory.mktemp("state")),
+        "XDG_CONFIG_HOME": str(tmp_path_factory.mktemp("config")),
+    }
     started = subprocess.run(
-        [sys.executable, "-m", "bb_cli", "start", "shell", "--json"], cwd=cwd, env=env,
-        capture_output=True, text=True, timeout=900, check=False, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+        [sys.executable, "-m", "bb_cli", "start", "shell", "--json"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
     assert started.returncode == 0, started.stderr
     the = Bottle(json.loads(started.stdout)["slug"], cwd, env, started.stderr)
     try:
@@ -54,9 +69,19 @@ def bottle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bottle]:
     finally:
         the.bb("rm", "-f", the.slug)
         refs = subprocess.run(
-            ["docker", "image", "ls", "--filter", f"reference=bot-bottle-snapshot/{the.slug}:*",
-             "--format", "{{.Repository}}:{{.Tag}}"], capture_output=True, text=True, check=False,
-        ).stdout.split()  # fmt: skip
+            [
+                "docker",
+                "image",
+                "ls",
+                "--filter",
+                f"reference=bot-bottle-snapshot/{the.slug}:*",
+                "--format",
+                "{{.Repository}}:{{.Tag}}",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.split()
         for ref in refs:
             subprocess.run(["docker", "image", "rm", ref], capture_output=True, check=False)
 

@@ -51,8 +51,13 @@ class Run:
     def bb(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
             [sys.executable, "-m", "bb_cli", *args],
-            cwd=self.cwd, env=self.env, capture_output=True, text=True, timeout=900, check=False,
-        )  # fmt: skip
+            cwd=self.cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
         if check:
             assert done.returncode == 0, f"bb {' '.join(args)}: {done.stderr}"
         return done
@@ -64,8 +69,9 @@ class Run:
 
 
 def docker(*args: str, check: bool = True) -> str:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=600,
-                          check=False)  # fmt: skip
+    done = subprocess.run(
+        ["docker", *args], capture_output=True, text=True, timeout=600, check=False
+    )
     assert not check or done.returncode == 0, done.stderr
     return done.stdout
 
@@ -107,8 +113,13 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     }
     started = subprocess.run(
         [sys.executable, "-m", "bb_cli", "start", "commit-e2e", "--json"],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=900, check=False,
-    )  # fmt: skip
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert started.returncode == 0, started.stderr
     the_run = Run(json.loads(started.stdout)["slug"], cwd, env, token, secrets.token_hex(16))
     try:
@@ -116,15 +127,26 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     finally:
         if (Path(env["BOT_BOTTLE_STATE_DIR"]) / "bottles" / the_run.slug).exists():
             the_run.bb("rm", "-f", the_run.slug, check=False)
-        for ref in docker("image", "ls", f"bot-bottle-snapshot/{the_run.slug}",
-                          "--format", "{{.Repository}}:{{.Tag}}").split():  # fmt: skip
+        for ref in docker(
+            "image",
+            "ls",
+            f"bot-bottle-snapshot/{the_run.slug}",
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+        ).split():
             docker("image", "rm", "-f", ref, check=False)
 
 
 def egress_ca_key_line(slug: str) -> str:
     """One base64 line of the egress CA's private key (it lives in the egress container)."""
-    egress = docker("ps", "-q", "--filter", f"label=com.docker.compose.project=bb-{slug}",
-                    "--filter", "label=com.docker.compose.service=egress").split()[0]  # fmt: skip
+    egress = docker(
+        "ps",
+        "-q",
+        "--filter",
+        f"label=com.docker.compose.project=bb-{slug}",
+        "--filter",
+        "label=com.docker.compose.service=egress",
+    ).split()[0]
     pem = docker("exec", egress, "cat", "/var/lib/bot-bottle/mitmproxy/mitmproxy-ca.pem")
     body = pem.split("PRIVATE KEY-----", 1)[1].splitlines()
     return next(line for line in body if len(line) >= 60)

@@ -69,8 +69,13 @@ class Run:
     def bb(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
             [sys.executable, "-m", "bb_cli", *args],
-            cwd=self.cwd, env=self.env, capture_output=True, text=True, timeout=600, check=False,
-        )  # fmt: skip
+            cwd=self.cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         if check:
             assert done.returncode == 0, f"bb {' '.join(args)}: {done.stderr}"
         return done
@@ -94,8 +99,9 @@ class Run:
 
 
 def docker(*args: str, check: bool = True) -> str:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120,
-                          check=False)  # fmt: skip
+    done = subprocess.run(
+        ["docker", *args], capture_output=True, text=True, timeout=120, check=False
+    )
     assert not check or done.returncode == 0, done.stderr
     return done.stdout
 
@@ -116,22 +122,59 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     octet, third = 100 + secrets.randbelow(100), secrets.randbelow(250)
     subnet, origin_ip = f"10.{octet}.{third}.0/24", f"10.{octet}.{third}.10"
     started = subprocess.run(
-        [sys.executable, str(PLANNED_BB), "start", "observed", "--observe",
-         "--egress-subnet", subnet],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=900, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(PLANNED_BB),
+            "start",
+            "observed",
+            "--observe",
+            "--egress-subnet",
+            subnet,
+        ],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert started.returncode == 0, started.stderr
     the_run = Run(json.loads(started.stdout)["slug"], cwd, env)
     origin = f"bb-e2e-origin-{the_run.slug}"
     image = docker(
-        "image", "ls", "--filter", "label=org.bot-bottle.component=supervise",
-        "--filter", "dangling=false", "--format", "{{.Repository}}:{{.Tag}}",
-    ).split()[0]  # fmt: skip
+        "image",
+        "ls",
+        "--filter",
+        "label=org.bot-bottle.component=supervise",
+        "--filter",
+        "dangling=false",
+        "--format",
+        "{{.Repository}}:{{.Tag}}",
+    ).split()[0]
     try:
-        docker("run", "-d", "--rm", "--name", origin, "--network", f"bb-{the_run.slug}_egress",
-               "--ip", origin_ip, "--network-alias", "internet.test",
-               "--network-alias", "denied.test", "--entrypoint", "python3", image,
-               "-m", "http.server", "8000", "--directory", "/")  # fmt: skip
+        docker(
+            "run",
+            "-d",
+            "--rm",
+            "--name",
+            origin,
+            "--network",
+            f"bb-{the_run.slug}_egress",
+            "--ip",
+            origin_ip,
+            "--network-alias",
+            "internet.test",
+            "--network-alias",
+            "denied.test",
+            "--entrypoint",
+            "python3",
+            image,
+            "-m",
+            "http.server",
+            "8000",
+            "--directory",
+            "/",
+        )
         yield the_run
     finally:
         docker("rm", "-f", origin, check=False)
@@ -158,8 +201,12 @@ def test_audit_follow_shows_a_request_from_inside_the_bottle_within_a_second(run
     marker = f"/follow-{secrets.token_hex(4)}"
     follower = subprocess.Popen(
         [sys.executable, "-m", "bb_cli", "audit", run.slug, "-f", "--json"],
-        cwd=run.cwd, env=run.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
+        cwd=run.cwd,
+        env=run.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     lines: queue.Queue[str] = queue.Queue()
     assert follower.stdout is not None
     reader = threading.Thread(target=lambda: [lines.put(x) for x in follower.stdout], daemon=True)
@@ -259,8 +306,11 @@ def test_routes_rm_takes_the_route_away_through_the_reload_path(run: Run) -> Non
 def test_logs_show_every_component_and_explain_a_missing_gate(run: Run) -> None:
     """No -c: several components, each line prefixed; -c gitgate: a sentence, not an error."""
     done = run.bb("logs", run.slug, "--tail", "20")
-    prefixes = {line.split("|", 1)[0].strip().split("-")[0] for line in done.stdout.splitlines()
-                if "|" in line}  # fmt: skip
+    prefixes = {
+        line.split("|", 1)[0].strip().split("-")[0]
+        for line in done.stdout.splitlines()
+        if "|" in line
+    }
     assert {"egress", "supervise"} <= prefixes
     gate = run.bb("logs", run.slug, "-c", "gitgate", check=False)
     assert gate.returncode != 0

@@ -102,10 +102,22 @@ def test_bb_dlp_scan_exits_zero_on_clean_traffic_and_two_on_bad_input(
 
 def _egress_image() -> str | None:
     listed = subprocess.run(
-        ["docker", "image", "ls", "--filter", "label=org.bot-bottle.component=egress",
-         "--filter", "dangling=false", "--format", "{{.Repository}}:{{.Tag}}"],
-        capture_output=True, text=True, check=False, timeout=60,
-    )  # fmt: skip
+        [
+            "docker",
+            "image",
+            "ls",
+            "--filter",
+            "label=org.bot-bottle.component=egress",
+            "--filter",
+            "dangling=false",
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     refs = listed.stdout.split()
     return refs[0] if listed.returncode == 0 and refs else None
 
@@ -118,10 +130,27 @@ def test_the_egress_image_scans_with_the_same_engine(tmp_path: Path, env_file: P
         pytest.skip("no bot-bottle-egress image; run `bb images build egress`")
     leaky = _write(tmp_path / "leaky.har", [_request("https://api.example.com/?k=" + SECRET)])
     done = subprocess.run(
-        ["docker", "run", "--rm", "--network", "none",
-         "-v", f"{env_file}:/input/bottle.env:ro", "-v", f"{leaky}:/input/leaky.har:ro",
-         image, "dlp", "scan", "--env-file", "/input/bottle.env", "/input/leaky.har"],
-        capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "-v",
+            f"{env_file}:/input/bottle.env:ro",
+            "-v",
+            f"{leaky}:/input/leaky.har:ro",
+            image,
+            "dlp",
+            "scan",
+            "--env-file",
+            "/input/bottle.env",
+            "/input/leaky.har",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert done.returncode == 1, done.stderr
     assert SECRET not in done.stdout + done.stderr

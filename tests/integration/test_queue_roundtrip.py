@@ -140,9 +140,14 @@ async def test_a_rejection_reaches_the_agent_with_its_reason(serve):
     """``bb queue reject --reason`` is what the agent hears."""
     _slug, store, url = serve()
     result, _ = await _call_while_operator_acts(
-        url, store, "egress-block", {"host": "api.github.com", "justification": "x"},
-        "reject", "--reason", "keep it",
-    )  # fmt: skip
+        url,
+        store,
+        "egress-block",
+        {"host": "api.github.com", "justification": "x"},
+        "reject",
+        "--reason",
+        "keep it",
+    )
     assert result.structured_content["decision"] == "rejected"
     assert result.structured_content["reason"] == "keep it"
 
@@ -153,14 +158,26 @@ def egress_container():
     slug = f"t{secrets.token_hex(4)}"
     started = subprocess.run(
         [
-            "docker", "run", "-d", "--rm", "--network", "none",
-            "--label", f"com.docker.compose.project=bb-{slug}",
-            "--label", "com.docker.compose.service=egress",
-            "debian:trixie-slim", "sh", "-c",
+            "docker",
+            "run",
+            "-d",
+            "--rm",
+            "--network",
+            "none",
+            "--label",
+            f"com.docker.compose.project=bb-{slug}",
+            "--label",
+            "com.docker.compose.service=egress",
+            "debian:trixie-slim",
+            "sh",
+            "-c",
             'trap "echo hup >> /tmp/hups" HUP; while true; do sleep 0.1; done',
         ],
-        capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     yield slug
     subprocess.run(
         ["docker", "rm", "-f", started.stdout.strip()], capture_output=True, check=False, timeout=60
@@ -174,10 +191,14 @@ async def test_an_approved_route_is_live_and_listed_when_the_agent_hears_approve
     """egress-allow -> bb queue approve -> routes file changed, proxy signalled -> listed."""
     _slug, store, url = serve(egress_container)
     result, _ = await _call_while_operator_acts(
-        url, store, "egress-allow",
+        url,
+        store,
+        "egress-allow",
         {"host": "pypi.org", "justification": "deps", "methods": ["GET"]},
-        "approve", "--reason", "deps",
-    )  # fmt: skip
+        "approve",
+        "--reason",
+        "deps",
+    )
     assert result.structured_content["decision"] == "approved"
     async with Client(url) as client:
         listed = await client.call_tool("list-egress-routes", {})

@@ -165,14 +165,26 @@ def egress_container():
     slug = f"t{secrets.token_hex(4)}"
     started = subprocess.run(
         [
-            "docker", "run", "-d", "--rm", "--network", "none",
-            "--label", f"com.docker.compose.project=bb-{slug}",
-            "--label", "com.docker.compose.service=egress",
-            "debian:trixie-slim", "sh", "-c",
+            "docker",
+            "run",
+            "-d",
+            "--rm",
+            "--network",
+            "none",
+            "--label",
+            f"com.docker.compose.project=bb-{slug}",
+            "--label",
+            "com.docker.compose.service=egress",
+            "debian:trixie-slim",
+            "sh",
+            "-c",
             'trap "echo hup >> /tmp/hups" HUP; while true; do sleep 0.1; done',
         ],
-        capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     container = started.stdout.strip()
     yield slug, container
     subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False, timeout=60)
@@ -181,8 +193,11 @@ def egress_container():
 def _hups(container: str) -> int:
     done = subprocess.run(
         ["docker", "exec", container, "sh", "-c", "cat /tmp/hups 2>/dev/null || true"],
-        capture_output=True, text=True, check=False, timeout=30,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
     return done.stdout.count("hup")
 
 

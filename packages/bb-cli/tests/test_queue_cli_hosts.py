@@ -119,13 +119,26 @@ def egress_container():
     slug = f"t{secrets.token_hex(4)}"
     started = subprocess.run(
         [
-            "docker", "run", "-d", "--rm", "--network", "none",
-            "--label", f"com.docker.compose.project=bb-{slug}",
-            "--label", "com.docker.compose.service=egress",
-            "debian:trixie-slim", "sh", "-c", 'trap "" HUP; while true; do sleep 0.1; done',
+            "docker",
+            "run",
+            "-d",
+            "--rm",
+            "--network",
+            "none",
+            "--label",
+            f"com.docker.compose.project=bb-{slug}",
+            "--label",
+            "com.docker.compose.service=egress",
+            "debian:trixie-slim",
+            "sh",
+            "-c",
+            'trap "" HUP; while true; do sleep 0.1; done',
         ],
-        capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     container = started.stdout.strip()
     yield slug
     subprocess.run(["docker", "rm", "-f", container], capture_output=True, check=False, timeout=60)

@@ -23,8 +23,13 @@ def test_decided_proposals_become_rows_with_who_when_and_why(tmp_path) -> None:
     env = {"BOT_BOTTLE_STATE_DIR": str(tmp_path)}
     store, key = _bottle(env, "demo")
     decided = store.submit("demo", sample_request("capability-block"))
-    store.decide(decided.id, Approve(reason="ok <b>[red]x[/red]\x1b[2J"), key, decided_by="op@h",
-                 seen_sha256=content_hash(decided))  # fmt: skip
+    store.decide(
+        decided.id,
+        Approve(reason="ok <b>[red]x[/red]\x1b[2J"),
+        key,
+        decided_by="op@h",
+        seen_sha256=content_hash(decided),
+    )
     store.archive(decided, "approved", by=decided.owner, response=store.claim(decided, key))
     expired = store.submit("demo", sample_request("gitleaks-allow"))
     store.archive(expired, "timed_out", by=expired.owner, detail="no decision in time")

@@ -82,8 +82,9 @@ def test_the_seed_script_writes_each_file_once_and_keeps_the_agents_changes(
     script = argv[2].replace("/etc/bot-bottle/agent/instructions.md", "/dev/null")
     script = script.replace("-C /workspace", "")
     env = {"HOME": str(home), "PATH": f"{bindir}:/usr/bin:/bin"}
-    done = subprocess.run(["sh", "-c", script, "x", "hi"], env=env, capture_output=True,
-                          text=True, check=True)  # fmt: skip
+    done = subprocess.run(
+        ["sh", "-c", script, "x", "hi"], env=env, capture_output=True, text=True, check=True
+    )
     assert "ran codex exec" in done.stdout
     config = home / ".codex" / "config.toml"
     config.write_text("# the agent's own\n")
@@ -99,19 +100,30 @@ def test_a_custom_openai_base_url_becomes_codexs_openai_base_url(tmp_path: Path)
     (bindir / "codex").chmod(0o755)
     script = run_command("codex", SUPERVISE, "hi")[2]
     script = script.replace("/etc/bot-bottle/agent/instructions.md", "/dev/null")
-    env = {"HOME": str(tmp_path), "PATH": f"{bindir}:/usr/bin:/bin",
-           "OPENAI_BASE_URL": "https://gw.corp.example/v1"}  # fmt: skip
-    subprocess.run(["sh", "-c", script.replace("-C /workspace", ""), "x", "hi"], env=env,
-                   check=True, capture_output=True)  # fmt: skip
+    env = {
+        "HOME": str(tmp_path),
+        "PATH": f"{bindir}:/usr/bin:/bin",
+        "OPENAI_BASE_URL": "https://gw.corp.example/v1",
+    }
+    subprocess.run(
+        ["sh", "-c", script.replace("-C /workspace", ""), "x", "hi"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     config = tomllib.loads((tmp_path / ".codex" / "config.toml").read_text())
     assert config["openai_base_url"] == "https://gw.corp.example/v1"
 
 
 @pytest.mark.parametrize(
     ("runtime", "image"),
-    [("claude", "agent-claude"), ("codex", "agent-codex"), ("shell", "agent"),
-     ("command", "agent")],
-)  # fmt: skip
+    [
+        ("claude", "agent-claude"),
+        ("codex", "agent-codex"),
+        ("shell", "agent"),
+        ("command", "agent"),
+    ],
+)
 def test_each_runtime_names_the_image_it_needs(runtime: str, image: str) -> None:
     """Only claude/codex need a CLI image."""
     assert agent_image_component(runtime) == image

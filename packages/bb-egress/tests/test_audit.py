@@ -70,10 +70,22 @@ def test_without_a_path_records_are_discarded() -> None:
 def test_observe_mode_marks_no_route_denials_as_observations(tmp_path: Path) -> None:
     """In observe mode a no-route denial is still a denial, recorded as an observation."""
     log = AuditLog(tmp_path / "audit.jsonl", observe=True)
-    log.write(AuditRecord(bottle="b", method="GET", host="h", port=443, decision="deny",
-                          reason="no-route", path="/v1/x"))  # fmt: skip
-    log.write(AuditRecord(bottle="b", method="GET", host="h", port=443, decision="deny",
-                          reason="dlp-block"))  # fmt: skip
+    log.write(
+        AuditRecord(
+            bottle="b",
+            method="GET",
+            host="h",
+            port=443,
+            decision="deny",
+            reason="no-route",
+            path="/v1/x",
+        )
+    )
+    log.write(
+        AuditRecord(
+            bottle="b", method="GET", host="h", port=443, decision="deny", reason="dlp-block"
+        )
+    )
     log.close()
     first, second = (json.loads(x) for x in (tmp_path / "audit.jsonl").read_text().splitlines())
     assert (first["decision"], first["observed"], first["path"]) == ("deny", True, "/v1/x")

@@ -91,8 +91,9 @@ def test_the_hook_gets_exactly_the_secrets_the_server_had() -> None:
     forwarded = hook_env(environ)
     assert forwarded[ENV_SECRET_NAMES] == "EGRESS_TOKEN_API,EGRESS_TOKEN_CANARY"
     assert "HOME" not in forwarded
-    config = config_from_hook_env({**forwarded, "EGRESS_TOKEN_OTHER": "x" * 20},
-                                  require_canary=True)  # fmt: skip
+    config = config_from_hook_env(
+        {**forwarded, "EGRESS_TOKEN_OTHER": "x" * 20}, require_canary=True
+    )
     assert sorted(s.name for s in config.secrets) == ["EGRESS_TOKEN_API", "EGRESS_TOKEN_CANARY"]
 
 

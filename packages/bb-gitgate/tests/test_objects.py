@@ -20,10 +20,12 @@ def _tree(*entries: tuple[bytes, bytes, str]) -> bytes:
 def _commit(tree: str, message: bytes, author: bytes = b"A <a@x>") -> bytes:
     return (
         f"tree {tree}\n".encode()
-        + b"author " + author + b" 1700000000 +0000\n"
+        + b"author "
+        + author
+        + b" 1700000000 +0000\n"
         + b"committer C <c@x> 1700000000 +0000\n\n"
         + message
-    )  # fmt: skip
+    )
 
 
 def test_tree_entries_are_parsed_with_binary_names() -> None:

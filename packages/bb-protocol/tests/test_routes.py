@@ -251,8 +251,9 @@ def test_a_credential_is_never_injected_on_plain_http_unless_the_route_says_so()
     headers = {"Authorization": "Bearer ${EGRESS_TOKEN_VLLM}"}
     with pytest.raises(ValueError, match="unencrypted"):
         Route(host="vllm.corp.example", scheme="http", inject_headers=headers)
-    route = Route(host="vllm.corp.example", scheme="http", inject_headers=headers,
-                  inject_over_http=True)  # fmt: skip
+    route = Route(
+        host="vllm.corp.example", scheme="http", inject_headers=headers, inject_over_http=True
+    )
     assert route.operator_only == ("inject_over_http",)
 
 

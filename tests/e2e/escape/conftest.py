@@ -61,8 +61,11 @@ def bottle(docker_engine: None, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 
 def _plan(b: Bottle, markers: dict[str, str]) -> dict[str, Any]:
-    secret_of = {c.id: b.secrets_env[f"EGRESS_TOKEN_ESC_{c.id}"] for c in CASES
-                 if f"EGRESS_TOKEN_ESC_{c.id}" in b.secrets_env}  # fmt: skip
+    secret_of = {
+        c.id: b.secrets_env[f"EGRESS_TOKEN_ESC_{c.id}"]
+        for c in CASES
+        if f"EGRESS_TOKEN_ESC_{c.id}" in b.secrets_env
+    }
     payloads = json.loads(
         b.exec("sink", f"python3 payloads.py {secret_of['D37']} {secret_of['D40']}")
     )
@@ -140,9 +143,16 @@ def judge(
         return Verdict("skip", case.skip or "not runnable here", {})
     marker = markers[case.id]
     extra = tuple(basic_auth_needle(marker) if n == "__C34_BASIC__" else n for n in case.extra)
-    ev = Evidence.gather(case.id, marker, plan["secrets"].get(case.id) if case.secret else None,
-                         client.get(case.id, {}), logs, extra, context,
-                         body_ok=case.body_ok)  # fmt: skip
+    ev = Evidence.gather(
+        case.id,
+        marker,
+        plan["secrets"].get(case.id) if case.secret else None,
+        client.get(case.id, {}),
+        logs,
+        extra,
+        context,
+        body_ok=case.body_ok,
+    )
     evidence = {**ev.summary(), "client": _clip(ev.client)}
     if "crashed" in ev.client:
         return Verdict("fail", f"the attack itself crashed: {ev.client['crashed']}", evidence)
@@ -152,13 +162,17 @@ def judge(
             Verdict("fail", problem, evidence) if problem else Verdict("pass", "arrived", evidence)
         )
     if ev.leaked:
-        where = [n for n, hits in (("sink", ev.sink_hits), ("dns", ev.dns_hits),
-                                   ("audit", ev.audit_leaks)) if hits]  # fmt: skip
+        where = [
+            n
+            for n, hits in (("sink", ev.sink_hits), ("dns", ev.dns_hits), ("audit", ev.audit_leaks))
+            if hits
+        ]
         return Verdict("fail", f"marker reached {', '.join(where)}", evidence)
     if problem:
         return Verdict("fail", problem, evidence)
-    return Verdict("pass", "no observer saw the marker" if case.kind == "attack" else "held",
-                   evidence)  # fmt: skip
+    return Verdict(
+        "pass", "no observer saw the marker" if case.kind == "attack" else "held", evidence
+    )
 
 
 def _clip(value: object, limit: int = 300) -> object:
@@ -178,10 +192,19 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         verdict = _VERDICTS.get(case.id)
         if verdict is None:
             continue
-        rows.append({"id": case.id, "security_md": case.number, "title": case.title,
-                     "path": case.path, "kind": case.kind, "judged": case.judged,
-                     "outcome": verdict.outcome, "reason": verdict.reason,
-                     "evidence": verdict.evidence})  # fmt: skip
+        rows.append(
+            {
+                "id": case.id,
+                "security_md": case.number,
+                "title": case.title,
+                "path": case.path,
+                "kind": case.kind,
+                "judged": case.judged,
+                "outcome": verdict.outcome,
+                "reason": verdict.reason,
+                "evidence": verdict.evidence,
+            }
+        )
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps({"meta": _META, "cases": rows}, indent=2, default=str))
     write = terminalreporter.write_line

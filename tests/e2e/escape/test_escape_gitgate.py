@@ -78,8 +78,11 @@ def _leaks(text: str, *values: str) -> list[str]:
 
 
 def _record(case_id: str, problem: str | None, evidence: dict[str, object]) -> Verdict:
-    verdict = Verdict("fail", problem, evidence) if problem else Verdict(
-        "pass", "the forge and the gate hold no marker", evidence)  # fmt: skip
+    verdict = (
+        Verdict("fail", problem, evidence)
+        if problem
+        else Verdict("pass", "the forge and the gate hold no marker", evidence)
+    )
     RECORDED[case_id] = verdict
     return verdict
 
@@ -97,9 +100,16 @@ def test_e50_symlinks_in_the_pushed_tree_forward_no_gate_file(bottle: RepoBottle
     """Symlinks to the gate's state, /tmp, key and config: only the link text reaches the forge."""
     marker = _marker("E50")
     gate = bottle.gate()
-    docker("exec", "-u", "0", gate, "sh", "-c",
-           f"echo {marker} > /var/lib/bot-bottle/gitgate/e50-secret.txt; "
-           f"echo {marker} > /tmp/e50-secret.txt || true")  # fmt: skip
+    docker(
+        "exec",
+        "-u",
+        "0",
+        gate,
+        "sh",
+        "-c",
+        f"echo {marker} > /var/lib/bot-bottle/gitgate/e50-secret.txt; "
+        f"echo {marker} > /tmp/e50-secret.txt || true",
+    )
     key = docker("exec", "-u", "0", gate, "cat", "/run/bb/approval.key", check=False).stdout
     done = bottle.agent(e50_script(), timeout=120)
     forge = forge_text(bottle)
@@ -133,10 +143,11 @@ def test_f57_repo_controlled_code_never_runs_on_the_gate(bottle: RepoBottle) -> 
     forge = forge_text(bottle)
     arrived = bool(bottle.upstream_ref("refs/heads/bb/f57"))
     problem = (
-        "marker on the forge (planted code ran)" if _leaks(forge, marker)
+        "marker on the forge (planted code ran)"
+        if _leaks(forge, marker)
         else _containers_clean(bottle, marker)
         or (None if arrived else "the planted push did not arrive (case not exercised)")
-    )  # fmt: skip
+    )
     _assert(_record("F57", problem, {"arrived": arrived, "agent": done.stdout[-600:]}))
 
 
@@ -147,10 +158,11 @@ def test_f56_injected_refs_urls_and_options_never_reach_the_forge(bottle: RepoBo
     done = bottle.agent(f56_script(marker), timeout=150)
     forge = forge_text(bottle)
     problem = (
-        "marker on the forge" if _leaks(forge, marker)
+        "marker on the forge"
+        if _leaks(forge, marker)
         else _containers_clean(bottle, marker)
         or (None if bottle.upstream_ref("refs/heads/main") == main else "forge main moved")
-    )  # fmt: skip
+    )
     _assert(_record("F56", problem, {"agent": done.stdout[-600:]}))
 
 
@@ -167,21 +179,30 @@ def _poll(what: str, probe: object, seconds: float = 90) -> object:
 def test_f54_only_the_approved_commit_reaches_the_forge(bottle: RepoBottle) -> None:
     """Held push approved by the operator while the agent pushes another commit to the ref."""
     approved, other = _marker("F54"), _marker("F54")
-    first = subprocess.Popen(bottle.agent_argv(f54_script("f54a", approved)), env=bottle.env,
-                             cwd=bottle.cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             text=True)  # fmt: skip
+    first = subprocess.Popen(
+        bottle.agent_argv(f54_script("f54a", approved)),
+        env=bottle.env,
+        cwd=bottle.cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     second: subprocess.Popen[str] | None = None
     try:
         proposal = _poll("the held push's proposal", lambda: _pending(bottle))[0]  # type: ignore[index]
         second = subprocess.Popen(
             bottle.agent_argv(f54_script("f54b", other, "touch /tmp/f54b.ready; ", "+")),
-            env=bottle.env, cwd=bottle.cwd, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
+            env=bottle.env,
+            cwd=bottle.cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         _poll("the second push", lambda: bottle.agent("test -f /tmp/f54b.ready").returncode == 0)
         pid, digest = str(proposal["id"]), str(proposal["sha256"])
-        decided = bottle.bb("queue", "approve", pid, "--reason", "escape suite operator",
-                            "--sha256", digest)  # fmt: skip
+        decided = bottle.bb(
+            "queue", "approve", pid, "--reason", "escape suite operator", "--sha256", digest
+        )
         assert decided.returncode == 0, decided.stderr
         out_first = first.communicate(timeout=120)[0]
         for p in _pending(bottle):  # the second push, if the gate held it: never approved
@@ -196,19 +217,27 @@ def test_f54_only_the_approved_commit_reaches_the_forge(bottle: RepoBottle) -> N
     forge = forge_text(bottle)
     at_ref = bottle.upstream_ref("refs/heads/bb/f54")
     problem = (
-        "the second commit's marker reached the forge" if _leaks(forge, other)
-        else None if at_ref == sha and _leaks(forge, approved)
+        "the second commit's marker reached the forge"
+        if _leaks(forge, other)
+        else None
+        if at_ref == sha and _leaks(forge, approved)
         else f"the approved commit did not arrive (forge {at_ref or 'none'}, approved {sha})"
-    )  # fmt: skip
-    evidence = {"approved_sha": sha, "forge_ref": at_ref, "proposal": proposal["id"],
-                "first": out_first[-400:], "second": out_second[-400:]}  # fmt: skip
+    )
+    evidence = {
+        "approved_sha": sha,
+        "forge_ref": at_ref,
+        "proposal": proposal["id"],
+        "first": out_first[-400:],
+        "second": out_second[-400:],
+    }
     _assert(_record("F54", problem, evidence))
 
 
 def _forge_has(b: RepoBottle, sha: str) -> bool:
     """True when the forge holds object ``sha`` (reachable or not)."""
-    done = docker("exec", b.forge, "git", "--git-dir", FORGE_REPO, "cat-file", "-e", sha,
-                  check=False)  # fmt: skip
+    done = docker(
+        "exec", b.forge, "git", "--git-dir", FORGE_REPO, "cat-file", "-e", sha, check=False
+    )
     return done.returncode == 0
 
 
@@ -220,8 +249,14 @@ def _push_and_reject(b: RepoBottle, script: str) -> tuple[str, list[dict[str, ob
     """
     new = queue_dir(b.slug, b.env) / "new"
     before = {f.name for f in new.glob("*.json")}
-    proc = subprocess.Popen(b.agent_argv(script), env=b.env, cwd=b.cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        b.agent_argv(script),
+        env=b.env,
+        cwd=b.cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     findings: list[dict[str, object]] = []
     try:
         # The queue directory is read directly (a `bb queue list` per second is a Python
@@ -267,14 +302,20 @@ def test_f70_f85_a_secret_in_any_channel_never_reaches_the_forge(
     by_dlp = any(r.startswith("bb-dlp:") for r in rules)
     forge = forge_text(bottle)
     problem = (
-        "the case did not run (no commit made)" if not sha or len(value) < 16
-        else f"the commit reached the forge ({sha[:12]})" if _forge_has(bottle, sha)
-        else "the ref was created on the forge" if bottle.upstream_ref(ref)
-        else "the value is on the forge" if _leaks(forge, value)
-        else "the push was not held by the DLP pass" if not by_dlp
-        else "the proposal shows the value" if value in json.dumps(findings)
+        "the case did not run (no commit made)"
+        if not sha or len(value) < 16
+        else f"the commit reached the forge ({sha[:12]})"
+        if _forge_has(bottle, sha)
+        else "the ref was created on the forge"
+        if bottle.upstream_ref(ref)
+        else "the value is on the forge"
+        if _leaks(forge, value)
+        else "the push was not held by the DLP pass"
+        if not by_dlp
+        else "the proposal shows the value"
+        if value in json.dumps(findings)
         else None
-    )  # fmt: skip
+    )
     evidence = {"sha": sha, "rules": rules, "agent": out[-500:]}
     reason = f"held by {', '.join(r for r in rules if r.startswith('bb-dlp:'))}; not on the forge"
     RECORDED[channel.case] = verdict = (
@@ -290,11 +331,17 @@ def test_f83_a_push_without_a_secret_still_reaches_the_forge(bottle: RepoBottle)
     sha = _sha(out)
     arrived = bool(sha) and bottle.upstream_ref("refs/heads/bb/f83") == sha
     problem = (
-        f"a clean push was held: {[f.get('rule_id') for f in findings]}" if findings
-        else None if arrived else f"the clean push did not arrive: {out[-300:]}"
-    )  # fmt: skip
-    RECORDED["F83"] = Verdict("fail", problem, {"sha": sha}) if problem else Verdict(
-        "pass", "the clean commit is at the forge's ref", {"sha": sha})  # fmt: skip
+        f"a clean push was held: {[f.get('rule_id') for f in findings]}"
+        if findings
+        else None
+        if arrived
+        else f"the clean push did not arrive: {out[-300:]}"
+    )
+    RECORDED["F83"] = (
+        Verdict("fail", problem, {"sha": sha})
+        if problem
+        else Verdict("pass", "the clean commit is at the forge's ref", {"sha": sha})
+    )
     _assert(RECORDED["F83"])
 
 
@@ -308,6 +355,9 @@ def test_f84_the_bottle_secret_is_in_the_gate_and_never_in_the_agent(bottle: Rep
     if "EGRESS_TOKEN_" in agent_env or _leaks(agent_env, GATE_SECRET):
         problems.append("the agent's environment names or holds a bottle secret")
     problem = "; ".join(problems) or None
-    RECORDED["F84"] = Verdict("fail", problem, {}) if problem else Verdict(
-        "pass", "secret in the gate's environment only", {})  # fmt: skip
+    RECORDED["F84"] = (
+        Verdict("fail", problem, {})
+        if problem
+        else Verdict("pass", "secret in the gate's environment only", {})
+    )
     _assert(RECORDED["F84"])

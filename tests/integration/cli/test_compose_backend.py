@@ -32,9 +32,19 @@ AGENT = "---\nbottle: plain\n---\n"
 
 def _image(component: str) -> str:
     out = subprocess.run(
-        ["docker", "image", "ls", "--filter", f"label=org.bot-bottle.component={component}",
-         "--format", "{{.Repository}}:{{.Tag}}"], capture_output=True, text=True, check=True,
-    ).stdout.split()  # fmt: skip
+        [
+            "docker",
+            "image",
+            "ls",
+            "--filter",
+            f"label=org.bot-bottle.component={component}",
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     out = [ref for ref in out if "<none>" not in ref]
     if not out:
         pytest.skip(f"no {component} image: run `bb images build`")
@@ -64,18 +74,22 @@ def plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[BottlePlan
         service = real_egress(p)
         service["image"] = agent_image
         service["entrypoint"] = [
-            "sh", "-c", f"echo ca > {render.AGENT_CA} && exec python3 -m http.server 8080",
-        ]  # fmt: skip
+            "sh",
+            "-c",
+            f"echo ca > {render.AGENT_CA} && exec python3 -m http.server 8080",
+        ]
         service["command"] = []
         return service
 
     monkeypatch.setattr(render, "_egress", stand_in)
     index = ManifestIndex.default(cwd=tmp_path, environ={"HOME": str(tmp_path)})
     the_plan = BottlePlan.resolve(
-        BottleSpec("plain", index), environ={}, image_for=lambda c: agent_image,
+        BottleSpec("plain", index),
+        environ={},
+        image_for=lambda c: agent_image,
         state_dir=lambda slug: tmp_path / "state" / slug,
         host=HostIdentity(os.getuid(), os.getgid()),
-    )  # fmt: skip
+    )
     monkeypatch.setattr(
         "bb_cli.backends.compose.backend.bottle_dir", lambda slug: the_plan.state_dir
     )
@@ -166,9 +180,14 @@ def test_every_container_runs_with_limits_and_the_agent_in_the_watchdogs_namespa
 def test_the_agent_runs_under_the_runtime_the_bottle_names(plan: BottlePlan) -> None:
     """``runtime: bb-test-runc`` (runc registered under a second name) is what the agent
     container runs with; the sidecars keep the engine's default."""
-    runtimes = json.loads(subprocess.run(
-        ["docker", "info", "--format", "{{json .Runtimes}}"], capture_output=True, text=True,
-        check=True).stdout)  # fmt: skip
+    runtimes = json.loads(
+        subprocess.run(
+            ["docker", "info", "--format", "{{json .Runtimes}}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     if "bb-test-runc" not in runtimes:
         pytest.skip("bb-test-runc is not registered (.ci/start-docker.sh registers it)")
     ComposeBackend().start(_with_runtime(plan, "bb-test-runc"), lambda step, state: None)

@@ -85,8 +85,12 @@ def test_an_endless_http2_upload_is_refused_before_it_ends(
         assert tls.selected_alpn_protocol() == "h2"
         conn = h2.connection.H2Connection()
         conn.initiate_connection()
-        headers = [(":method", "POST"), (":scheme", "https"), (":authority", target),
-                   (":path", "/up")]  # fmt: skip
+        headers = [
+            (":method", "POST"),
+            (":scheme", "https"),
+            (":authority", target),
+            (":path", "/up"),
+        ]
         conn.send_headers(1, headers, end_stream=False)
         tls.sendall(conn.data_to_send())
         while refused is None and sent <= 8 * LIMIT:

@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from bb_cli.applicator import Bottle
+    from bb_cli.applicator.reload import ReloadSignal
     from bb_cli.backends.base import Progress
     from bb_cli.images.progress import Reporter
     from bb_cli.plan import BottlePlan
@@ -37,6 +39,7 @@ __all__ = [
     "Launched",
     "Removed",
     "launch",
+    "reload_signal_for",
     "remove",
     "resolve_plan",
     "run_prompt",
@@ -299,3 +302,17 @@ def remove(record: BottleRecord, *, say: Callable[[str], None] = lambda _text: N
             "`bb snapshots` lists them)"
         )
     return Removed(slug=slug, archive=archive, snapshot=kept, deploy_keys_removed=removed)
+
+
+def reload_signal_for(bottle: Bottle) -> ReloadSignal:
+    """How to tell ``bottle``'s proxy to re-read its routes: its backend's signal (the
+    compose one for a bottle with no record on this host)."""
+    from bb_cli.applicator.reload import DockerReloadSignal
+    from bb_cli.backends import get_bottle_backend
+    from bb_cli.state import find_record
+
+    try:
+        backend = find_record(bottle.slug).backend
+    except LookupError:  # bb_cli.errors.BottleNotFoundError: no record on this host
+        return DockerReloadSignal(slug=bottle.slug)
+    return get_bottle_backend(backend).reload_signal(bottle.slug)

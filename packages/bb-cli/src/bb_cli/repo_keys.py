@@ -57,8 +57,12 @@ def provision_keys(plan: BottlePlan, environ: Mapping[str, str]) -> int:
                 continue
             directory = _gate_dir(plan.state_dir) / "repos" / repo.name
             directory.mkdir(parents=True, exist_ok=True)
-            provision(provisioner_for(repo.forge, environ), RepoRef.parse(repo.forge.repo),
-                      plan.slug, directory)  # fmt: skip
+            provision(
+                provisioner_for(repo.forge, environ),
+                RepoRef.parse(repo.forge.repo),
+                plan.slug,
+                directory,
+            )
             done.append({"name": repo.name, "forge": repo.forge.model_dump()})
             record.write_text(json.dumps(done, indent=2), encoding="utf-8")
     except (DeployKeyError, LookupError, ValueError, OSError) as exc:
@@ -78,7 +82,8 @@ def deprovision_keys(state_dir: Path, slug: str, environ: Mapping[str, str]) -> 
     for entry in json.loads(record.read_text(encoding="utf-8")):
         forge = Forge.model_validate(entry["forge"])
         directory = _gate_dir(state_dir) / "repos" / str(entry["name"])
-        removed += deprovision(provisioner_for(forge, environ), RepoRef.parse(forge.repo), slug,
-                               directory)  # fmt: skip
+        removed += deprovision(
+            provisioner_for(forge, environ), RepoRef.parse(forge.repo), slug, directory
+        )
     record.unlink()
     return removed

@@ -74,9 +74,12 @@ def test_removal_by_index_or_host(target, left):
 
 @pytest.mark.parametrize(
     ("target", "message"),
-    [("7", "no route 7: this bottle has 2 route"), ("absent.org", "no route for host"),
-     ("http://x", "host 'http://x'")],
-)  # fmt: skip
+    [
+        ("7", "no route 7: this bottle has 2 route"),
+        ("absent.org", "no route for host"),
+        ("http://x", "host 'http://x'"),
+    ],
+)
 def test_removal_of_nothing_is_refused_with_the_reason(target, message):
     """A typo never passes for a removal: the error says what did not match."""
     with pytest.raises(InvalidChangeError, match=message):

@@ -46,9 +46,12 @@ def make_plan(tmp_path: Path, bottle: str = "") -> BottlePlan:
 def _inspect(limits: dict[str, object], logs: dict[str, str], read_only: bool = True) -> dict:
     return {
         "Name": "/x",
-        "HostConfig": {**limits, "LogConfig": {"Type": "json-file", "Config": logs},
-                       "ReadonlyRootfs": read_only},
-    }  # fmt: skip
+        "HostConfig": {
+            **limits,
+            "LogConfig": {"Type": "json-file", "Config": logs},
+            "ReadonlyRootfs": read_only,
+        },
+    }
 
 
 @pytest.mark.parametrize("service", ["agent", "egress", "supervise", "watchdog"])
@@ -60,8 +63,10 @@ def test_every_container_gets_memory_swap_pids_cpu_limits_and_rotated_logs(
     assert spec["mem_limit"] == spec["memswap_limit"]
     assert spec["pids_limit"] > 0
     assert spec["cpus"] > 0
-    assert spec["logging"] == {"driver": "json-file",
-                               "options": {"max-size": "10m", "max-file": "3"}}  # fmt: skip
+    assert spec["logging"] == {
+        "driver": "json-file",
+        "options": {"max-size": "10m", "max-file": "3"},
+    }
     assert spec["read_only"] is True
 
 
@@ -84,9 +89,14 @@ def test_defaults_per_role(role: str, memory: int, pids: int, cpus: float) -> No
 def test_manifest_overrides_each_container_and_cpus_are_clamped_to_the_engine() -> None:
     """Sidecar blocks override their own container only; no limit exceeds the host's CPUs."""
     resources = Resources.model_validate(
-        {"memory": "2g", "cpus": 64, "egress": {"memory": "640m", "pids": 100},
-         "logs": {"max_size": "1m", "max_files": 2}, "storage": "300m"}
-    )  # fmt: skip
+        {
+            "memory": "2g",
+            "cpus": 64,
+            "egress": {"memory": "640m", "pids": 100},
+            "logs": {"max_size": "1m", "max_files": 2},
+            "storage": "300m",
+        }
+    )
     agent = container_limits("agent", resources, DOCKER)
     egress = container_limits("egress", resources, DOCKER)
     assert (agent.memory, agent.cpus) == (2 << 30, 8.0)
@@ -162,10 +172,14 @@ def test_a_container_matching_its_limits_passes() -> None:
     """The inspect document docker gives for the rendered keys has no problems."""
     limits = container_limits("egress", Resources(), DOCKER)
     info = _inspect(
-        {"Memory": limits.memory, "MemorySwap": limits.memory, "PidsLimit": limits.pids,
-         "NanoCpus": limits.nano_cpus},
+        {
+            "Memory": limits.memory,
+            "MemorySwap": limits.memory,
+            "PidsLimit": limits.pids,
+            "NanoCpus": limits.nano_cpus,
+        },
         {"max-size": "10m", "max-file": "3"},
-    )  # fmt: skip
+    )
     assert check_limits(info, limits, log_rotation(Resources()), read_only=True) == []
 
 
@@ -185,8 +199,12 @@ def test_a_missing_limit_is_named(
 ) -> None:
     """Each limit the engine did not apply is a named problem (the bottle is torn down)."""
     limits = container_limits("egress", Resources(), DOCKER)
-    base: dict[str, object] = {"Memory": limits.memory, "MemorySwap": limits.memory,
-                               "PidsLimit": limits.pids, "NanoCpus": limits.nano_cpus}  # fmt: skip
+    base: dict[str, object] = {
+        "Memory": limits.memory,
+        "MemorySwap": limits.memory,
+        "PidsLimit": limits.pids,
+        "NanoCpus": limits.nano_cpus,
+    }
     info = _inspect({**base, **host}, logs)
     info["HostConfig"].update({k: v for k, v in host.items() if k == "ReadonlyRootfs"})
     problems = check_limits(info, limits, log_rotation(Resources()), read_only=True)

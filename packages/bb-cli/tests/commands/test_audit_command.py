@@ -21,20 +21,56 @@ def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("BOT_BOTTLE_STATE_DIR", str(tmp_path))
     now = datetime.now(UTC)
     for slug in ("one", "two"):
-        save_record(BottleRecord(slug=slug, agent="shell", bottle="shell", runtime="shell",
-                                 backend="compose", project=f"bb-{slug}",
-                                 agent_container=f"bot-bottle-{slug}"))  # fmt: skip
+        save_record(
+            BottleRecord(
+                slug=slug,
+                agent="shell",
+                bottle="shell",
+                runtime="shell",
+                backend="compose",
+                project=f"bb-{slug}",
+                agent_container=f"bot-bottle-{slug}",
+            )
+        )
         log = AuditLog(egress_audit_file(slug))
-        log.write(AuditRecord(time=now - timedelta(hours=2), bottle=slug, method="GET",
-                              host="old.test", port=443, decision="allow"))  # fmt: skip
-        log.write(AuditRecord(time=now, bottle=slug, method="POST", host="new.test", port=443,
-                              path="[redacted]", decision="deny", reason="dlp-block",
-                              detectors=("github-pat",)))  # fmt: skip
+        log.write(
+            AuditRecord(
+                time=now - timedelta(hours=2),
+                bottle=slug,
+                method="GET",
+                host="old.test",
+                port=443,
+                decision="allow",
+            )
+        )
+        log.write(
+            AuditRecord(
+                time=now,
+                bottle=slug,
+                method="POST",
+                host="new.test",
+                port=443,
+                path="[redacted]",
+                decision="deny",
+                reason="dlp-block",
+                detectors=("github-pat",),
+            )
+        )
         log.close()
     gate = AuditLog(gitgate_audit_file("one"))
-    gate.write(AuditRecord(time=now - timedelta(minutes=1), bottle="one", component="gitgate",
-                           method="PUSH", host="app", port=0, path="refs/heads/main",
-                           decision="held", detectors=("aws-access-token",)))  # fmt: skip
+    gate.write(
+        AuditRecord(
+            time=now - timedelta(minutes=1),
+            bottle="one",
+            component="gitgate",
+            method="PUSH",
+            host="app",
+            port=0,
+            path="refs/heads/main",
+            decision="held",
+            detectors=("aws-access-token",),
+        )
+    )
     gate.close()
     return tmp_path
 
@@ -45,7 +81,10 @@ def test_one_bottle_merges_egress_and_gate_lines_by_time(state: Path) -> None:
     assert done.exit_code == 0, done.output
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     assert [(r["component"], r["decision"]) for r in rows] == [
-        ("egress", "allow"), ("gitgate", "held"), ("egress", "deny")]  # fmt: skip
+        ("egress", "allow"),
+        ("gitgate", "held"),
+        ("egress", "deny"),
+    ]
 
 
 def test_since_and_all_narrow_and_widen(state: Path) -> None:
@@ -65,10 +104,13 @@ def test_the_table_names_the_reason_and_detectors_never_a_value(state: Path) -> 
 
 @pytest.mark.parametrize(
     ("args", "code", "says"),
-    [(["audit"], 2, "--all"), (["audit", "one", "--all"], 2, "not both"),
-     (["audit", "one", "--since", "yesterday"], 2, "neither a duration"),
-     (["audit", "nope"], 3, "no bottle 'nope'")],
-)  # fmt: skip
+    [
+        (["audit"], 2, "--all"),
+        (["audit", "one", "--all"], 2, "not both"),
+        (["audit", "one", "--since", "yesterday"], 2, "neither a duration"),
+        (["audit", "nope"], 3, "no bottle 'nope'"),
+    ],
+)
 def test_bad_arguments_get_one_clear_error(
     state: Path, args: list[str], code: int, says: str
 ) -> None:

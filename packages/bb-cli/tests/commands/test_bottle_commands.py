@@ -32,8 +32,18 @@ def test_help_lists_every_lifecycle_command() -> None:
     """`bb --help` names start, resume, list, info, exec, attach, logs, stop, rm, doctor."""
     code, out, _ = invoke("--help")
     assert code == 0
-    for name in ("start", "resume", "list", "info", "exec", "attach", "logs", "stop", "rm",
-                 "doctor"):  # fmt: skip
+    for name in (
+        "start",
+        "resume",
+        "list",
+        "info",
+        "exec",
+        "attach",
+        "logs",
+        "stop",
+        "rm",
+        "doctor",
+    ):
         assert name in out
 
 
@@ -41,8 +51,9 @@ def test_importing_the_app_imports_nothing_heavy() -> None:
     """`bb --help` stays fast: no docker, textual, pydantic, yaml or manifest code at import."""
     heavy = ("docker", "textual", "pydantic", "yaml", "bb_cli.manifests", "bb_cli.backends")
     code = f"import sys, bb_cli.app; print([m for m in {heavy!r} if m in sys.modules])"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"
 
 
@@ -93,9 +104,17 @@ def test_bad_manifest_names_file_and_line(env: Path) -> None:
 def test_records_round_trip_and_list_oldest_first(env: Path) -> None:
     """Saved records are found by slug and listed in creation order."""
     for slug in ("b-000001", "a-000002"):
-        save_record(BottleRecord(slug=slug, agent="a", bottle="b", runtime="shell",
-                                 backend="compose", project=f"bb-{slug}",
-                                 agent_container=f"bot-bottle-{slug}"))  # fmt: skip
+        save_record(
+            BottleRecord(
+                slug=slug,
+                agent="a",
+                bottle="b",
+                runtime="shell",
+                backend="compose",
+                project=f"bb-{slug}",
+                agent_container=f"bot-bottle-{slug}",
+            )
+        )
     assert find_record("a-000002").project == "bb-a-000002"
     assert [r.slug for r in list_records()] == ["b-000001", "a-000002"]
 
@@ -118,10 +137,20 @@ def test_resume_of_an_old_record_ignores_its_test_options_with_a_warning(
     slug = "shell-3f2a1b"
     record_dir = env / "state" / "bottles" / slug
     record_dir.mkdir(parents=True)
-    old = {"slug": slug, "agent": "shell", "bottle": "shell", "runtime": "shell",
-           "backend": "compose", "project": f"bb-{slug}", "agent_container": f"bot-bottle-{slug}",
-           "test_options": {"egress_subnet": "10.150.7.0/24", "forge_network": "forge",
-                            "observe": "1"}}  # fmt: skip
+    old = {
+        "slug": slug,
+        "agent": "shell",
+        "bottle": "shell",
+        "runtime": "shell",
+        "backend": "compose",
+        "project": f"bb-{slug}",
+        "agent_container": f"bot-bottle-{slug}",
+        "test_options": {
+            "egress_subnet": "10.150.7.0/24",
+            "forge_network": "forge",
+            "observe": "1",
+        },
+    }
     (record_dir / "bottle.json").write_text(json.dumps(old))
     started: list[BottlePlan] = []
 

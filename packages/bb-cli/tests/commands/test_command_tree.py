@@ -45,8 +45,11 @@ def test_every_command_help_shows_an_example(path: str) -> None:
 def test_every_option_and_argument_has_a_description(path: str) -> None:
     """No bare `--flag` in any help: each visible parameter says what it does."""
     command = leaves()[path]
-    bare = [p.name for p in getattr(command, "params", [])
-            if not getattr(p, "hidden", False) and not getattr(p, "help", None)]  # fmt: skip
+    bare = [
+        p.name
+        for p in getattr(command, "params", [])
+        if not getattr(p, "hidden", False) and not getattr(p, "help", None)
+    ]
     assert bare == []
 
 

@@ -26,9 +26,17 @@ def test_commit_with_no_running_bottle_says_how_to_get_one() -> None:
 
 def test_commit_of_an_unknown_slug_names_the_known_ones() -> None:
     """A wrong SLUG is exit 3, listing what exists."""
-    save_record(BottleRecord(slug="shell-aaaaaa", agent="shell", bottle="shell", runtime="shell",
-                             backend="compose", project="bb-shell-aaaaaa",
-                             agent_container="bot-bottle-shell-aaaaaa"))  # fmt: skip
+    save_record(
+        BottleRecord(
+            slug="shell-aaaaaa",
+            agent="shell",
+            bottle="shell",
+            runtime="shell",
+            backend="compose",
+            project="bb-shell-aaaaaa",
+            agent_container="bot-bottle-shell-aaaaaa",
+        )
+    )
     done = CliRunner().invoke(app, ["commit", "shell-bbbbbb"])
     assert done.exit_code == 3
     assert "known: shell-aaaaaa" in done.output

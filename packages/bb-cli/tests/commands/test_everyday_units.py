@@ -44,8 +44,10 @@ def test_a_pipe_gets_one_plain_line_per_step() -> None:
     steps_on(Console(file=out, force_terminal=False, width=100))
     lines = out.getvalue().splitlines()
     assert [line.rsplit(" (", 1)[0] for line in lines] == [
-        "ok check engine", "ok create bottle", "ok start agent",
-    ]  # fmt: skip
+        "ok check engine",
+        "ok create bottle",
+        "ok start agent",
+    ]
     assert "\x1b" not in out.getvalue()
 
 

@@ -26,9 +26,12 @@ def make_plan(tmp_path: Path, forge: Any, repo: str = "org/app") -> BottlePlan:
     )
     index = ManifestIndex.default(cwd=tmp_path, environ={"HOME": str(tmp_path)})
     return BottlePlan.resolve(
-        BottleSpec("r", index, slug="r-abc123"), environ={}, image_for=lambda c: c,
-        state_dir=lambda slug: tmp_path / "state" / slug, host=HostIdentity(1, 1),
-    )  # fmt: skip
+        BottleSpec("r", index, slug="r-abc123"),
+        environ={},
+        image_for=lambda c: c,
+        state_dir=lambda slug: tmp_path / "state" / slug,
+        host=HostIdentity(1, 1),
+    )
 
 
 def test_start_registers_a_key_the_gate_alone_gets_and_rm_removes_it(

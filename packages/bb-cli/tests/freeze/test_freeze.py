@@ -32,8 +32,9 @@ class StubBackend(BottleBackend):
         self.agent = agent
 
     def status(self, slug: str) -> BottleStatus:
-        return BottleStatus(slug, "running" if self.agent == "running" else "stopped",
-                            {"agent": self.agent})  # fmt: skip
+        return BottleStatus(
+            slug, "running" if self.agent == "running" else "stopped", {"agent": self.agent}
+        )
 
     def start(self, plan: BottlePlan, progress: Progress) -> None: ...
     def exec(self, slug: str, argv: Sequence[str], *, tty: bool) -> int:

@@ -111,12 +111,21 @@ def test_bump_repins_versions_and_keeps_codex_platform_suffix() -> None:
     """The bump asks npm for the latest release and its integrity; codex keeps -linux-x64."""
     lock = CliLock(
         clis={
-            "claude": PinnedCli(package="@a/claude-linux-x64", version="1.0.0",
-                                integrity="sha512-AAAA", binaries={"package/claude": "claude"}),
-            "codex": PinnedCli(package="@o/codex", version="0.1.0", npm_version="0.1.0-linux-x64",
-                               integrity="sha512-BBBB", binaries={"package/codex": "codex"}),
+            "claude": PinnedCli(
+                package="@a/claude-linux-x64",
+                version="1.0.0",
+                integrity="sha512-AAAA",
+                binaries={"package/claude": "claude"},
+            ),
+            "codex": PinnedCli(
+                package="@o/codex",
+                version="0.1.0",
+                npm_version="0.1.0-linux-x64",
+                integrity="sha512-BBBB",
+                binaries={"package/codex": "codex"},
+            ),
         }
-    )  # fmt: skip
+    )
     asked: list[tuple[str, str]] = []
 
     def view(spec: str, field: str) -> str:

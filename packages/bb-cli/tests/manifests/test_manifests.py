@@ -46,9 +46,13 @@ def test_extends_puts_child_routes_first_merges_maps_and_child_wins(tmp_path: Pa
     """Routes: the child's first (first match wins); maps and resources merge, child wins."""
     write(tmp_path, "agents", "a", AGENT.replace("bottle: base", "bottle: child"))
     write(tmp_path, "bottles", "base", BASE)
-    write(tmp_path, "bottles", "child",
-          "---\nextends: base\nroutes:\n  - host: github.com\nenv:\n  B: '2'\n"
-          "resources:\n  memory: 4g\n---\n")  # fmt: skip
+    write(
+        tmp_path,
+        "bottles",
+        "child",
+        "---\nextends: base\nroutes:\n  - host: github.com\nenv:\n  B: '2'\n"
+        "resources:\n  memory: 4g\n---\n",
+    )
     bottle = ManifestIndex([tmp_path]).load_for_agent("a").bottle
     assert [r.host for r in bottle.routes] == ["github.com", "pypi.org"]
     assert bottle.env == {"A": "1", "B": "2"}
@@ -58,8 +62,9 @@ def test_extends_puts_child_routes_first_merges_maps_and_child_wins(tmp_path: Pa
 
 def test_agent_git_user_overlays_the_bottles(tmp_path: Path) -> None:
     """An agent's git user replaces the bottle's."""
-    write(tmp_path, "agents", "a",
-          "---\nbottle: base\ngit_user:\n  name: Ag\n  email: a@x.org\n---\n")  # fmt: skip
+    write(
+        tmp_path, "agents", "a", "---\nbottle: base\ngit_user:\n  name: Ag\n  email: a@x.org\n---\n"
+    )
     write(tmp_path, "bottles", "base", BASE)
     assert ManifestIndex([tmp_path]).load_for_agent("a").bottle.git_user.name == "Ag"  # type: ignore[union-attr]
 

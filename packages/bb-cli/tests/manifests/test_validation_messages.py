@@ -116,9 +116,18 @@ def test_an_unknown_bottle_slug_suggests_the_close_one(
     from bb_cli.state import BottleRecord, find_record, save_record
 
     monkeypatch.setenv("BOT_BOTTLE_STATE_DIR", str(tmp_path))
-    save_record(BottleRecord(slug="demo-x", agent="a", bottle="b", runtime="shell",
-                             backend="compose", project="p", agent_container="c",
-                             supervised=True))  # fmt: skip
+    save_record(
+        BottleRecord(
+            slug="demo-x",
+            agent="a",
+            bottle="b",
+            runtime="shell",
+            backend="compose",
+            project="p",
+            agent_container="c",
+            supervised=True,
+        )
+    )
     with pytest.raises(BottleNotFoundError, match=r"did you mean 'demo-x'\?"):
         find_record("demo-y")
 

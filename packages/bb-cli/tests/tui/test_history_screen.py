@@ -24,8 +24,9 @@ async def until(pilot, predicate, timeout: float = 5.0) -> None:
 def _decide_and_archive(store, key, kind: str, decision, outcome: str) -> str:
     """What happens in a bottle: proposed, decided by the operator, claimed and archived."""
     proposal = store.submit("demo", sample_request(kind))
-    store.decide(proposal.id, decision, key, decided_by="op@test",
-                 seen_sha256=content_hash(proposal))  # fmt: skip
+    store.decide(
+        proposal.id, decision, key, decided_by="op@test", seen_sha256=content_hash(proposal)
+    )
     response = store.claim(proposal, key)
     store.archive(proposal, outcome, by=proposal.owner, response=response)
     return proposal.id

@@ -206,9 +206,10 @@ def body_method_override(content_type: str, body: bytes, allowed: tuple[str, ...
     if kind in {"", "application/x-www-form-urlencoded"}:  # Rack parses untyped POSTs too
         text = body.decode("latin-1")
         values = [
-            v for k, v in parse_qsl(text, keep_blank_values=True)
+            v
+            for k, v in parse_qsl(text, keep_blank_values=True)
             if k.lower() == METHOD_OVERRIDE_PARAMETER
-        ]  # fmt: skip
+        ]
     elif kind == "multipart/form-data":
         values = [m.group(1).decode("latin-1") for m in _MULTIPART_METHOD.finditer(body)]
     elif kind == "application/json" or kind.endswith("+json"):

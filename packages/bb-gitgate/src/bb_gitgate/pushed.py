@@ -30,8 +30,14 @@ from bb_gitgate.objects import Item, parse_batch_check, plan_items
 __all__ = ["read_objects", "scan_push"]
 
 
-def _git(repo_dir: Path, args: Sequence[str], *, env: Mapping[str, str], timeout: float,
-         input_text: str | None = None) -> str:  # fmt: skip
+def _git(
+    repo_dir: Path,
+    args: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    timeout: float,
+    input_text: str | None = None,
+) -> str:
     try:
         return run_git(
             ["--git-dir", str(repo_dir), *args], env=env, timeout=timeout, input_text=input_text

@@ -55,16 +55,33 @@ def test_an_owner_with_another_uid_claims_the_operators_response(tmp_path):
         pytest.skip(f"{IMAGE} is not built here (bb images build supervise)")
     done = subprocess.run(
         [
-            "docker", "run", "--rm", "--network", "none", "--user", f"{OWNER_UID}:{OWNER_UID}",
-            "-v", f"{SRC}:/src:ro", "-v", f"{tmp_path}:/bottle", "-e", "PYTHONPATH=/src",
-            "--entrypoint", "/opt/bb/bin/python", IMAGE,
-            "-c", CLAIM, "/bottle/queue", "/bottle/owner.key", proposal.id,
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--user",
+            f"{OWNER_UID}:{OWNER_UID}",
+            "-v",
+            f"{SRC}:/src:ro",
+            "-v",
+            f"{tmp_path}:/bottle",
+            "-e",
+            "PYTHONPATH=/src",
+            "--entrypoint",
+            "/opt/bb/bin/python",
+            IMAGE,
+            "-c",
+            CLAIM,
+            "/bottle/queue",
+            "/bottle/owner.key",
+            proposal.id,
         ],
         capture_output=True,
         text=True,
         check=False,
         timeout=120,
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stderr
     assert "claimed approve" in done.stdout
     assert store.archive_record(proposal.id).outcome == "approved"

@@ -226,8 +226,9 @@ def _every_attempt_refused(ev: Evidence) -> str | None:
             streams = {k: str(v) for k, v in value.items() if k not in meta}
             if not streams:
                 problems.append(f"{key}: no stream answered: {value}")
-            problems += [f"{key} {k}: {v[:80]}" for k, v in streams.items()
-                         if not v.startswith("status=403")]  # fmt: skip
+            problems += [
+                f"{key} {k}: {v[:80]}" for k, v in streams.items() if not v.startswith("status=403")
+            ]
             continue
         text = (
             str(value.get("response", value.get("out", value)))
@@ -268,8 +269,13 @@ def _injected(ev: Evidence) -> str | None:
 
 def _privileges(ev: Evidence) -> str | None:
     status = _out(ev, "status")
-    wanted = ["CapEff:\t0000000000000000", "CapPrm:\t0000000000000000", "NoNewPrivs:\t1",
-              "Seccomp:\t2", "CapBnd:\t0000000000000000"]  # fmt: skip
+    wanted = [
+        "CapEff:\t0000000000000000",
+        "CapPrm:\t0000000000000000",
+        "NoNewPrivs:\t1",
+        "Seccomp:\t2",
+        "CapBnd:\t0000000000000000",
+    ]
     missing = [w for w in wanted if w not in status]
     if missing:
         return f"/proc/self/status lacks {missing}"
@@ -365,8 +371,11 @@ def _lookalike_shown(ev: Evidence) -> str | None:
         return str(c["error"])
     host, registrable = str(c.get("host")), f"{ev.marker}.example"
     problems = []
-    lines = [x for x in str((c.get("list") or {}).get("out", "")).splitlines()
-             if x.startswith(str(c.get("proposal")))]  # fmt: skip
+    lines = [
+        x
+        for x in str((c.get("list") or {}).get("out", "")).splitlines()
+        if x.startswith(str(c.get("proposal")))
+    ]
     columns = re.split(r" {2,}", lines[0]) if lines else []  # aligned columns
     if len(columns) < 5 or columns[3] != registrable:
         problems.append(f"bb queue list: no domain column {registrable!r}: {lines[:1]}")

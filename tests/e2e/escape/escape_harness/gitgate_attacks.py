@@ -13,8 +13,15 @@ from pathlib import Path
 
 from repo_bottle import FORGE_REPO, RepoBottle, docker
 
-__all__ = ["GATE", "e50_script", "f54_script", "f56_script", "f57_script", "forge_text",
-           "gate_files"]  # fmt: skip
+__all__ = [
+    "GATE",
+    "e50_script",
+    "f54_script",
+    "f56_script",
+    "f57_script",
+    "forge_text",
+    "gate_files",
+]
 
 GATE = "http://git-gate:8070/app.git"
 SECRET = "AKIA" + "QYLPMN5HZT3XW7KC"
@@ -181,18 +188,40 @@ def forge_text(bottle: RepoBottle) -> str:
     its daemon log, plus the bottle's egress audit log (the proxy, should anything try it)."""
     git = ("exec", bottle.forge, "git", "--git-dir", FORGE_REPO)
     refs = docker(*git, "for-each-ref", "--format=%(refname) %(objectname)").stdout
-    objects = subprocess.run(["docker", *git, "cat-file", "--batch-all-objects", "--batch"],
-                             capture_output=True, timeout=120, check=False,
-                             ).stdout.decode(errors="replace")  # trees are binary  # fmt: skip
+    objects = subprocess.run(
+        ["docker", *git, "cat-file", "--batch-all-objects", "--batch"],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    ).stdout.decode(errors="replace")  # trees are binary
     logs = docker("logs", bottle.forge, check=False)
-    audit = [p.read_text(errors="replace") for p in
-             Path(bottle.env["BOT_BOTTLE_STATE_DIR"]).rglob("egress-audit*.jsonl")]  # fmt: skip
+    audit = [
+        p.read_text(errors="replace")
+        for p in Path(bottle.env["BOT_BOTTLE_STATE_DIR"]).rglob("egress-audit*.jsonl")
+    ]
     return "\n".join((refs, objects, logs.stdout, logs.stderr, *audit))
 
 
 def gate_files(bottle: RepoBottle, container: str, marker: str) -> list[str]:
     """Paths in ``container`` whose name holds the marker (what planted code would leave)."""
-    found = docker("exec", "-u", "0", container, "find", "/", "-path", "/proc", "-prune",
-                   "-o", "-path", "/sys", "-prune", "-o", "-name", f"*{marker}*", "-print",
-                   check=False)  # fmt: skip
+    found = docker(
+        "exec",
+        "-u",
+        "0",
+        container,
+        "find",
+        "/",
+        "-path",
+        "/proc",
+        "-prune",
+        "-o",
+        "-path",
+        "/sys",
+        "-prune",
+        "-o",
+        "-name",
+        f"*{marker}*",
+        "-print",
+        check=False,
+    )
     return found.stdout.split()

@@ -34,41 +34,82 @@ class Channel:
 
 _C = "git commit -q -m"
 CHANNELS: tuple[Channel, ...] = (
-    Channel("F70", "secret in a binary file (NUL bytes)",
-            f"printf 'BIN\\000\\001%s\\000\\377' \"$S\" > data.bin && git add data.bin "
-            f"&& {_C} data"),
-    Channel("F71", "secret in a UTF-16 text file",
-            f"printf '%s\\n' \"$S\" | iconv -f UTF-8 -t UTF-16 > notes.txt && git add notes.txt "
-            f"&& {_C} notes"),
-    Channel("F72", "secret in a commit message",
-            f"echo update >> README && git add README && {_C} \"update readme $S\""),
-    Channel("F73", "secret in the author name",
-            f"echo a >> README && git add README && GIT_AUTHOR_NAME=\"Agent $S\" {_C} readme"),
-    Channel("F74", "secret in the author email",
-            f"echo b >> README && git add README && GIT_AUTHOR_EMAIL=\"$S@bottle.test\" {_C} x"),
-    Channel("F75", "secret in the committer name and email",
-            f"echo c >> README && git add README && GIT_COMMITTER_NAME=\"$S\" "
-            f"GIT_COMMITTER_EMAIL=\"c-$S@bottle.test\" {_C} y"),
-    Channel("F76", "secret as a file name",
-            f"echo nothing > \"$S.txt\" && git add -- \"$S.txt\" && {_C} files"),
-    Channel("F77", "base64 of the secret",
-            f"printf '%s' \"$S\" | base64 > b64.txt && git add b64.txt && {_C} b64"),
-    Channel("F78", "gzip of the secret",
-            f"printf '%s' \"$S\" | gzip -c > data.gz && git add data.gz && {_C} gz"),
-    Channel("F79", "the secret reversed",
-            f"printf '%s\\n' \"$S\" | rev > r.txt && git add r.txt && {_C} rev"),
-    Channel("F80", "the secret split over lines",
-            f"printf '%s' \"$S\" | fold -w 5 > split.txt && git add split.txt && {_C} fold"),
-    Channel("F81", "the bottle's canary in a plain text file",
-            f"printf '%s\\n' \"$BOT_BOTTLE_CANARY\" > notes.md && git add notes.md && {_C} md",
-            value="canary"),
-    Channel("F82", "secret in a git note (refs/notes/commits pushed to an allowed branch)",
-            "git notes add -m \"$S\" HEAD",
-            push="refs/notes/commits"),
-    Channel("F85", "secret in the pushed branch name",
-            f"echo d >> README && git add README && {_C} branch",
-            ref_tail="-$S"),
-)  # fmt: skip
+    Channel(
+        "F70",
+        "secret in a binary file (NUL bytes)",
+        f"printf 'BIN\\000\\001%s\\000\\377' \"$S\" > data.bin && git add data.bin && {_C} data",
+    ),
+    Channel(
+        "F71",
+        "secret in a UTF-16 text file",
+        f"printf '%s\\n' \"$S\" | iconv -f UTF-8 -t UTF-16 > notes.txt && git add notes.txt "
+        f"&& {_C} notes",
+    ),
+    Channel(
+        "F72",
+        "secret in a commit message",
+        f'echo update >> README && git add README && {_C} "update readme $S"',
+    ),
+    Channel(
+        "F73",
+        "secret in the author name",
+        f'echo a >> README && git add README && GIT_AUTHOR_NAME="Agent $S" {_C} readme',
+    ),
+    Channel(
+        "F74",
+        "secret in the author email",
+        f'echo b >> README && git add README && GIT_AUTHOR_EMAIL="$S@bottle.test" {_C} x',
+    ),
+    Channel(
+        "F75",
+        "secret in the committer name and email",
+        f'echo c >> README && git add README && GIT_COMMITTER_NAME="$S" '
+        f'GIT_COMMITTER_EMAIL="c-$S@bottle.test" {_C} y',
+    ),
+    Channel(
+        "F76",
+        "secret as a file name",
+        f'echo nothing > "$S.txt" && git add -- "$S.txt" && {_C} files',
+    ),
+    Channel(
+        "F77",
+        "base64 of the secret",
+        f"printf '%s' \"$S\" | base64 > b64.txt && git add b64.txt && {_C} b64",
+    ),
+    Channel(
+        "F78",
+        "gzip of the secret",
+        f"printf '%s' \"$S\" | gzip -c > data.gz && git add data.gz && {_C} gz",
+    ),
+    Channel(
+        "F79",
+        "the secret reversed",
+        f"printf '%s\\n' \"$S\" | rev > r.txt && git add r.txt && {_C} rev",
+    ),
+    Channel(
+        "F80",
+        "the secret split over lines",
+        f"printf '%s' \"$S\" | fold -w 5 > split.txt && git add split.txt && {_C} fold",
+    ),
+    Channel(
+        "F81",
+        "the bottle's canary in a plain text file",
+        f"printf '%s\\n' \"$BOT_BOTTLE_CANARY\" > notes.md && git add notes.md && {_C} md",
+        value="canary",
+    ),
+    Channel(
+        "F82",
+        "secret in a git note (refs/notes/commits pushed to an allowed branch)",
+        'git notes add -m "$S" HEAD',
+        push="refs/notes/commits",
+    ),
+    Channel(
+        "F85",
+        "secret in the pushed branch name",
+        f"echo d >> README && git add README && {_C} branch",
+        ref_tail="-$S",
+    ),
+)
 
 
 def channel_script(channel: Channel, secret: str) -> str:

@@ -55,8 +55,9 @@ def log_bytes(container: str) -> int:
 def volume_bytes(volume: str) -> int:
     """Bytes allocated on the host disk under the volume's mountpoint."""
     mountpoint = str(inspect(volume)["Mountpoint"])
-    out = subprocess.run(["du", "-s", "-B1", "-x", mountpoint], capture_output=True, text=True,
-                         check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        ["du", "-s", "-B1", "-x", mountpoint], capture_output=True, text=True, check=True
+    ).stdout
     return int(out.split()[0])
 
 

@@ -110,8 +110,7 @@ class Evidence:
         def hits(lines: list[str]) -> list[str]:
             return [line for line in lines if found(line)]
 
-        ev = cls(case_id, marker, secret, client, [], hits(logs.dns),
-                 context=context or {})  # fmt: skip
+        ev = cls(case_id, marker, secret, client, [], hits(logs.dns), context=context or {})
         for line in logs.sink:
             if not found(line):
                 continue

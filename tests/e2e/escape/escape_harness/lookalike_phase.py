@@ -162,8 +162,10 @@ def run_lookalike_phase(bottle: Bottle, marker: str) -> dict[str, Any]:
     bottle.exec("agent", "cat > /tmp/f91.py", stdin=AGENT_SCRIPT)
     agent = subprocess.Popen(
         ["docker", "exec", bottle.container("agent"), "python3", "/tmp/f91.py", host],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     out: dict[str, Any] = {"host": host}
     try:
         proposal_id = _wait_for_proposal(bottle, host, time.monotonic() + 60)
@@ -188,13 +190,24 @@ def run_lookalike_phase(bottle: Bottle, marker: str) -> dict[str, Any]:
             out["queue_after"] = bottle.queue_state()
             logs = subprocess.run(
                 ["docker", "logs", "--tail", "30", bottle.container("supervise")],
-                capture_output=True, text=True, timeout=30, check=False,
-            )  # fmt: skip
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
             out["supervise_log"] = (logs.stdout + logs.stderr)[-3000:]
             state = subprocess.run(
-                ["docker", "inspect", "--format",
-                 "{{json .State}} restarts={{.RestartCount}}", bottle.container("supervise")],
-                capture_output=True, text=True, timeout=30, check=False,
-            )  # fmt: skip
+                [
+                    "docker",
+                    "inspect",
+                    "--format",
+                    "{{json .State}} restarts={{.RestartCount}}",
+                    bottle.container("supervise"),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
             out["supervise_state"] = (state.stdout + state.stderr)[-600:]
     return out

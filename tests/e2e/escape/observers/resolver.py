@@ -20,8 +20,18 @@ from pathlib import Path
 
 from tcplog import JsonLog, serve_raw_tcp
 
-QTYPES = {1: "A", 2: "NS", 5: "CNAME", 10: "NULL", 12: "PTR", 15: "MX", 16: "TXT", 28: "AAAA",
-          33: "SRV", 255: "ANY"}  # fmt: skip
+QTYPES = {
+    1: "A",
+    2: "NS",
+    5: "CNAME",
+    10: "NULL",
+    12: "PTR",
+    15: "MX",
+    16: "TXT",
+    28: "AAAA",
+    33: "SRV",
+    255: "ANY",
+}
 
 
 def parse_question(packet: bytes) -> tuple[str, int, int]:
@@ -63,11 +73,17 @@ class Resolver:
         try:
             name, qtype, _ = parse_question(packet)
         except (IndexError, ValueError, struct.error) as exc:
-            self.log.write("dns-bad", transport=transport, peer=peer, error=repr(exc),
-                           data=packet.decode("latin-1"))  # fmt: skip
+            self.log.write(
+                "dns-bad",
+                transport=transport,
+                peer=peer,
+                error=repr(exc),
+                data=packet.decode("latin-1"),
+            )
             return None
-        self.log.write("dns", name=name, qtype=QTYPES.get(qtype, str(qtype)),
-                       transport=transport, peer=peer)  # fmt: skip
+        self.log.write(
+            "dns", name=name, qtype=QTYPES.get(qtype, str(qtype)), transport=transport, peer=peer
+        )
         address = self.table.get(name.lower().rstrip("."), self.default) if qtype == 1 else None
         return answer(packet, address)
 

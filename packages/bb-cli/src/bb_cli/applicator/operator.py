@@ -120,15 +120,12 @@ def operator_identity() -> str:
 
 
 def _docker_reload(bottle: Bottle) -> ReloadSignal:
-    """The reload signal of the bottle's backend (Docker for a bottle with no record)."""
-    from bb_cli.backends import get_bottle_backend
-    from bb_cli.state import find_record
+    """The compose backend's reload signal: the default when the caller names none.
 
-    try:
-        backend = find_record(bottle.slug).backend
-    except LookupError:  # bb_cli.errors.BottleNotFoundError: no record on this host
-        return DockerReloadSignal(slug=bottle.slug)
-    return get_bottle_backend(backend).reload_signal(bottle.slug)
+    ``bb queue`` and the TUI pass `bb_cli.lifecycle.reload_signal_for`, which asks the
+    bottle's own backend (the applicator sits below the backends and imports none).
+    """
+    return DockerReloadSignal(slug=bottle.slug)
 
 
 class Operator:

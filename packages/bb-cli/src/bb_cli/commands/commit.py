@@ -84,7 +84,10 @@ def commit(
     if as_json:
         typer.echo(json.dumps(json.loads(result.committed.model_dump_json())))
         return
-    print(f"committed {record.slug} to {result.committed.image} (bottle still running; "
-          f"`bb rm` keeps the image)", file=sys.stderr)  # fmt: skip
+    print(
+        f"committed {record.slug} to {result.committed.image} (bottle still running; "
+        f"`bb rm` keeps the image)",
+        file=sys.stderr,
+    )
     print(f"resume: {result.resume_hint}", file=sys.stderr)
     print(f"move it: {result.export_hint}", file=sys.stderr)

@@ -41,9 +41,10 @@ def _fail(message: str, code: int) -> NoReturn:
 
 def _operator(bottle: str | None) -> Operator:
     from bb_cli.applicator import Operator, discover_bottles
+    from bb_cli.lifecycle import reload_signal_for
 
     try:
-        return Operator(discover_bottles(only=bottle))
+        return Operator(discover_bottles(only=bottle), reload_for=reload_signal_for)
     except ValueError as exc:  # an invalid slug (a missing bottle is exit 3, `NotFoundError`)
         _fail(str(exc), 2)
 

@@ -59,7 +59,15 @@ def history(
     table = Table("decided", "bottle", "kind", "outcome", "by", "reason", "request", "id")
     for row in rows:
         when = (row.decided_at or row.archived_at)[:19].replace("T", " ")
-        cells = (when, row.bottle, row.kind, row.outcome, row.decided_by or "-", row.reason,
-                 row.summary, row.id)  # fmt: skip
+        cells = (
+            when,
+            row.bottle,
+            row.kind,
+            row.outcome,
+            row.decided_by or "-",
+            row.reason,
+            row.summary,
+            row.id,
+        )
         table.add_row(*(Text(c) for c in cells))  # Text: no markup from agent-written text
     Console().print(table)

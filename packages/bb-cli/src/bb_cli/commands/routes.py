@@ -199,8 +199,13 @@ def add(
         new = _routes_from_file(from_file)
     else:
         entry: dict[str, Any] = {"host": host, "scheme": scheme}
-        optional = {"port": port, "methods": methods, "paths": paths,
-                    "outbound_on_match": on_match, "note": note}  # fmt: skip
+        optional = {
+            "port": port,
+            "methods": methods,
+            "paths": paths,
+            "outbound_on_match": on_match,
+            "note": note,
+        }
         entry.update({k: v for k, v in optional.items() if v is not None})
         new = [_route_from_options(entry)]
     applicator = _applicator(slug)
@@ -233,8 +238,9 @@ def rm(
     from bb_cli.applicator.routes_change import removed_routes
 
     result = _applicator(slug).apply_change(lambda old: removed_routes(old, target), "operator-rm")
-    print(f"{slug}: removed; {len(result.routes)} route(s) left; the proxy reloaded",
-          file=sys.stderr)  # fmt: skip
+    print(
+        f"{slug}: removed; {len(result.routes)} route(s) left; the proxy reloaded", file=sys.stderr
+    )
     if as_json:
         _print_routes(result, True)
 
@@ -290,20 +296,25 @@ def suggest(
         raise fail("choose one of --json and --yaml", 2)
     find_record(slug)
     parser = LineParser()
-    result = suggest_routes(read_records(egress_audit_file(slug), parser),
-                            include_allowed=include_allowed, any_path=any_path)  # fmt: skip
+    result = suggest_routes(
+        read_records(egress_audit_file(slug), parser),
+        include_allowed=include_allowed,
+        any_path=any_path,
+    )
     text = dump_routes(result.routes)
     if write is not None:
         write.write_text(text, encoding="utf-8")
-        print(f"wrote {write}; apply with `bb routes add {slug} --from {write}`",
-              file=sys.stderr)  # fmt: skip
+        print(f"wrote {write}; apply with `bb routes add {slug} --from {write}`", file=sys.stderr)
     if as_json:
         typer.echo(json.dumps([_route_dict(r) for r in result.routes.routes], indent=2))
     else:
         block = yaml.safe_load(text)["routes"]
         typer.echo(yaml.safe_dump({"routes": block}, sort_keys=False).rstrip())
     if result.skipped:
-        print(f"note: {result.skipped} request(s) could not be used (redacted paths or hosts a "
-              "route cannot name); see `bb audit`", file=sys.stderr)  # fmt: skip
+        print(
+            f"note: {result.skipped} request(s) could not be used (redacted paths or hosts a "
+            "route cannot name); see `bb audit`",
+            file=sys.stderr,
+        )
     if not result.routes.routes:
         print("nothing to suggest: no refused request recorded yet", file=sys.stderr)

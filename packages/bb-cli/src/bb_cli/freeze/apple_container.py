@@ -53,16 +53,19 @@ class AppleContainerFreezer(Freezer):
         with tempfile.TemporaryDirectory(prefix="bb-freeze-") as tmp:
             context = Path(tmp)
             with (context / "rootfs.tar").open("wb") as out:
-                done = subprocess.run([path, *args], stdout=out, stderr=subprocess.PIPE,
-                                      timeout=3600, check=False)  # fmt: skip
+                done = subprocess.run(
+                    [path, *args], stdout=out, stderr=subprocess.PIPE, timeout=3600, check=False
+                )
             if done.returncode != 0:
-                failure = describe_failure(["container", *args], done.returncode,
-                                           done.stderr.decode(errors="replace"))  # fmt: skip
+                failure = describe_failure(
+                    ["container", *args], done.returncode, done.stderr.decode(errors="replace")
+                )
                 raise BackendError(f"cannot snapshot bottle {slug}: {failure}")
             dockerfile = write_dockerfile(context, "rootfs.tar")
             try:
-                self.tool.run("build", "--tag", image, "--file", str(dockerfile), str(context),
-                              timeout=3600)  # fmt: skip
+                self.tool.run(
+                    "build", "--tag", image, "--file", str(dockerfile), str(context), timeout=3600
+                )
             except ToolError as exc:
                 raise BackendError(f"cannot snapshot bottle {slug}: {exc}") from None
         return image

@@ -142,8 +142,11 @@ def fetch_cli(name: str, pin: PinnedCli, cache: Path, reporter: Reporter) -> Pat
     try:
         done = subprocess.run(
             ["npm", "pack", pin.spec, "--json", "--pack-destination", str(staging)],
-            capture_output=True, text=True, timeout=_NPM_TIMEOUT_SECONDS, check=False,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=_NPM_TIMEOUT_SECONDS,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         raise ImageBuildError(f"{name}: npm pack {pin.spec} took over 15 minutes") from None
     if done.returncode != 0:

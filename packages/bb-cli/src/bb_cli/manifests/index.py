@@ -143,8 +143,9 @@ class ManifestIndex:
             where = ", ".join(str(d / kind) for d in self.search_dirs)
             why = f" (wanted by {wanted_by})" if wanted_by else ""
             hint = did_you_mean(name, sorted(files))
-            ignored = [f"{path} ({reason})" for path, reason in self.ignored()
-                       if path.parent.name == kind]  # fmt: skip
+            ignored = [
+                f"{path} ({reason})" for path, reason in self.ignored() if path.parent.name == kind
+            ]
             skipped = f"; ignored: {'; '.join(ignored)}" if ignored else ""
             raise ManifestNotFoundError(
                 f"no {kind[:-1]} named {name!r}{why}{hint}; known: {known}; looked in {where}"

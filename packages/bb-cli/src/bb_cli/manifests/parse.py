@@ -154,8 +154,9 @@ def parse_manifest[M: BaseModel](
         problems: list[tuple[int, str]] = []
         for error in errors:
             line0 = _line_of(tuple(error["loc"]), lines)
-            problems.append((first_line + line0 if line0 is not None else first_line,
-                          _describe(error, model)))  # fmt: skip
+            problems.append(
+                (first_line + line0 if line0 is not None else first_line, _describe(error, model))
+            )
         line, message = problems[0]
         if len(problems) > 1:
             message += "".join(f"\n{file}:{n}: {text}" for n, text in problems[1:])

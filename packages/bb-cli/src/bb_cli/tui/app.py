@@ -7,6 +7,7 @@ from pathlib import Path
 from textual.app import App
 
 from bb_cli.applicator import Operator, discover_bottles
+from bb_cli.lifecycle import reload_signal_for
 from bb_cli.tui.history_screen import HistoryScreen
 from bb_cli.tui.queue_screen import QueueScreen
 from bb_protocol.paths import STATE_DIR_ENV
@@ -47,5 +48,9 @@ def make_app(
         environ = None if queue_root is None else {STATE_DIR_ENV: str(queue_root)}
         bottles = discover_bottles(environ, only=only)
         # Across the fleet, bottles started or removed while the TUI runs come and go.
-        operator = Operator(bottles, discover=None if only else (lambda: discover_bottles(environ)))
+        operator = Operator(
+            bottles,
+            reload_for=reload_signal_for,
+            discover=None if only else (lambda: discover_bottles(environ)),
+        )
     return SuperviseApp(operator, poll_interval=poll_interval)
