@@ -27,9 +27,12 @@ def test_apple_container_lists_the_hardening_it_cannot_enforce(tmp_path: Path) -
     plan = make_plan(tmp_path, FAKE_IMAGES)
     spec = render_project(plan)["services"]["agent"]
     run = translate_service(plan.slug, "agent", spec, {"BOT_BOTTLE_CANARY": "c"})
-    assert set(run.unsupported) >= {"agent: dropping capabilities", "agent: no-new-privileges",
-                                    "agent: sysctls (IPv6 off, no forwarding)",
-                                    "agent: a process limit"}  # fmt: skip
+    assert set(run.unsupported) >= {
+        "agent: dropping capabilities",
+        "agent: no-new-privileges",
+        "agent: sysctls (IPv6 off, no forwarding)",
+        "agent: a process limit",
+    }
     assert "--read-only" in run.argv
     assert f"HTTPS_PROXY=http://bb-{plan.slug}-egress:8080" in run.argv
 
@@ -37,8 +40,7 @@ def test_apple_container_lists_the_hardening_it_cannot_enforce(tmp_path: Path) -
 def test_smolvm_guest_gets_upper_and_lower_case_proxy_variables(tmp_path: Path) -> None:
     """HTTP(S)_PROXY and http(s)_proxy all point at the published egress port."""
     plan = make_plan(tmp_path, FAKE_IMAGES)
-    _, machine = split_project(render_project(plan), plan.slug,
-                               {"BOT_BOTTLE_CANARY": "c"}, PORTS)  # fmt: skip
+    _, machine = split_project(render_project(plan), plan.slug, {"BOT_BOTTLE_CANARY": "c"}, PORTS)
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
         assert f"{name}=http://127.0.0.1:41001" in machine.flags
 
@@ -54,8 +56,9 @@ def test_smolvm_guest_egress_is_limited_to_the_hosts_loopback(tmp_path: Path) ->
 def test_smolvm_sidecars_are_the_compose_render_without_the_agent(tmp_path: Path) -> None:
     """Sidecars keep their render; egress is published on loopback only."""
     plan = make_plan(tmp_path, FAKE_IMAGES)
-    sidecars, machine = split_project(render_project(plan), plan.slug, {"BOT_BOTTLE_CANARY": "c"},
-                                      PORTS)  # fmt: skip
+    sidecars, machine = split_project(
+        render_project(plan), plan.slug, {"BOT_BOTTLE_CANARY": "c"}, PORTS
+    )
     assert "agent" not in sidecars["services"]
     assert sidecars["services"]["egress"]["ports"] == ["127.0.0.1:41001:8080"]
     assert machine.source == ["--image", FAKE_IMAGES["agent"]]
@@ -109,8 +112,11 @@ def test_apple_container_start_warns_once_listing_everything_it_cannot_enforce(
     backend.remove(plan.slug)
     (warning,) = warnings
     assert warning.startswith("Apple container cannot enforce: ")
-    for item in ("agent: dropping capabilities", "egress: no-new-privileges",
-                 "network: internal-only with isolated gateways"):  # fmt: skip
+    for item in (
+        "agent: dropping capabilities",
+        "egress: no-new-privileges",
+        "network: internal-only with isolated gateways",
+    ):
         assert item in warning
 
 

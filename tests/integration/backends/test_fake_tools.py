@@ -18,9 +18,13 @@ Done = subprocess.CompletedProcess[str]
 def run(tool: Path, *args: str, stdout: IO[str] | int = subprocess.PIPE) -> Done:
     """Run the fake as a user would: stderr captured, stdout a pipe unless given."""
     return subprocess.run(
-        [str(tool), *args], stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=60,
+        [str(tool), *args],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
         check=False,
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture

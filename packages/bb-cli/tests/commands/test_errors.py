@@ -81,9 +81,18 @@ def test_a_forge_error_during_rm_is_one_line_and_exit_9(
 ) -> None:
     """Was a traceback: `bb rm` whose deploy-key removal fails at the forge."""
     monkeypatch.setenv("BOT_BOTTLE_STATE_DIR", str(tmp_path))
-    save_record(BottleRecord(slug="demo-x", agent="a", bottle="b", runtime="shell",
-                             backend="compose", project="bb-demo-x",
-                             agent_container="bot-bottle-demo-x", supervised=True))  # fmt: skip
+    save_record(
+        BottleRecord(
+            slug="demo-x",
+            agent="a",
+            bottle="b",
+            runtime="shell",
+            backend="compose",
+            project="bb-demo-x",
+            agent_container="bot-bottle-demo-x",
+            supervised=True,
+        )
+    )
 
     def forge_down(*_: object) -> int:
         raise DeployKeyApiError("remove", "org/app", 502, "bad gateway")

@@ -110,8 +110,10 @@ def test_digest_of_a_runtime_image_changes_with_its_pin_only(tmp_path: Path) -> 
 
     def digests() -> tuple[str, str]:
         claude, codex = image_specs(root, ["agent-claude", "agent-codex"])
-        return (inputs_digest(root, claude, base_image_id="sha256:a", protocol=1),
-                inputs_digest(root, codex, base_image_id="sha256:a", protocol=1))  # fmt: skip
+        return (
+            inputs_digest(root, claude, base_image_id="sha256:a", protocol=1),
+            inputs_digest(root, codex, base_image_id="sha256:a", protocol=1),
+        )
 
     before = digests()
     lock.write_text(lock.read_text().replace("sha512-A", "sha512-Z"))

@@ -47,18 +47,28 @@ def main() -> int:
                         .replace("timeout 300", "timeout 20")
                         .replace(f"/tmp/{channel.case.lower()}", str(tmp / channel.case))
                     )
-                    done = subprocess.run(["sh", "-c", script], env=agent_env,
-                                          capture_output=True, text=True, timeout=180,
-                                          check=False)  # fmt: skip
-                    sha = next((x[4:] for x in done.stdout.splitlines() if x.startswith("sha=")),
-                               "")  # fmt: skip
+                    done = subprocess.run(
+                        ["sh", "-c", script],
+                        env=agent_env,
+                        capture_output=True,
+                        text=True,
+                        timeout=180,
+                        check=False,
+                    )
+                    sha = next(
+                        (x[4:] for x in done.stdout.splitlines() if x.startswith("sha=")), ""
+                    )
                     if not sha:
                         out[channel.case] = f"not run: {done.stdout[-200:]}"
                         continue
-                    has = subprocess.run(["git", "--git-dir", str(upstream.path), "cat-file",
-                                          "-e", sha], env=upstream.env, check=False)  # fmt: skip
-                    out[channel.case] = "reached upstream" if has.returncode == 0 else (
-                        "held or refused")  # fmt: skip
+                    has = subprocess.run(
+                        ["git", "--git-dir", str(upstream.path), "cat-file", "-e", sha],
+                        env=upstream.env,
+                        check=False,
+                    )
+                    out[channel.case] = (
+                        "reached upstream" if has.returncode == 0 else ("held or refused")
+                    )
             finally:
                 stop_gate(gate)
     print(json.dumps(out, indent=1))

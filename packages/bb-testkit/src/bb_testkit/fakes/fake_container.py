@@ -34,10 +34,14 @@ from bb_testkit.fakes._state import root, state
 
 __all__ = ["main"]
 
+# fmt: off
+# A table: each option's long and short spelling side by side, as the reference lists them.
 RUN_VALUES = {
-    "--name", "--network", "--env", "-e", "--volume", "-v", "--user", "-u",
-    "--label", "-l", "--tmpfs", "--cpus", "-c", "--memory", "-m", "--entrypoint",
-}  # fmt: skip
+    "--name", "--network", "--entrypoint",
+    "--env", "-e", "--volume", "-v", "--user", "-u", "--label", "-l",
+    "--tmpfs", "--cpus", "-c", "--memory", "-m",
+}
+# fmt: on
 RUN_FLAGS = {"--detach", "-d", "--rm", "--read-only", "--interactive", "-i", "--tty", "-t"}
 
 
@@ -80,10 +84,15 @@ def _run(args: list[str]) -> int:
         for network in options.get("--network", []):
             if network not in st.get("networks", []):
                 return _fail(f"network {network} not found")
-        containers[name] = {"image": image, "command": command, "status": "running",
-                            "rm": "--rm" in flags, "options": options,
-                            "logs": [f"started {image} {' '.join(command)}".strip()],
-                            "signals": []}  # fmt: skip
+        containers[name] = {
+            "image": image,
+            "command": command,
+            "status": "running",
+            "rm": "--rm" in flags,
+            "options": options,
+            "logs": [f"started {image} {' '.join(command)}".strip()],
+            "signals": [],
+        }
     _croot(name).mkdir(parents=True, exist_ok=True)
     print(name)
     return 0
@@ -91,9 +100,11 @@ def _run(args: list[str]) -> int:
 
 def _ls(args: list[str]) -> int:
     with state() as st:
-        rows = [{"status": c["status"], "configuration": {"id": name, "image": c["image"]}}
-                for name, c in st.get("containers", {}).items()
-                if "--all" in args or "-a" in args or c["status"] == "running"]  # fmt: skip
+        rows = [
+            {"status": c["status"], "configuration": {"id": name, "image": c["image"]}}
+            for name, c in st.get("containers", {}).items()
+            if "--all" in args or "-a" in args or c["status"] == "running"
+        ]
     print(json.dumps(rows))
     return 0
 
@@ -189,8 +200,11 @@ def _build(args: list[str]) -> int:
     shutil.rmtree(stored, ignore_errors=True)
     shutil.copytree(context, stored)  # the "layers": what the build added, kept for tests
     with state() as st:
-        st.setdefault("images", {})[tag] = {"dockerfile": spec, "stored": str(stored),
-                                            "files": sorted(os.listdir(context))}  # fmt: skip
+        st.setdefault("images", {})[tag] = {
+            "dockerfile": spec,
+            "stored": str(stored),
+            "files": sorted(os.listdir(context)),
+        }
     print(tag)
     return 0
 
@@ -212,16 +226,21 @@ def main(argv: list[str]) -> int:
         return _usage("Missing expected subcommand")
     cmd, args = argv[0], argv[1:]
     handlers: dict[str, Any] = {
-        "run": _run, "ls": _ls, "list": _ls, "exec": _exec, "kill": _kill,
+        "run": _run,
+        "ls": _ls,
+        "list": _ls,
+        "exec": _exec,
+        "kill": _kill,
         "stop": lambda a: _stop(a, False),
         "delete": lambda a: _stop([x for x in a if not x.startswith("-")], True),
         "rm": lambda a: _stop([x for x in a if not x.startswith("-")], True),
         "network": lambda a: _collection("networks", a),
         "volume": lambda a: _collection("volumes", a),
-        "build": _build, "image": _image,
+        "build": _build,
+        "image": _image,
         "logs": _logs,
         "system": lambda a: print("apiserver is running") or 0,
-    }  # fmt: skip
+    }
     if cmd not in handlers:
         return _usage(f"Unknown subcommand '{cmd}'")
     return int(handlers[cmd](args))

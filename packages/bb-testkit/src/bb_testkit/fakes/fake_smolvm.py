@@ -68,9 +68,13 @@ def _create(args: list[str]) -> int:
         if name in machines:
             return _fail(f"machine '{name}' already exists")
         machines[name] = {
-            "image": image, "from": source, "state": "stopped", "env": env,
-            "net": "--net" in args, "localhost_only": "--outbound-localhost-only" in args,
-        }  # fmt: skip
+            "image": image,
+            "from": source,
+            "state": "stopped",
+            "env": env,
+            "net": "--net" in args,
+            "localhost_only": "--outbound-localhost-only" in args,
+        }
     _mroot(name).mkdir(parents=True, exist_ok=True)
     return 0
 
@@ -99,8 +103,11 @@ def _status(args: list[str]) -> int:
         machine = st.get("machines", {}).get(name)
     if machine is None:
         return _fail(f"machine '{name}' not found")
-    print(json.dumps({"name": name, "state": machine["state"]}) if "--json" in args
-          else f"{name}: {machine['state']}")  # fmt: skip
+    print(
+        json.dumps({"name": name, "state": machine["state"]})
+        if "--json" in args
+        else f"{name}: {machine['state']}"
+    )
     return 0
 
 
@@ -129,8 +136,9 @@ def _exec(args: list[str]) -> int:
         except BlockingIOError:
             return _fail()  # busy channel: also silent
         if command and command[0] in PATH_COMMANDS:
-            command = [command[0]] + [str(where / a.lstrip("/")) if a.startswith("/") else a
-                                      for a in command[1:]]  # fmt: skip
+            command = [command[0]] + [
+                str(where / a.lstrip("/")) if a.startswith("/") else a for a in command[1:]
+            ]
         env = {**os.environ, "FAKE_ROOT": str(where)}
         return subprocess.call(command, cwd=where, env=env)
 
