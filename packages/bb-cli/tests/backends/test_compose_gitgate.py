@@ -10,8 +10,8 @@ import yaml
 
 from bb_cli.backends.compose import compose_environment, render_project
 from bb_cli.backends.compose.gitgate import gate_config
-from bb_cli.manifests import ManifestIndex
 from bb_cli.errors import ManifestError
+from bb_cli.manifests import ManifestIndex
 from bb_cli.plan import BottlePlan, BottleSpec, HostIdentity
 from bb_protocol import layout
 from bb_protocol.gitgate import GateConfig, dump_gate_config
