@@ -3,8 +3,9 @@
 Why this shape: the routes file lives in a bind-mounted directory and is replaced atomically
 (`bb_protocol.atomic.write_atomic`: write then rename) on the host, by ``bb start`` or the
 host applicator after an operator's decision (supervise never writes it); a single-file bind
-mount would keep the old inode forever. A missing file at startup means deny-all; an invalid file at startup means
-deny-all; an invalid file later is rejected, logged, and the previous routes stay in force.
+mount would keep the old inode forever. A missing file at startup means deny-all; an
+invalid file at startup means deny-all; an invalid file later is rejected, logged, and the
+previous routes stay in force.
 Readers see either the whole old or the whole new `RoutesFile`, never a mix.
 """
 
