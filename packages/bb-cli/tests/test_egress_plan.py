@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bb_cli.egress_plan import PLACEHOLDER_KEY, Egress, SecretMissingError
+from bb_cli.errors import ManifestError
 from bb_cli.manifests import LoadedManifest, ManifestIndex
 
 
@@ -66,3 +67,35 @@ def test_provider_runtimes_get_their_route_first_and_a_placeholder_key(
     assert plan.agent_env[var] == PLACEHOLDER_KEY
     assert "sk-real" in plan.egress_env.values()
     assert "sk-real" not in plan.agent_env.values()
+
+
+def _dlp_bottle(dlp: str) -> str:
+    return f"---\ndlp: {dlp}\n---\n"
+
+
+def test_token_rule_settings_reach_the_proxy_environment(tmp_path: Path) -> None:
+    """``dlp.token_confidence`` and ``dlp.token_rules_off`` become the proxy's two variables."""
+    bottle = _dlp_bottle("{token_confidence: high, token_rules_off: [betterleaks.github-pat]}")
+    plan = Egress.prepare(load(tmp_path, bottle), {})
+    assert plan.egress_env["BOT_BOTTLE_DLP_TOKEN_CONFIDENCE"] == "high"
+    assert plan.egress_env["BOT_BOTTLE_DLP_TOKEN_RULES_OFF"] == "betterleaks.github-pat"
+
+
+def test_default_token_rule_settings_add_nothing_to_the_environment(tmp_path: Path) -> None:
+    """Medium confidence and no rule off are the proxy's defaults: no variable is set."""
+    plan = Egress.prepare(load(tmp_path, "---\n---\n"), {})
+    assert "BOT_BOTTLE_DLP_TOKEN_CONFIDENCE" not in plan.egress_env
+    assert "BOT_BOTTLE_DLP_TOKEN_RULES_OFF" not in plan.egress_env
+
+
+def test_an_unknown_token_rule_to_turn_off_is_refused_naming_it(tmp_path: Path) -> None:
+    """A misspelt rule id fails before anything starts, with the close id."""
+    bottle = _dlp_bottle("{token_rules_off: [betterleaks.github-pta]}")
+    with pytest.raises(ManifestError, match=r"'betterleaks\.github-pta'.*betterleaks\.github-pat"):
+        Egress.prepare(load(tmp_path, bottle), {})
+
+
+def test_an_unknown_token_confidence_is_a_manifest_error(tmp_path: Path) -> None:
+    """Only low, medium and high are accepted, at load time."""
+    with pytest.raises(ManifestError, match="token_confidence"):
+        load(tmp_path, _dlp_bottle("{token_confidence: hgh}"))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 import string
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import kingfisher_sdk
@@ -20,9 +22,11 @@ from bb_dlp import catalogue as catalogue_module
 from bb_dlp.catalogue import (
     KEPT_RULES,
     OWN_PREFIX,
+    RULE_CACHE_VAR,
     Catalogue,
     is_placeholder,
     json_string_view,
+    precompile_rules,
 )
 from bb_dlp.rules import RULES
 from bb_dlp.testing import make_request
@@ -288,3 +292,28 @@ def test_only_the_catalogue_module_imports_kingfisher() -> None:
         if "kingfisher_sdk" in p.read_text(encoding="utf-8") and p.name != "catalogue.py"
     ]
     assert offenders == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to hand the cache to another uid")
+def test_a_baked_cache_owned_by_another_user_is_loaded_from_a_private_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kingfisher trusts only its own user's cache directory; the image's belongs to root and
+    the sidecar runs as another uid, so a private copy is loaded instead of compiling."""
+    baked = tmp_path / "baked"
+    assert precompile_rules(baked, ["high"]) == {"high": "stored"}
+    for path in (baked, *baked.iterdir()):
+        os.chown(path, 12345, 12345)
+    monkeypatch.setenv(RULE_CACHE_VAR, str(baked))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    catalogue_module._trusted_cache_dir.cache_clear()
+    try:
+        private = catalogue_module._trusted_cache_dir()
+    finally:
+        catalogue_module._trusted_cache_dir.cache_clear()
+    assert private is not None
+    assert private != baked
+    assert private.stat().st_uid == os.geteuid()
+    assert sorted(p.name for p in private.iterdir()) == sorted(p.name for p in baked.iterdir())
+    assert kingfisher_sdk.Rules(confidence="high", cache_dir=private).cache_status == "loaded"

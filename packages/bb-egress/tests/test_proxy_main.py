@@ -48,6 +48,16 @@ def test_the_safe_options_close_mitmproxys_known_bypasses() -> None:
             {"BOT_BOTTLE_QUEUE_DIR": "{tmp}/q", "BOT_BOTTLE_APPROVAL_KEY_FILE": "{tmp}/none"},
             "approval queue",
         ),
+        (
+            [],
+            {"BOT_BOTTLE_DLP_TOKEN_RULES_OFF": "betterleaks.no-such-rule"},
+            "unknown token rule 'betterleaks.no-such-rule'",
+        ),
+        (
+            [],
+            {"BOT_BOTTLE_DLP_TOKEN_CONFIDENCE": "paranoid"},
+            "unknown token-rule confidence 'paranoid'",
+        ),
     ],
 )
 def test_bad_flags_or_environment_refuse_to_start_with_a_named_reason(

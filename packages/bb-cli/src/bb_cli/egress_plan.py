@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from bb_cli.errors import BbError
+from bb_cli.errors import BbError, ManifestError
 from bb_cli.manifests import LoadedManifest
 from bb_cli.runtimes import PLACEHOLDER_KEY as RUNTIME_PLACEHOLDER_KEY
 from bb_protocol import envvars
@@ -64,6 +64,28 @@ PROVIDERS: Final[Mapping[str, Provider]] = {
 """Provider routes per runtime; the shell and custom-command runtimes have none."""
 
 PLACEHOLDER_KEY: Final = RUNTIME_PLACEHOLDER_KEY
+
+
+def _token_rule_env(manifest: LoadedManifest) -> dict[str, str]:
+    """The bottle's token-pattern settings for the proxy; a rule id the catalogue does not
+    know is refused here, before anything starts (the proxy would refuse it too)."""
+    dlp = manifest.bottle.dlp
+    env: dict[str, str] = {}
+    if dlp.token_confidence != "medium":
+        env[envvars.DLP_TOKEN_CONFIDENCE] = dlp.token_confidence
+    if dlp.token_rules_off:
+        # Imported here: it loads Kingfisher's catalogue, wanted only when rules are off.
+        from bb_dlp import DlpConfigError
+        from bb_dlp.catalogue import Catalogue
+
+        try:
+            Catalogue(dlp.token_confidence, dlp.token_rules_off)
+        except DlpConfigError as exc:
+            raise ManifestError(
+                f"bottle {manifest.bottle.name}: dlp.token_rules_off: {exc}"
+            ) from None
+        env[envvars.DLP_TOKEN_RULES_OFF] = ",".join(dlp.token_rules_off)
+    return env
 
 
 class SecretMissingError(BbError, LookupError):
@@ -142,6 +164,7 @@ class Egress:
             egress_env[envvars.SENSITIVE_PREFIXES] = ",".join(
                 manifest.bottle.dlp.sensitive_prefixes
             )
+        egress_env.update(_token_rule_env(manifest))
         canary = canary or secrets.token_urlsafe(32)
         egress_env[envvars.EGRESS_CANARY] = canary
         agent_env[envvars.AGENT_CANARY] = canary

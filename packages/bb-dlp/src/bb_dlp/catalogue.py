@@ -23,7 +23,10 @@ import functools
 import itertools
 import os
 import re
+import shutil
+import stat
 import sys
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +48,7 @@ __all__ = [
     "Catalogue",
     "Confidence",
     "TokenHit",
+    "cache_status",
     "is_placeholder",
     "json_string_view",
     "load_rules",
@@ -147,6 +151,41 @@ def rule_cache_dir() -> Path | None:
     return Path(shared) / "kingfisher" if shared else None
 
 
+def _owned_copy(baked: Path) -> Path:
+    """A private copy of a cache directory another user owns (the image's, owned by root).
+
+    Kingfisher only trusts a cache directory owned by the user it runs as, and a sidecar runs
+    as its image user or as the operator's uid. The files hold no secret; copying a few MB
+    into the sidecar's own ``/tmp`` tmpfs costs milliseconds, compiling costs seconds.
+    """
+    uid = os.geteuid()
+    private = Path(tempfile.gettempdir()) / f"bb-dlp-rules-{uid}"
+    try:
+        private.mkdir(mode=0o700, exist_ok=True)
+        info = private.lstat()
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != uid or info.st_mode & 0o077:
+            private = Path(tempfile.mkdtemp(prefix="bb-dlp-rules-"))
+        for source in baked.iterdir():
+            target = private / source.name
+            if source.is_file() and not target.exists():
+                partial = private / f".{source.name}.{os.getpid()}"
+                shutil.copyfile(source, partial)
+                partial.replace(target)
+    except OSError:
+        return baked  # no writable temp: Kingfisher compiles (slow, still correct)
+    return private
+
+
+@functools.cache
+def _trusted_cache_dir() -> Path | None:
+    directory = rule_cache_dir()
+    if directory is None or not directory.is_dir():
+        return directory
+    if directory.stat().st_uid != os.geteuid():
+        return _owned_copy(directory)
+    return directory
+
+
 @functools.cache
 def load_rules(confidence: Confidence = DEFAULT_CONFIDENCE) -> kingfisher_sdk.Rules:
     """Kingfisher's bundled rules at ``confidence``, compiled once per process (from the disk
@@ -155,7 +194,13 @@ def load_rules(confidence: Confidence = DEFAULT_CONFIDENCE) -> kingfisher_sdk.Ru
         raise DlpConfigError(
             f"unknown token-rule confidence {confidence!r} (known: {', '.join(CONFIDENCES)})"
         )
-    return kingfisher_sdk.Rules(confidence=confidence, cache_dir=rule_cache_dir())
+    return kingfisher_sdk.Rules(confidence=confidence, cache_dir=_trusted_cache_dir())
+
+
+def cache_status(confidence: Confidence = DEFAULT_CONFIDENCE) -> str:
+    """Whether this process's rules came from the cache (``loaded``), were compiled and
+    stored, or compiled without a usable cache (``bypassed``): logged at proxy start."""
+    return load_rules(confidence).cache_status
 
 
 @functools.cache

@@ -225,6 +225,14 @@ class Dlp(_Strict):
 
     sensitive_prefixes: tuple[str, ...] = ()
     """Extra env-var name prefixes whose values are treated as secrets."""
+    token_confidence: Literal["low", "medium", "high"] = "medium"
+    """Confidence level of the token-pattern rules (Kingfisher's catalogue): ``high`` keeps
+    only the most specific rules, ``low`` and ``medium`` are the same catalogue today."""
+    token_rules_off: tuple[
+        Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")], ...
+    ] = ()
+    """Token-pattern rule ids turned off for this bottle (as findings name them, e.g.
+    ``betterleaks.github-pat`` or ``bb.doppler-token``); checked against the catalogue."""
 
 
 class AgentManifest(_Strict):
