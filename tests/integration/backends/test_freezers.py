@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import tarfile
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +27,8 @@ from bb_cli.backends.tool import Tool
 from bb_cli.errors import BackendError
 from bb_cli.freeze import get_freezer, read_committed_image
 from bb_cli.freeze.apple_container import AppleContainerFreezer
-from bb_cli.freeze.smolvm import REGISTRY_IMAGE, SmolvmFreezer
+from bb_cli.freeze.smolvm import REGISTRY_IMAGE, DockerRegistry, SmolvmFreezer
+from bb_cli.images.local_registry import find_registry_binary
 from bb_cli.plan import BottlePlan
 from bb_testkit.fakes import install_fake
 
@@ -202,14 +204,59 @@ def test_smolvm_resume_boots_the_pack_with_from(
 
 
 @pytest.mark.docker
-def test_smolvm_pack_without_a_registry_image_says_what_to_pull(
+def test_smolvm_pack_without_any_registry_says_what_to_install(
     smol: tuple[SmolvmBackend, BottlePlan, Path], tmp_path: Path
 ) -> None:
-    """No ``registry:2`` locally: a clear error naming the image to pull."""
+    """No registry binary used and no ``registry:2``: an error naming both ways to get one."""
     if subprocess.run(["docker", "image", "inspect", REGISTRY_IMAGE], capture_output=True,
                       check=False).returncode == 0:  # fmt: skip
         pytest.skip(f"{REGISTRY_IMAGE} is present on this host")
     backend, plan, _ = smol
-    with pytest.raises(BackendError, match=rf"needs the {REGISTRY_IMAGE} image locally"):
-        SmolvmFreezer(backend, snapshots=tmp_path / "s").freeze(plan.slug)
+    registry = DockerRegistry(backend.docker, use_binary=False)
+    with pytest.raises(BackendError, match=r"apt-get install -y docker-registry") as info:
+        SmolvmFreezer(backend, registry=registry, snapshots=tmp_path / "s").freeze(plan.slug)
+    assert f"docker pull {REGISTRY_IMAGE}" in str(info.value)
     assert os.path.isdir(tmp_path / "s")
+
+
+class PullCheckingRegistry:
+    """The real `DockerRegistry`; while it serves, the reference is fetched over the
+    registry HTTP API (what ``smolvm pack create`` does: the fake smolvm does not pull)."""
+
+    def __init__(self, inner: DockerRegistry) -> None:
+        self.inner = inner
+        self.manifests: list[dict[str, object]] = []
+
+    @contextlib.contextmanager
+    def serve(self, image: str) -> Iterator[str]:
+        with self.inner.serve(image) as ref:
+            host, _, rest = ref.partition("/")
+            repository, _, tag = rest.rpartition(":")
+            request = urllib.request.Request(
+                f"http://{host}/v2/{repository}/manifests/{tag}",
+                headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json, "
+                                   "application/vnd.oci.image.manifest.v1+json"},
+            )  # fmt: skip
+            with urllib.request.urlopen(request, timeout=30) as response:
+                self.manifests.append(json.loads(response.read()))
+            yield ref
+
+
+@pytest.mark.docker
+def test_smolvm_pack_is_served_by_debians_registry_binary(
+    smol: tuple[SmolvmBackend, BottlePlan, Path], tmp_path: Path
+) -> None:
+    """The default freezer registry: ``docker-registry`` as a loopback process, really
+    serving the snapshot image while ``pack create`` runs, gone afterwards."""
+    if find_registry_binary() is None:
+        pytest.skip("docker-registry is not installed (scripts/setup-host.sh installs it)")
+    backend, plan, fake = smol
+    seed(fake / "machines" / plan.agent_container, plan.egress.canary)
+    registry = PullCheckingRegistry(DockerRegistry(backend.docker))
+    pack = SmolvmFreezer(backend, registry=registry, snapshots=tmp_path / "s").freeze(plan.slug)
+    assert Path(pack.committed.image).is_file()
+    (manifest,) = registry.manifests
+    assert manifest["config"]
+    leftover = subprocess.run(["docker", "image", "ls", "--format", "{{.Repository}}"],
+                              capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert not [r for r in leftover.split() if r.startswith("127.0.0.1:")]

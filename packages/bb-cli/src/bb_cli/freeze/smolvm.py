@@ -3,11 +3,12 @@
 smolvm's exec channel must not carry binary stdout, so ``tar`` writes to a file *in the
 VM* (under ``/var/tmp``, itself excluded), ``smolvm machine cp`` copies it to the host,
 and the file in the VM is removed. ``docker build`` turns the archive into an image; a
-throwaway local registry serves it to ``smolvm pack create --image``, which pulls from
-registries only. The snapshot recorded is the packed ``.smolmachine`` file (kept under
-``<state>/snapshots/``, outside the bottle's directory, so ``bb rm`` leaves it) and
-``bb resume`` boots it with ``machine create --from``. Each exec is preceded by a
-``true`` probe, so a busy channel reads "concurrent exec not available".
+throwaway local registry (Debian's ``docker-registry`` binary, else ``registry:2``) serves
+it to ``smolvm pack create --image``, which pulls from registries only. The snapshot
+recorded is the packed ``.smolmachine`` file (kept under ``<state>/snapshots/``, outside
+the bottle's directory, so ``bb rm`` leaves it) and ``bb resume`` boots it with
+``machine create --from``. Each exec is preceded by a ``true`` probe, so a busy channel
+reads "concurrent exec not available".
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bb_cli.engine import DockerCommandError, Engine
 from bb_cli.errors import BackendError
 from bb_cli.freeze.base import Freezer
 from bb_cli.freeze.rootfs import tar_argv, write_dockerfile
+from bb_cli.images.local_registry import REGISTRY_BINARY, find_registry_binary, local_registry
 from bb_protocol.paths import state_dir
 
 __all__ = ["REGISTRY_IMAGE", "DockerRegistry", "Registry", "SmolvmFreezer"]
@@ -42,17 +44,34 @@ class Registry(Protocol):
 
 
 class DockerRegistry:
-    """A ``registry:2`` container on 127.0.0.1, removed afterwards."""
+    """A throwaway registry on 127.0.0.1, gone afterwards.
 
-    def __init__(self, docker: Engine) -> None:
+    Debian's ``docker-registry`` binary run as a process (`bb_cli.images.local_registry`)
+    when it is installed, else a ``registry:2`` container when that image is present.
+    """
+
+    def __init__(self, docker: Engine, *, use_binary: bool = True) -> None:
         self.docker = docker
+        self.use_binary = use_binary
 
     @contextlib.contextmanager
     def serve(self, image: str) -> Iterator[str]:
         """Run the registry, push ``image`` to it, yield the reference, remove it."""
+        if self.use_binary and find_registry_binary() is not None:
+            with local_registry() as host:
+                ref = f"{host}/{image.split('/', 1)[-1]}"
+                self.docker.run("tag", image, ref)
+                try:
+                    self.docker.run("push", ref, timeout=1800)
+                    yield ref
+                finally:
+                    self.docker.run("image", "rm", ref, check=False)
+            return
         if self.docker.run("image", "inspect", REGISTRY_IMAGE, check=False).returncode != 0:
             raise BackendError(
-                f"packing a smolvm snapshot needs the {REGISTRY_IMAGE} image locally "
+                f"packing a smolvm snapshot needs a local registry: install Debian's "
+                f"`{REGISTRY_BINARY}` (`apt-get install -y {REGISTRY_BINARY}`, which "
+                f"scripts/setup-host.sh does) or pull the {REGISTRY_IMAGE} image "
                 f"(`docker pull {REGISTRY_IMAGE}`); the snapshot image {image} was built"
             )
         cid = self.docker.run("run", "-d", "--rm", "-p", "127.0.0.1::5000",
