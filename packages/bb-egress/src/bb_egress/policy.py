@@ -1,6 +1,6 @@
 """Pure egress decisions: which connections and requests a routes file allows, and 403 bodies.
 
-No mitmproxy import here: the addon (`bb_egress.addon`) translates flows into these calls,
+No mitmproxy import here: the addons (`bb_egress.addons`) translate flows into these calls,
 so every rule can be tested as a plain function. Everything not allowed by a route is
 denied, and every denial carries a reason code, a message for the agent that says what to
 do next (which MCP tool to call), and the same as JSON.
@@ -22,10 +22,10 @@ __all__ = [
     "Allowed",
     "Denied",
     "DenyReason",
+    "body_too_large",
     "check_connect",
     "check_header_bytes",
     "check_request",
-    "check_size",
     "check_sni",
     "denial_body",
     "host_header_agrees",
@@ -295,21 +295,19 @@ def host_header_agrees(values: Iterable[str], host: str, port: int) -> bool:
     return all(names_destination(v, host, port) for v in values if v)
 
 
-def check_size(declared: str | int, limit: int, host: str, port: int) -> Denied | None:
-    """A ``body-too-large`` denial when the body size is over ``limit``, else `None`.
+def body_too_large(size: str | int, limit: int) -> str | None:
+    """Why a body of ``size`` bytes is refused (over ``limit``), described; else None.
 
     A size that is not a number counts as 0: mitmproxy has already refused a malformed
     Content-Length before any hook sees it.
     """
     try:
-        length = int(declared)
+        length = int(size)
     except ValueError:
-        length = 0
+        return None
     if length <= limit:
         return None
-    return Denied(
-        "body-too-large", f"the request body ({length} bytes) exceeds {limit} bytes", host, port
-    )
+    return f"the request body ({length} bytes) exceeds {limit} bytes"
 
 
 def denial_body(denied: Denied, *, want_json: bool) -> tuple[bytes, str]:

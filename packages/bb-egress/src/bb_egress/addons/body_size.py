@@ -15,8 +15,8 @@ from typing import Final
 from mitmproxy import addonmanager, ctx, exceptions, http
 
 from bb_egress import body_limit
-from bb_egress.addons._flow import META_DENIED, META_VERDICT, Verdict, deny, handled
-from bb_egress.policy import check_size
+from bb_egress.addons._flow import META_DENIED, META_VERDICT, Verdict, denial, deny, handled
+from bb_egress.policy import body_too_large
 
 __all__ = ["DEFAULT_REQUEST_SIZE_LIMIT", "REQUEST_BUFFER_STREAMS", "BodyLimit"]
 
@@ -61,12 +61,10 @@ class BodyLimit:
 
     def too_large(self, flow: http.HTTPFlow, size: str | int) -> bool:
         """Refuse (413) ``flow`` when ``size`` is over the limit; True when refused."""
-        denied = check_size(
-            size, self.request_size_limit, flow.request.pretty_host, flow.request.port
-        )
-        if denied is not None:
-            deny(flow, denied)
-        return denied is not None
+        problem = body_too_large(size, self.request_size_limit)
+        if problem is not None:
+            deny(flow, denial(flow, "body-too-large", problem))
+        return problem is not None
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         """A declared length over the limit is refused before the body is read."""
