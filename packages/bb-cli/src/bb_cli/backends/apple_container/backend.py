@@ -28,8 +28,8 @@ from bb_cli.backends.apple_container.translate import (
     volume_name,
 )
 from bb_cli.backends.base import BottleBackend, BottleStatus, Progress
-from bb_cli.backends.compose.backend import prepare_state_dir
 from bb_cli.backends.compose.render import compose_environment, render_project
+from bb_cli.backends.state_dir import prepare_state_dir
 from bb_cli.backends.tool import Tool, ToolError
 from bb_cli.errors import BackendError, StartError
 from bb_cli.plan import BottlePlan

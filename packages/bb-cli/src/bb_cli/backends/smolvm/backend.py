@@ -25,9 +25,9 @@ from pathlib import Path
 import yaml
 
 from bb_cli.backends.base import BottleBackend, BottleStatus, Progress
-from bb_cli.backends.compose.backend import prepare_state_dir
 from bb_cli.backends.compose.render import compose_environment, project_name, render_project
 from bb_cli.backends.smolvm.render import machine_name, split_project
+from bb_cli.backends.state_dir import prepare_state_dir
 from bb_cli.backends.tool import Tool, ToolError, describe_failure
 from bb_cli.engine import DockerCommandError, Engine, default_engine
 from bb_cli.errors import BackendError, StartError
