@@ -25,7 +25,7 @@ from bb_dlp.catalogue import (
     RULE_CACHE_VAR,
     Catalogue,
     is_placeholder,
-    json_string_view,
+    json_unescaped,
     precompile_rules,
 )
 from bb_dlp.rules import RULES
@@ -100,11 +100,11 @@ def test_a_token_inside_a_json_string_next_to_escapes_is_found_and_redacted(
     assert json.loads(redacted)  # still valid JSON
 
 
-def test_the_json_string_view_undoes_escapes_but_keeps_escaped_backslashes() -> None:
-    """``\\\\n`` is a backslash and an ``n``, not a newline."""
-    assert json_string_view(b'a\\nb\\"c\\\\nd\\/e\\tf') == b'a\nb"c\\nd/e\tf'
-    assert json_string_view(b"no escapes here") is None
-    assert json_string_view(b"a lone \\x backslash") is None
+def test_the_json_unescaped_view_undoes_escapes_but_keeps_escaped_backslashes() -> None:
+    """``\\\\n`` is a backslash and an ``n``, not a newline; no escape, no view."""
+    assert json_unescaped(b'a\\nb\\"c\\\\nd\\/e\\tf') == b'a\nb"c\\nd/e\tf'
+    assert json_unescaped(b"no escapes here") is None
+    assert json_unescaped(b"a lone \\x backslash") is None
 
 
 @pytest.mark.parametrize(

@@ -50,7 +50,7 @@ __all__ = [
     "TokenHit",
     "cache_status",
     "is_placeholder",
-    "json_string_view",
+    "json_unescaped",
     "load_rules",
     "own_rule_set",
     "precompile_rules",
@@ -257,28 +257,31 @@ def precompile_rules(
 _SENTINEL: Final = b"\x00\x01\x00"
 _ESCAPES: Final = (
     (b"\\n", b"\n"),
+    (b'\\"', b'"'),
     (b"\\r", b"\r"),
     (b"\\t", b"\t"),
-    (b'\\"', b'"'),
     (b"\\/", b"/"),
 )
 
 
-def json_string_view(data: bytes) -> bytes | None:
-    """``data`` with JSON string escapes (``\\n``, ``\\"``, ``\\t``, ``\\r``, ``\\/``, ``\\\\``)
-    undone, or ``None`` when it has none.
+def json_unescaped(data: bytes) -> bytes | None:
+    """``data`` with JSON string escapes (``\\n``, ``\\"``, ``\\r``, ``\\t``, ``\\/``,
+    ``\\\\``) undone, or ``None`` when it holds none.
 
     A token pasted into a chat message reaches the proxy as ``...key:\\nghp_...\\"``: the
-    ``n`` and the quote's backslash touch the token and break the rules' word boundaries.
-    Plain byte replacements (C speed) rather than a JSON parse, so a truncated or invalid
+    ``n`` touches the token and the rules' word boundaries fail, and a rule that wants the
+    quotes around a header value (``-H "Authorization: Bearer ..."``) sees backslashes.
+    Plain byte replacements at C speed rather than a JSON parse, so a truncated or invalid
     body is unescaped too; ``\\uXXXX`` is the decoded views' job (`bb_dlp.views`).
     """
     if b"\\" not in data:
         return None
-    out = data.replace(b"\\\\", _SENTINEL)
+    out = data.replace(b"\\\\", _SENTINEL) if b"\\\\" in data else data
     for escape, char in _ESCAPES:
-        out = out.replace(escape, char)
-    out = out.replace(_SENTINEL, b"\\")
+        if escape in out:
+            out = out.replace(escape, char)
+    if _SENTINEL in out:
+        out = out.replace(_SENTINEL, b"\\")
     return out if out != data else None
 
 

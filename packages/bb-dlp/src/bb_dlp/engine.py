@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from bb_dlp.bodies import decode_body, multipart_parts
-from bb_dlp.catalogue import Catalogue, json_string_view
+from bb_dlp.catalogue import Catalogue, json_unescaped
 from bb_dlp.config import DlpConfig
 from bb_dlp.entropy import shannon_entropy
 from bb_dlp.models import Finding, OutboundRequest, ScanResult, WebSocketMessage
@@ -183,28 +183,27 @@ def _exact_and_rules(state: _State, blob: _Blob) -> None:
 def _token_patterns(
     state: _State, blob: _Blob, catalogue: Catalogue, view: str, data: bytes
 ) -> None:
-    """Catalogue rules over one view, and over its JSON-string-unescaped form (``\\n`` and
-    ``\\"`` touching a token break the rules' word boundaries)."""
-    scans = [(view, data)]
+    """Catalogue rules over one view; the raw view is scanned JSON-unescaped when it holds
+    escapes (``\\n`` or ``\\"`` touching a token break the rules' word boundaries): one
+    pass, and a hit is located back in the bytes as sent like any decoded view's."""
     if view == "raw":
-        unescaped = json_string_view(data)
+        unescaped = json_unescaped(data)
         if unescaped is not None:
-            scans.append(("json-string", unescaped))
-    for name, text in scans:
-        for hit in catalogue.scan(text):
-            token = text[hit.start : hit.end]
-            _emit(
-                state,
-                blob,
-                detector="token_patterns",
-                severity=hit.severity,
-                preview=f"{hit.rule_id}: {_mask(token.decode('latin-1'))}",
-                view=name,
-                span=(hit.start, hit.end),
-                found=token,
-                secret_name=None,
-                key=hit.rule_id,
-            )
+            view, data = "json-string", unescaped
+    for hit in catalogue.scan(data):
+        token = data[hit.start : hit.end]
+        _emit(
+            state,
+            blob,
+            detector="token_patterns",
+            severity=hit.severity,
+            preview=f"{hit.rule_id}: {_mask(token.decode('latin-1'))}",
+            view=view,
+            span=(hit.start, hit.end),
+            found=token,
+            secret_name=None,
+            key=hit.rule_id,
+        )
 
 
 def _merged(spans: list[tuple[int, int, bool]]) -> list[tuple[int, int, bool]]:
