@@ -150,6 +150,9 @@ class FakeEngine:
     ) -> subprocess.CompletedProcess[str]:
         raise self._unscripted(f"compose({' '.join(args[:3])})")
 
+    def stream(self, *args: str, **kwargs: Any) -> None:
+        raise self._unscripted(f"stream({' '.join(args[:3])})")
+
     def interactive(self, *args: str) -> int:
         raise self._unscripted("interactive")
 

@@ -179,6 +179,19 @@ class Engine(Protocol):
         """``docker compose -p PROJECT -f FILE ARGS``."""
         ...
 
+    def stream(
+        self,
+        *args: str,
+        log_path: Path,
+        on_line: Callable[[str], None],
+        step: str,
+        error: Callable[[str], Exception],
+        timeout: float | None = None,
+    ) -> None:
+        """``docker ARGS`` with its progress lines teed to ``log_path`` and ``on_line``
+        (build, push, pull); ``error`` of the caller's layer when it fails or times out."""
+        ...
+
     def interactive(self, *args: str) -> int:
         """``docker ARGS`` with the terminal attached (exec -it, attach, logs -f); its code."""
         ...

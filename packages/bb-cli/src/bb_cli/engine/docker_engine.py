@@ -317,8 +317,9 @@ class DockerEngine:
             return
         if self._buildkit():
             argv.append("--progress=plain")
-        run_streaming(
-            [self.binary, *argv, str(context)],
+        self.stream(
+            *argv,
+            str(context),
             log_path=log_path,
             on_line=on_line or (lambda _line: None),
             step=step,
@@ -456,6 +457,25 @@ class DockerEngine:
         """``docker compose -p PROJECT -f FILE ARGS``."""
         return self.run(
             "compose", "-p", project, "-f", str(file), *args, env=env, timeout=timeout, check=check
+        )
+
+    def stream(
+        self,
+        *args: str,
+        log_path: Path,
+        on_line: Callable[[str], None],
+        step: str,
+        error: Callable[[str], Exception],
+        timeout: float | None = None,
+    ) -> None:
+        """``docker ARGS`` streamed (`bb_cli.procs.run_streaming`): no terminal, a deadline."""
+        run_streaming(
+            [self.binary, *args],
+            log_path=log_path,
+            on_line=on_line,
+            step=step,
+            timeout=timeout,
+            error=error,
         )
 
     def interactive(self, *args: str) -> int:

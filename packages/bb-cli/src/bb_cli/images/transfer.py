@@ -14,7 +14,6 @@ from pathlib import Path
 from bb_cli.engine import DockerNotFoundError, Engine, default_engine
 from bb_cli.images.errors import RegistryError
 from bb_cli.images.progress import Reporter
-from bb_cli.procs import run_streaming
 
 __all__ = ["TRANSFER_TIMEOUT_SECONDS", "pull", "push", "repo_digest", "tag"]
 
@@ -42,8 +41,9 @@ def repo_digest(ref: str, repository: str, *, engine: Engine | None = None) -> s
 
 def _stream(verb: str, ref: str, reporter: Reporter, log_dir: Path, timeout: float) -> None:
     safe = ref.replace("/", "_").replace(":", "_").replace("@", "_")
-    run_streaming(
-        ["docker", verb, ref],
+    default_engine().stream(
+        verb,
+        ref,
         log_path=log_dir / f"{verb}-{safe}.log",
         on_line=reporter.detail,
         step=f"docker {verb} {ref}",
