@@ -38,6 +38,13 @@ def _write_har(path: Path, bodies: list[str], ws: list[str] | None = None) -> Pa
     return path
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scan caches compiled databases in the user's cache folder: keep it in tmp_path."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.delenv("BB_DLP_CACHE_DIR", raising=False)
+
+
 @pytest.fixture
 def env_file(tmp_path: Path) -> Path:
     path = tmp_path / "bottle.env"

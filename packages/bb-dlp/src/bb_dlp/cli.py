@@ -7,27 +7,33 @@ Exit 0: no findings; 1: findings; 2: bad input (unreadable or invalid HAR, bad e
 unknown detector), with a message naming the file and the problem. Output never contains a
 secret: only the redacted preview. A progress bar goes to stderr for large files, and only
 when stderr is a terminal: redirected to a log file or a pipe, stderr carries messages only.
+
+Start-up is most of what a short scan costs (issue 14: budget 0.25 s), so: the compiled
+databases are cached in the user's cache folder (`bb_dlp.multimatch.user_cache_dir`, unless
+``BB_DLP_CACHE_DIR`` names another), and the token-rule catalogue, the slowest part to load,
+is loaded in a thread (its native loader releases the GIL) while this thread imports the rest
+of the engine and reads the HAR files.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import re
 import sys
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Final, TextIO
+from typing import TYPE_CHECKING, Final, TextIO
 
-from bb_dlp import (
-    ALL_DETECTOR_NAMES,
-    DlpConfig,
-    DlpConfigError,
-    Finding,
-    scan_outbound,
-    scan_websocket_message,
-)
-from bb_dlp.har import HarEntry, HarError, load_har
+from bb_protocol import envvars
+
+if TYPE_CHECKING:
+    from bb_dlp.config import DlpConfig
+    from bb_dlp.har import HarEntry
+    from bb_dlp.models import Finding
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_CLEAN", "EXIT_FINDINGS", "EnvFileError", "main", "read_env_file"]
 
@@ -74,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--detectors",
         default="all",
-        help=f"comma-separated: all, {', '.join(ALL_DETECTOR_NAMES)} (default: all)",
+        help="comma-separated detector names, or all (default: all; a wrong name is "
+        "answered with the list of known ones)",
     )
     p.add_argument("--format", choices=("jsonl", "table"), default="jsonl")
     p.add_argument("har", nargs="+", type=Path, metavar="HAR")
@@ -116,6 +123,8 @@ class _Progress:
 
 
 def _findings(entry: HarEntry, config: DlpConfig) -> Iterator[tuple[int | None, Finding]]:
+    from bb_dlp.engine import scan_outbound, scan_websocket_message
+
     for f in scan_outbound(entry.request, config).findings:
         yield None, f
     for n, message in enumerate(entry.websocket):
@@ -148,29 +157,91 @@ def _table(rows: list[dict[str, object]], out: TextIO) -> None:
         out.write("  ".join(v.ljust(w) for v, w in zip(x, widths, strict=True)).rstrip() + "\n")
 
 
+def _load_catalogue(confidence: str) -> None:
+    """Load the token-rule catalogue (the thread's target); errors are left for the main
+    thread, which builds the config and reports them as bad input."""
+    from bb_dlp.catalogue import CONFIDENCES, load_rules
+
+    if confidence in CONFIDENCES:
+        with contextlib.suppress(Exception):  # reported by the main thread's own load
+            load_rules(confidence)
+
+
+def _preload(env: Mapping[str, str], detectors: str) -> threading.Thread | None:
+    """Start loading the token rules in a thread when the scan will use them."""
+    names = {d.strip() for d in detectors.split(",")}
+    if not names & {"all", "token_patterns"}:
+        return None
+    confidence = env.get(envvars.DLP_TOKEN_CONFIDENCE, "").strip() or "medium"
+    thread = threading.Thread(target=_load_catalogue, args=(confidence,), daemon=True)
+    thread.start()
+    return thread
+
+
+@contextlib.contextmanager
+def _user_cache() -> Iterator[None]:
+    """Point the database caches at the user's cache folder for this scan, unless the
+    environment names one (the images bake theirs); restored afterwards."""
+    from bb_dlp.multimatch import CACHE_DIR_VAR, user_cache_dir
+
+    if os.environ.get(CACHE_DIR_VAR):
+        yield
+        return
+    os.environ[CACHE_DIR_VAR] = str(user_cache_dir())
+    try:
+        yield
+    finally:
+        os.environ.pop(CACHE_DIR_VAR, None)
+
+
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
     """Run the scan; returns the exit code (0 clean, 1 findings, 2 bad input)."""
-    out = stdout or sys.stdout
-    err = sys.stderr
     try:
         args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     except SystemExit as exc:
         return EXIT_CLEAN if exc.code == 0 else EXIT_BAD_INPUT
-    try:
-        env = read_env_file(args.env_file) if args.env_file else {}
-        config = DlpConfig.from_environ(env, args.detectors.split(","))
-    except (EnvFileError, DlpConfigError) as exc:
-        err.write(f"bb dlp scan: {exc}\n")
-        return EXIT_BAD_INPUT
-    for warning in config.warnings:
-        err.write(f"bb dlp scan: warning: {warning}\n")
+    with _user_cache():
+        return _scan(args, stdout or sys.stdout, sys.stderr)
+
+
+def _load_all(paths: list[Path], err: TextIO) -> list[tuple[Path, list[HarEntry]]] | None:
+    """Every HAR file's entries, or None after saying which file is bad and why."""
+    from bb_dlp.har import HarError, load_har
+
     loaded: list[tuple[Path, list[HarEntry]]] = []
-    for path in args.har:
+    for path in paths:
         try:
             loaded.append((path, load_har(path)))
         except HarError as exc:
             err.write(f"bb dlp scan: {path}: {exc}\n")
-            return EXIT_BAD_INPUT
+            return None
+    return loaded
+
+
+def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        env = read_env_file(args.env_file) if args.env_file else {}
+    except EnvFileError as exc:
+        err.write(f"bb dlp scan: {exc}\n")
+        return EXIT_BAD_INPUT
+    preload = _preload(env, args.detectors)
+    try:
+        loaded = _load_all(args.har, err)
+    finally:
+        if preload is not None:
+            preload.join()  # the config below uses the rules it loaded (cached once)
+    if loaded is None:
+        return EXIT_BAD_INPUT
+    from bb_dlp.config import DlpConfig
+    from bb_dlp.models import DlpConfigError
+
+    try:
+        config = DlpConfig.from_environ(env, args.detectors.split(","))
+    except DlpConfigError as exc:
+        err.write(f"bb dlp scan: {exc}\n")
+        return EXIT_BAD_INPUT
+    for warning in config.warnings:
+        err.write(f"bb dlp scan: warning: {warning}\n")
     rows: list[dict[str, object]] = []
     for path, entries in loaded:
         shown = path.stat().st_size >= PROGRESS_MIN_BYTES and _is_terminal(err)
