@@ -11,13 +11,21 @@ would pay every time. So the static databases, which hold no secret (the provide
 suspicious Unicode characters), may be cached serialized: named sets are looked up in the
 directory ``BB_DLP_CACHE_DIR`` names (by a digest of their expressions, flags and the
 Hyperscan version) and written there after a compile. Sets built from secrets never are.
+
+A cached database is never trusted blindly: Hyperscan deserializes it into memory it then
+executes from, so a file is loaded only if it and its folder belong to this user (or root,
+for the images' baked caches) and nobody else can write them, and only if its own SHA-256
+(stored in the file's header) matches. Anything else (absent, stale, truncated, corrupt,
+foreign) is compiled afresh and, where the folder allows, rewritten atomically; a folder that
+cannot be written only costs the next process a compile.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import importlib.metadata
 import os
+import stat
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,13 +33,32 @@ from typing import Final
 
 import hyperscan
 
-__all__ = ["CACHE_DIR_VAR", "LiteralSet", "RuleSet"]
+__all__ = ["CACHE_DIR_VAR", "LiteralSet", "RuleSet", "user_cache_dir"]
 
 CACHE_DIR_VAR: Final = "BB_DLP_CACHE_DIR"
 """Directory of serialized static databases (unset: always compile)."""
 
 _SOM: Final = hyperscan.HS_FLAG_SOM_LEFTMOST
-_HS_VERSION: Final = importlib.metadata.version("hyperscan")
+_HS_VERSION: Final = str(getattr(hyperscan, "__version__", "unknown"))
+_MAGIC: Final = b"bb-dlp hsdb 1\n"
+"""Header of a cache file, followed by the SHA-256 of the serialized database."""
+
+
+def user_cache_dir() -> Path:
+    """This user's cache folder for compiled databases: ``$XDG_CACHE_HOME/bot-bottle/dlp``,
+    else ``~/.cache/bot-bottle/dlp`` (what a short-lived ``bb dlp scan`` reuses across runs)."""
+    base = os.environ.get("XDG_CACHE_HOME", "") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "bot-bottle" / "dlp"
+
+
+def _trusted(path: Path) -> bool:
+    """Whether ``path`` is owned by this user or root and writable by nobody else."""
+    try:
+        info = path.stat()
+    except OSError:
+        return False
+    owner_ok = info.st_uid in (os.getuid(), 0)
+    return owner_ok and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 def _cache_file(
@@ -49,24 +76,38 @@ def _cache_file(
 
 
 def _load(path: Path | None) -> hyperscan.Database | None:
-    if path is None:
+    """The cached database at ``path`` if it is trusted and intact, else None (compile)."""
+    if path is None or not (_trusted(path.parent) and _trusted(path)):
         return None
     try:
-        return hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
-    except (OSError, ValueError, TypeError, hyperscan.error):
-        return None  # absent or unreadable: compile instead
+        raw = path.read_bytes()
+    except OSError:
+        return None  # absent or unreadable
+    head, digest = raw[: len(_MAGIC)], raw[len(_MAGIC) : len(_MAGIC) + 32]
+    payload = raw[len(_MAGIC) + 32 :]
+    if head != _MAGIC or hashlib.sha256(payload).digest() != digest:
+        return None  # an old format, a torn write, a flipped bit: compile instead
+    try:
+        return hyperscan.loadb(payload, hyperscan.HS_MODE_BLOCK)
+    except (ValueError, TypeError, hyperscan.error):
+        return None
 
 
 def _store(path: Path | None, db: hyperscan.Database) -> None:
+    """Write ``db`` to ``path`` atomically (a temporary file renamed over it), best effort."""
     if path is None:
         return
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.{os.getpid()}")
-        partial.write_bytes(hyperscan.dumpb(db))
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _trusted(path.parent):
+            return  # a folder others can write is not one to leave databases in
+        payload = hyperscan.dumpb(db)
+        partial.write_bytes(_MAGIC + hashlib.sha256(payload).digest() + payload)
         partial.replace(path)
     except OSError:
-        pass  # a read-only or full cache only costs the next process a compile
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)  # read-only or full: the next process compiles
 
 
 def _hex_escape(literal: bytes) -> str:
