@@ -100,9 +100,9 @@ def test_a_token_inside_a_json_string_next_to_escapes_is_found_and_redacted(
     assert json.loads(redacted)  # still valid JSON
 
 
-def test_the_json_unescaped_view_undoes_escapes_but_keeps_escaped_backslashes() -> None:
-    """``\\\\n`` is a backslash and an ``n``, not a newline; no escape, no view."""
-    assert json_unescaped(b'a\\nb\\"c\\\\nd\\/e\\tf') == b'a\nb"c\\nd/e\tf'
+def test_the_json_unescaped_view_undoes_the_escapes_that_touch_tokens() -> None:
+    """``\\n``, ``\\"``, ``\\/``, ``\\t``, ``\\r`` are undone; no escape, no view."""
+    assert json_unescaped(b'a\\nb\\"c\\/e\\tf\\rg') == b'a\nb"c/e\tf\rg'
     assert json_unescaped(b"no escapes here") is None
     assert json_unescaped(b"a lone \\x backslash") is None
 
