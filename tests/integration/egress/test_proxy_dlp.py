@@ -3,6 +3,8 @@ injected, and nothing the agent sends can replace them."""
 
 from __future__ import annotations
 
+import json
+import secrets
 import socket
 
 import pytest
@@ -118,3 +120,50 @@ def test_an_origin_echoing_the_injected_credential_never_shows_it_to_the_agent(
     assert b"X-Echo-Authorization: Bearer REDACTED" in answer
     assert b"Authorization: Bearer REDACTED" in answer.partition(b"\r\n\r\n")[2]
     assert INJECTED.encode() not in answer
+
+
+def _curl_in_json(token: str) -> bytes:
+    """A chat request quoting a curl command: the token sits between ``\\"`` escapes."""
+    content = f'run this:\ncurl -H "Authorization: Bearer {token}" https://api.example.net/v1\n'
+    return json.dumps({"messages": [{"role": "user", "content": content}]}).encode()
+
+
+def _post(proxy: Proxy, origin: Origin, body: bytes) -> bytes:
+    host = f"origin.test:{origin.port}"
+    raw = (
+        f"POST http://{host}/v1/messages HTTP/1.1\r\nHost: {host}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    return _send(proxy, raw)
+
+
+def test_a_token_inside_a_json_string_is_blocked_by_the_catalogue(
+    proxy: Proxy, origin: Origin
+) -> None:
+    """A bearer token quoted in a curl line inside a JSON chat message (fresh each run; no
+    known secret) is a token-pattern finding: a block route refuses it, nothing is sent."""
+    _routes(proxy, origin, "    outbound_on_match: block\n")
+    response = _post(proxy, origin, _curl_in_json(secrets.token_hex(20)))
+    assert response.startswith(b"HTTP/1.1 403")
+    assert origin.seen == []
+
+
+def test_a_token_inside_a_json_string_is_redacted_on_a_redact_route(
+    proxy: Proxy, origin: Origin
+) -> None:
+    """Located back in the body as sent: the origin gets the request, the token replaced."""
+    token = secrets.token_hex(20)
+    body = _curl_in_json(token)
+    _routes(proxy, origin, "    provider: true\n")
+    assert _post(proxy, origin, body).startswith(b"HTTP/1.1 200")
+    (_method, _path, headers) = origin.seen[0]
+    assert int(headers["Content-Length"]) == len(body) - len(token) + len("REDACTED")
+
+
+def test_a_documentation_placeholder_token_passes(proxy: Proxy, origin: Origin) -> None:
+    """AWS's documented example key and an ``xxxx`` GitHub token are not findings."""
+    _routes(proxy, origin, "    outbound_on_match: block\n")
+    content = "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nexport GH=ghp_" + "x" * 36
+    body = json.dumps({"messages": [{"role": "user", "content": content}]}).encode()
+    assert _post(proxy, origin, body).startswith(b"HTTP/1.1 200")
+    assert int(origin.seen[0][2]["Content-Length"]) == len(body)
