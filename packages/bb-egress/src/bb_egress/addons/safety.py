@@ -9,12 +9,12 @@ CA's public certificate (never the key) to where the launcher reads it.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from mitmproxy import ctx, exceptions, tcp, udp
 
 from bb_egress.safe_options import ENFORCED_OPTIONS, unsafe_option
+from bb_protocol.atomic import write_atomic
 
 __all__ = ["CaExport", "NonHttpGuard", "SafeOptions"]
 
@@ -59,7 +59,4 @@ class CaExport:
             return
         source = Path(ctx.options.confdir).expanduser() / "mitmproxy-ca-cert.pem"
         self.target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.target.with_name(self.target.name + ".tmp")
-        shutil.copyfile(source, tmp)
-        tmp.chmod(0o644)
-        tmp.replace(self.target)
+        write_atomic(self.target, source.read_bytes(), mode=0o644)
