@@ -17,7 +17,7 @@ import kingfisher_sdk.revocation
 import kingfisher_sdk.validation
 import pytest
 
-from bb_dlp import DlpConfig, DlpConfigError, redact_tokens, scan_outbound
+from bb_dlp import DlpConfig, DlpConfigError, precompile_static, redact_tokens, scan_outbound
 from bb_dlp import catalogue as catalogue_module
 from bb_dlp.catalogue import (
     KEPT_RULES,
@@ -317,3 +317,18 @@ def test_a_baked_cache_owned_by_another_user_is_loaded_from_a_private_copy(
     assert private.stat().st_uid == os.geteuid()
     assert sorted(p.name for p in private.iterdir()) == sorted(p.name for p in baked.iterdir())
     assert kingfisher_sdk.Rules(confidence="high", cache_dir=private).cache_status == "loaded"
+
+
+def test_the_gates_cache_is_seeded_from_the_images_instead_of_compiling(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """precompile_static copies the baked catalogue into the gate's own cache directory
+    (its hook's scrubbed environment names only that one), and Kingfisher loads it."""
+    baked = tmp_path / "baked"
+    precompile_rules(baked, ["medium"])
+    monkeypatch.setenv(RULE_CACHE_VAR, str(baked))
+    state = tmp_path / "state"
+    precompile_static(state)
+    seeded = state / "kingfisher"
+    assert sorted(p.name for p in seeded.iterdir()) == sorted(p.name for p in baked.iterdir())
+    assert kingfisher_sdk.Rules(confidence="medium", cache_dir=seeded).cache_status == "loaded"

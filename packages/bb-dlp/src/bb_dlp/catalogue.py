@@ -165,15 +165,20 @@ def _owned_copy(baked: Path) -> Path:
         info = private.lstat()
         if not stat.S_ISDIR(info.st_mode) or info.st_uid != uid or info.st_mode & 0o077:
             private = Path(tempfile.mkdtemp(prefix="bb-dlp-rules-"))
-        for source in baked.iterdir():
-            target = private / source.name
-            if source.is_file() and not target.exists():
-                partial = private / f".{source.name}.{os.getpid()}"
-                shutil.copyfile(source, partial)
-                partial.replace(target)
+        _copy_files(baked, private)
     except OSError:
         return baked  # no writable temp: Kingfisher compiles (slow, still correct)
     return private
+
+
+def _copy_files(source_dir: Path, target_dir: Path) -> None:
+    """Each file of ``source_dir`` not yet in ``target_dir``, written atomically."""
+    for source in source_dir.iterdir():
+        target = target_dir / source.name
+        if source.is_file() and not target.exists():
+            partial = target_dir / f".{source.name}.{os.getpid()}"
+            shutil.copyfile(source, partial)
+            partial.replace(target)
 
 
 @functools.cache
@@ -241,9 +246,14 @@ def precompile_rules(
 
     Files it stores are made readable by all: they hold no secret, and the images bake them
     at build time (``python -m bb_dlp.catalogue DIR``) for a proxy that runs as another user
-    on a read-only root and only reads them.
+    on a read-only root and only reads them. When the image's cache exists
+    (``BB_DLP_RULE_CACHE_DIR``) it seeds ``cache_dir`` instead of a compile: the git gate
+    fills its state dir this way for its hook, whose scrubbed environment names only that.
     """
     cache_dir.mkdir(parents=True, exist_ok=True)
+    baked = rule_cache_dir()
+    if baked is not None and baked.is_dir() and baked.resolve() != cache_dir.resolve():
+        _copy_files(baked, cache_dir)
     status: dict[str, str] = {
         c: kingfisher_sdk.Rules(confidence=c, cache_dir=cache_dir).cache_status for c in confidences
     }

@@ -18,7 +18,6 @@ from bb_dlp.catalogue import (
     Catalogue,
     own_rule_set,
     precompile_rules,
-    rule_cache_dir,
 )
 from bb_dlp.models import DlpConfigError
 from bb_dlp.multimatch import LiteralSet
@@ -112,13 +111,13 @@ def _prefixes(environ: Mapping[str, str]) -> tuple[str, ...]:
 def precompile_static(cache_dir: Path) -> None:
     """Compile the static databases (token rules, suspicious characters) into ``cache_dir``.
 
-    Kingfisher's catalogue goes to ``BB_DLP_RULE_CACHE_DIR`` when set (the images bake it
-    there: then this only loads it), else to ``cache_dir/kingfisher``.
+    Kingfisher's catalogue (default confidence) goes to ``cache_dir/kingfisher``, copied from
+    the image's baked cache (``BB_DLP_RULE_CACHE_DIR``) when there is one.
 
     They hold no secret. A process that sets ``BB_DLP_CACHE_DIR`` to ``cache_dir`` then loads
     them instead of compiling (the git gate's hook, started once per push).
     """
-    precompile_rules(rule_cache_dir() or cache_dir / "kingfisher")
+    precompile_rules(cache_dir / "kingfisher", [DEFAULT_CONFIDENCE])
     own_rule_set(cache_dir)
     LiteralSet(suspicious_literals(), cache="unicode", cache_dir=cache_dir)
 
