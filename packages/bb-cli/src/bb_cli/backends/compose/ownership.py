@@ -61,9 +61,10 @@ def share_with_sidecars(state_dir: Path, host: HostIdentity) -> None:
     key = state_dir / "approval.key"
     os.chown(key, 0, QUEUE_GID)
     key.chmod(KEY_MODE)
-    _chown_tree(state_dir / "logs", EGRESS_UID, QUEUE_GID)
-    gate = state_dir / "gitgate"
-    if (gate / "state").is_dir():
-        _chown_tree(gate / "state", GITGATE_UID, QUEUE_GID)
-    if (gate / "repos").is_dir():
-        _chown_tree(gate / "repos", GITGATE_UID, QUEUE_GID)
+    for tree, uid in (
+        (state_dir / "logs", EGRESS_UID),
+        (state_dir / "gitgate" / "state", GITGATE_UID),
+        (state_dir / "gitgate" / "repos", GITGATE_UID),
+    ):
+        if tree.is_dir():  # the gate's only when the bottle has repos
+            _chown_tree(tree, uid, QUEUE_GID)
