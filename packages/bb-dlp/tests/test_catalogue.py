@@ -300,6 +300,7 @@ def test_a_baked_cache_owned_by_another_user_is_loaded_from_a_private_copy(
 ) -> None:
     """Kingfisher trusts only its own user's cache directory; the image's belongs to root and
     the sidecar runs as another uid, so a private copy is loaded instead of compiling."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # nothing to seed from
     baked = tmp_path / "baked"
     assert precompile_rules(baked, ["high"]) == {"high": "stored"}
     for path in (baked, *baked.iterdir()):
@@ -324,8 +325,10 @@ def test_the_gates_cache_is_seeded_from_the_images_instead_of_compiling(
 ) -> None:
     """precompile_static copies the baked catalogue into the gate's own cache directory
     (its hook's scrubbed environment names only that one), and Kingfisher loads it."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     baked = tmp_path / "baked"
     precompile_rules(baked, ["medium"])
+    assert sorted(p.name for p in (tmp_path / "xdg/bot-bottle/dlp/kingfisher").iterdir())
     monkeypatch.setenv(RULE_CACHE_VAR, str(baked))
     state = tmp_path / "state"
     precompile_static(state)

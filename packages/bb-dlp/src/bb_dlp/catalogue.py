@@ -19,6 +19,7 @@ proxy loads it at start and works on a read-only root; elsewhere the cache lives
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import os
@@ -36,7 +37,7 @@ import kingfisher_sdk
 
 from bb_dlp.entropy import shannon_entropy
 from bb_dlp.models import DlpConfigError
-from bb_dlp.multimatch import CACHE_DIR_VAR, RuleSet
+from bb_dlp.multimatch import CACHE_DIR_VAR, RuleSet, user_cache_dir
 from bb_dlp.rules import RULES, TokenRule
 
 __all__ = [
@@ -246,14 +247,18 @@ def precompile_rules(
 
     Files it stores are made readable by all: they hold no secret, and the images bake them
     at build time (``python -m bb_dlp.catalogue DIR``) for a proxy that runs as another user
-    on a read-only root and only reads them. When the image's cache exists
-    (``BB_DLP_RULE_CACHE_DIR``) it seeds ``cache_dir`` instead of a compile: the git gate
-    fills its state dir this way for its hook, whose scrubbed environment names only that.
+    on a read-only root and only reads them. The image's cache (``BB_DLP_RULE_CACHE_DIR``),
+    else this user's (``~/.cache/bot-bottle/dlp/kingfisher``, refilled after a compile),
+    seeds ``cache_dir`` instead of a compile: the git gate fills its state dir this way for
+    its hook, whose scrubbed environment names only that one.
     """
     cache_dir.mkdir(parents=True, exist_ok=True)
-    baked = rule_cache_dir()
-    if baked is not None and baked.is_dir() and baked.resolve() != cache_dir.resolve():
-        _copy_files(baked, cache_dir)
+    explicit = os.environ.get(RULE_CACHE_VAR, "")
+    shared = user_cache_dir() / "kingfisher"
+    for seed in (Path(explicit) if explicit else None, shared):
+        if seed is not None and seed.is_dir() and seed.resolve() != cache_dir.resolve():
+            _copy_files(seed, cache_dir)
+            break
     status: dict[str, str] = {
         c: kingfisher_sdk.Rules(confidence=c, cache_dir=cache_dir).cache_status for c in confidences
     }
@@ -261,6 +266,9 @@ def precompile_rules(
         cache_dir.chmod(0o755)
         for path in cache_dir.iterdir():
             path.chmod(0o644)
+        with contextlib.suppress(OSError):  # best effort: the next state dir starts from it
+            shared.mkdir(parents=True, exist_ok=True)
+            _copy_files(cache_dir, shared)
     return status
 
 
