@@ -22,7 +22,12 @@ from pathlib import Path
 
 from bb_egress.safe_options import SAFE_OPTIONS
 
-SAFE = {**SAFE_OPTIONS, "body_size_limit": "32m"}
+SAFE = {
+    **{k: v for k, v in SAFE_OPTIONS.items() if k != "termlog_verbosity"},
+    "body_size_limit": "32m",
+}
+"""What `bb-egress run` sets; without ``termlog_verbosity``, which exists only with the
+terminal log (these proxies have it only under ``BB_BENCH_DEBUG``, set below)."""
 
 
 def serve_origin(port: int) -> None:
@@ -88,7 +93,12 @@ async def serve_proxy(mode: str, port: int, confdir: str, origin_port: int, work
                 resolver=static_resolver({"origin.test": "127.0.0.1"}),
             )
         )
-    opts.update(confdir=confdir, **SAFE)
+    debug = (
+        {"termlog_verbosity": SAFE_OPTIONS["termlog_verbosity"]}
+        if os.environ.get("BB_BENCH_DEBUG")
+        else {}
+    )
+    opts.update(confdir=confdir, **SAFE, **debug)
     await master.run()
 
 
