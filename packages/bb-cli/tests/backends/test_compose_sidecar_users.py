@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from bb_cli.backends.compose import render_project
-from bb_cli.backends.compose.backend import prepare_state_dir, refuse_root_sidecars
 from bb_cli.backends.compose.ownership import QUEUE_DIR_MODE, share_with_sidecars
 from bb_cli.backends.compose.sidecar_users import SIDECARS, root_sidecars, sidecar_user
+from bb_cli.backends.state_dir import prepare_state_dir, refuse_root_sidecars
 from bb_cli.errors import StartError
 from bb_cli.manifests import ManifestIndex
 from bb_cli.plan import BottlePlan, BottleSpec, HostIdentity

@@ -2,9 +2,9 @@
 
 Pure. `sidecar_user` picks the identity (`bb_protocol.identities` says why there are two
 cases); `root_sidecars` reads a rendered project and names every sidecar that would run as
-uid 0, or whose user is left to the image. The compose backend refuses to start such a
-project (a `StartError` at its render step), whatever produced it: a future render change,
-an overlay.
+uid 0, or whose user is left to the image. Preparing the bottle refuses such a project
+(`bb_cli.backends.state_dir.refuse_root_sidecars`: a `StartError` at its render step, before
+compose.yaml is written), whatever produced it: a future render change, an overlay.
 
 The storage watchdog is not a sidecar in this sense: it runs as uid 0 on purpose, with
 every capability dropped but ``DAC_READ_SEARCH`` (Docker grants added capabilities to
