@@ -143,7 +143,7 @@ def test_network_without_isolated_gateway_is_torn_down(
         del project["networks"]["internal"]["driver_opts"]
         return project
 
-    monkeypatch.setattr("bb_cli.backends.compose.backend.render_project", weakened)
+    monkeypatch.setattr("bb_cli.backends.state_dir.render_project", weakened)
     with pytest.raises(LauncherAssertionError, match="gateway_mode_ipv4 is not isolated"):
         ComposeBackend().start(plan, lambda step, state: None)
     assert leftovers(plan.slug) == []
@@ -224,7 +224,7 @@ def test_a_sidecar_without_limits_is_torn_down(
             del project["services"]["egress"][key]
         return project
 
-    monkeypatch.setattr("bb_cli.backends.compose.backend.render_project", unlimited)
+    monkeypatch.setattr("bb_cli.backends.state_dir.render_project", unlimited)
     with pytest.raises(LauncherAssertionError, match="egress-1: memory limit is 0"):
         ComposeBackend().start(plan, lambda step, state: None)
     assert leftovers(plan.slug) == []
