@@ -41,9 +41,9 @@ _CHILD = f"""
 import pickle, sys
 sys.path.insert(0, {str(ROOT / "tests" / "e2e" / "agents")!r})
 from bb_cli.app import app
-from bb_cli.commands import bottles
+from bb_cli import lifecycle
 plan = pickle.loads(sys.stdin.buffer.read())
-bottles._plan = lambda *a, **k: plan
+lifecycle.resolve_plan = lambda *a, **k: plan
 app(["run", sys.argv[1], "--", sys.argv[2]])
 """
 

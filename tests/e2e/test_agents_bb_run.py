@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "agents"))
 from harness import AgentBottle, build_observer_image
 from mock_provider import ANSWER
 
+from bb_cli import lifecycle
 from bb_cli.app import app
-from bb_cli.commands import bottles
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_engine")]
 
@@ -41,7 +41,7 @@ def test_bb_run_prints_the_mocks_answer_and_leaves_the_bottle(
     build_observer_image()
     bottle = AgentBottle(runtime, tmp_path)
     plan = bottle.make_plan()
-    monkeypatch.setattr(bottles, "_plan", lambda *args, **kwargs: plan)
+    monkeypatch.setattr(lifecycle, "resolve_plan", lambda *args, **kwargs: plan)
     try:
         result = CliRunner().invoke(app, ["run", runtime, "--", "say hi", "bbscenario=answer"])
         out = capfd.readouterr().out
