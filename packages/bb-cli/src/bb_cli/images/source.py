@@ -47,5 +47,6 @@ def find_source_tree(cwd: Path | None = None) -> Path:
             return candidate
     raise SourceTreeNotFoundError(
         "building images needs bot-bottle's source tree, and none was found. "
-        f"Run from a checkout or set {SOURCE_ENV} to one."
+        f"Run from a checkout or set {SOURCE_ENV} to one, or set $BB_REGISTRY to a "
+        "registry the images are published in (`bb start` then pulls them)."
     )
