@@ -6,6 +6,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -121,3 +122,23 @@ def test_sigterm_during_debootstrap_removes_the_root_filesystem(tmp_path: Path) 
     assert child.returncode != 0
     assert b"stopped by SIGTERM" in err
     assert list(own_tmp.iterdir()) == []
+
+
+def test_a_present_base_image_is_used_as_it_is(fake_engine: Any, tmp_path: Path) -> None:
+    """The engine already has it: its id, and nothing pulled, imported or built."""
+    fake_engine.images[base.BASE_IMAGE] = {}
+    reporter = RecordingReporter()
+    found = base.ensure_base_image(reporter, tmp_path / "logs", engine=fake_engine)
+    assert found == fake_engine.image_id(base.BASE_IMAGE)
+    assert reporter.events == []
+    assert [c for c in fake_engine.calls if c[0] != "problem"] == []
+
+
+def test_an_engine_that_does_not_answer_stops_the_base_step_first(
+    fake_engine: Any, tmp_path: Path
+) -> None:
+    """`problem()` is asked first; its answer is the error, with `bb doctor`."""
+    fake_engine.down = "cannot reach the Docker engine at tcp://x: refused"
+    with pytest.raises(BaseImageError, match=r"cannot reach the Docker engine.*bb doctor"):
+        base.ensure_base_image(RecordingReporter(), tmp_path / "logs", engine=fake_engine)
+    assert fake_engine.calls == [("problem", ())]
