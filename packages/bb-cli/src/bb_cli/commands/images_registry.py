@@ -14,7 +14,7 @@ import typer
 from bb_cli.commands._common import require_engine
 from bb_cli.errors import UsageError
 
-__all__ = ["index", "publish"]
+__all__ = ["index", "publish", "stale_build"]
 
 RegistryOption = Annotated[
     str | None,
@@ -56,6 +56,29 @@ def _components(given: list[str] | None, default: tuple[str, ...]) -> list[str]:
     return [c for c in COMPONENTS if c in wanted]
 
 
+def stale_build(root: object, spec: object) -> bool:
+    """True when the local image's inputs label differs from this checkout's sources."""
+    from pathlib import Path
+
+    from bb_cli.engine import default_engine
+    from bb_cli.images.base import BASE_IMAGE
+    from bb_cli.images.catalog import LABEL_INPUTS, ImageSpec, image_specs, inputs_digest
+    from bb_protocol import PROTOCOL_VERSION
+
+    assert isinstance(root, Path)
+    assert isinstance(spec, ImageSpec)
+    engine = default_engine()
+    if spec.base_component is None:
+        parent = engine.image_id(BASE_IMAGE)
+    else:
+        (base,) = image_specs(root, [spec.base_component])
+        parent = engine.image_id(base.ref)
+    built = engine.image_labels(spec.ref).get(LABEL_INPUTS)
+    if parent is None or built is None:
+        return False  # publish_images reports the missing image itself
+    return built != inputs_digest(root, spec, base_image_id=parent, protocol=PROTOCOL_VERSION)
+
+
 def publish(
     component: Annotated[
         list[str] | None,
@@ -92,9 +115,17 @@ def publish(
     target = _registry(registry)
     assert isinstance(target, Registry)
     require_engine()
-    specs = image_specs(find_source_tree(), wanted)  # type: ignore[arg-type]
+    root = find_source_tree()
+    specs = image_specs(root, wanted)  # type: ignore[arg-type]
     console = Console(stderr=True)
     with RichReporter(console) as reporter:
+        for spec in specs:
+            if stale_build(root, spec):
+                reporter.warn(
+                    f"{spec.ref} was not built from this checkout as it is now (its inputs "
+                    f"digest differs): run `bb images build {spec.component}` to publish "
+                    "what the sources say"
+                )
         outcomes = publish_images(
             RegistryClient(target),
             {spec.component: spec.ref for spec in specs},
