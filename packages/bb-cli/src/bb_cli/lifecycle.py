@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from bb_cli.applicator import Bottle
     from bb_cli.applicator.reload import ReloadSignal
     from bb_cli.backends.base import Progress
+    from bb_cli.engine import Engine
     from bb_cli.images.progress import Reporter
     from bb_cli.plan import BottlePlan
     from bb_cli.state import BottleRecord
@@ -166,7 +167,7 @@ def _pinned_or_resolved(
     return image_for
 
 
-def _pins(plan: BottlePlan) -> dict[str, str]:
+def _pins(plan: BottlePlan, engine: Engine | None) -> dict[str, str]:
     """Component -> the image the plan runs, pinned by digest (for the bottle's record)."""
     from bb_cli.images import ImageError
     from bb_cli.images.pull import pin
@@ -178,7 +179,7 @@ def _pins(plan: BottlePlan) -> dict[str, str]:
     pins: dict[str, str] = {}
     for role, component in roles.items():
         try:
-            pins[component] = pin(plan.images[role])
+            pins[component] = pin(plan.images[role], engine=engine)
         except ImageError:  # not a local image (a test double): recorded as resolved
             pins[component] = plan.images[role]
     return pins
@@ -213,18 +214,20 @@ def launch(
     *,
     progress: Progress,
     reporter: Callable[[], AbstractContextManager[Reporter]],
+    engine: Engine | None = None,
 ) -> Launched:
     """Resolve (or take ``request.planned``), record and start a bottle.
 
     ``progress`` hears each step (``bb start``'s step printer); ``reporter`` makes the
-    progress display of an image build on first use.
+    progress display of an image build on first use; ``engine`` pins the images by digest
+    (default: the real one).
     """
     from bb_cli.backends import get_bottle_backend
     from bb_cli.backends.compose import project_name
     from bb_cli.state import BottleRecord, find_record, save_record
 
     plan = request.planned or _plan_building_images(request, reporter)
-    images = _pins(plan)
+    images = _pins(plan, engine)
     if request.agent_image is not None:  # `bb resume` of a committed bottle boots its snapshot
         plan = dataclasses.replace(plan, images={**plan.images, "agent": request.agent_image})
     created = {}
