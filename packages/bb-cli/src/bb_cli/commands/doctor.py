@@ -155,12 +155,13 @@ def registry_check() -> Check:
     return Check("registry", True, f"{registry} answers")
 
 
-def run_checks() -> list[Check]:
-    """Engine version, compose v2, images, gateway isolation, runtimes, address pools."""
+def run_checks(engine: Engine | None = None) -> list[Check]:
+    """Engine version, compose v2, images, gateway isolation, runtimes, address pools
+    (asked of ``engine``, by default the real one)."""
     from bb_cli.backends.compose.checks import check_engine_version
     from bb_cli.engine import DockerCommandError, default_engine
 
-    docker = default_engine()
+    docker = engine or default_engine()
     checks: list[Check] = []
     try:
         version = docker.server_version()
@@ -186,7 +187,7 @@ def run_checks() -> list[Check]:
     try:
         from bb_cli.images import missing_images
 
-        missing = missing_images()
+        missing = missing_images(engine=docker)
         checks.append(Check("images", not missing,
                             f"missing: {', '.join(missing)}" if missing else "all present",
                             IMAGES_FIX if missing else ""))  # fmt: skip
