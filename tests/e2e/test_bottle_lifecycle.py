@@ -58,8 +58,13 @@ class Run:
     def bb(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
             [sys.executable, "-m", "bb_cli", *args],
-            cwd=self.cwd, env=self.env, capture_output=True, text=True, timeout=600, check=False,
-        )  # fmt: skip
+            cwd=self.cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         if check:
             assert done.returncode == 0, f"bb {' '.join(args)}: {done.stderr}"
         return done
@@ -69,8 +74,9 @@ class Run:
 
 
 def docker(*args: str, check: bool = True) -> str:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120,
-                          check=False)  # fmt: skip
+    done = subprocess.run(
+        ["docker", *args], capture_output=True, text=True, timeout=120, check=False
+    )
     assert not check or done.returncode == 0, done.stderr
     return done.stdout
 
@@ -105,20 +111,48 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     subnet, origin_ip = f"10.{octet}.{third}.0/24", f"10.{octet}.{third}.10"
     started = subprocess.run(
         [sys.executable, str(PLANNED_BB), "start", "e2e", "--egress-subnet", subnet],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=900, check=False,
-    )  # fmt: skip
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert started.returncode == 0, started.stderr
     the_run = Run(json.loads(started.stdout)["slug"], cwd, env, origin_ip, subnet)
     origin = f"bb-e2e-origin-{the_run.slug}"
     image = docker(
-        "image", "ls", "--filter", "label=org.bot-bottle.component=supervise",
-        "--filter", "dangling=false", "--format", "{{.Repository}}:{{.Tag}}",
-    ).split()[0]  # fmt: skip
+        "image",
+        "ls",
+        "--filter",
+        "label=org.bot-bottle.component=supervise",
+        "--filter",
+        "dangling=false",
+        "--format",
+        "{{.Repository}}:{{.Tag}}",
+    ).split()[0]
     try:
-        docker("run", "-d", "--rm", "--name", origin, "--network", f"bb-{the_run.slug}_egress",
-               "--ip", origin_ip, "--network-alias", "internet.test",
-               "--network-alias", "denied.test", "--entrypoint", "python3", image,
-               "-m", "http.server", "8000")  # fmt: skip
+        docker(
+            "run",
+            "-d",
+            "--rm",
+            "--name",
+            origin,
+            "--network",
+            f"bb-{the_run.slug}_egress",
+            "--ip",
+            origin_ip,
+            "--network-alias",
+            "internet.test",
+            "--network-alias",
+            "denied.test",
+            "--entrypoint",
+            "python3",
+            image,
+            "-m",
+            "http.server",
+            "8000",
+        )
         yield the_run
     finally:
         docker("rm", "-f", origin, check=False)
@@ -184,9 +218,14 @@ def test_no_sidecar_runs_as_root(run: Run) -> None:
     expected = {"egress": 10001, "supervise": 10002} if os.getuid() == 0 else {}
     for role in ("egress", "supervise"):
         (container,) = docker(
-            "ps", "--filter", f"label=com.docker.compose.project=bb-{run.slug}",
-            "--filter", f"label=org.bot-bottle.role={role}", "--format", "{{.Names}}",
-        ).split()  # fmt: skip
+            "ps",
+            "--filter",
+            f"label=com.docker.compose.project=bb-{run.slug}",
+            "--filter",
+            f"label=org.bot-bottle.role={role}",
+            "--format",
+            "{{.Names}}",
+        ).split()
         user = docker("inspect", "--format", "{{.Config.User}}", container).strip()
         status = docker("exec", container, "cat", "/proc/1/status")
         uids = next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1:]
@@ -206,8 +245,13 @@ def test_stop_then_resume_keeps_the_workspace_with_a_fresh_canary(run: Run) -> N
     assert rows[run.slug]["state"] == "stopped"
     resumed = subprocess.run(
         [sys.executable, str(PLANNED_BB), "resume", run.slug, "--egress-subnet", run.subnet],
-        cwd=run.cwd, env=run.env, capture_output=True, text=True, timeout=900, check=False,
-    )  # fmt: skip
+        cwd=run.cwd,
+        env=run.env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert run.agent("cat /workspace/note").stdout.strip() == "kept"
     assert run.agent("printenv BOT_BOTTLE_CANARY").stdout.strip() not in ("", before)

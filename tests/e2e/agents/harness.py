@@ -65,8 +65,14 @@ You are an agent under test. Follow the model's tool calls.
 def _run(
     args: list[str], *, env: dict[str, str] | None = None, timeout: float = 120, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False,
-                          env={**os.environ, **(env or {})})  # fmt: skip
+    done = subprocess.run(
+        args,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
     if check and done.returncode != 0:
         raise AssertionError(f"{' '.join(args[:5])}: {done.returncode}: {done.stderr[-2000:]}")
     return done
@@ -115,9 +121,12 @@ class AgentBottle:
         (root / "agents").mkdir(parents=True, exist_ok=True)
         (root / "bottles").mkdir(parents=True, exist_ok=True)
         (root / "agents" / f"{self.runtime}.md").write_text(AGENT.format(runtime=self.runtime))
-        bottle = {"description": "agent e2e bottle: only the provider route",
-                  "resources": {"memory": "2g", "pids": 1024}, "supervise": True,
-                  **self.bottle_extra}  # fmt: skip
+        bottle = {
+            "description": "agent e2e bottle: only the provider route",
+            "resources": {"memory": "2g", "pids": 1024},
+            "supervise": True,
+            **self.bottle_extra,
+        }
         (root / "bottles" / "agents-e2e.md").write_text(f"---\n{yaml.safe_dump(bottle)}---\n")
         return ManifestIndex([root])
 
@@ -126,18 +135,20 @@ class AgentBottle:
         services = project["services"]
         health = {"interval": "1s", "timeout": "3s", "retries": 60}
         services["mock"] = {
-            "image": OBSERVER_IMAGE, "init": True,
+            "image": OBSERVER_IMAGE,
+            "init": True,
             "command": ["python3", "/opt/mock/mock_provider.py"],
             "volumes": ["testca:/testca", f"{HERE}:/opt/mock:ro"],
             "networks": {"egress": {"ipv4_address": self.mock_ip}},
             "healthcheck": {"test": ["CMD", "test", "-s", "/log/mock.jsonl"], **health},
-        }  # fmt: skip
+        }
         services["resolver"] = {
-            "image": OBSERVER_IMAGE, "init": True,
+            "image": OBSERVER_IMAGE,
+            "init": True,
             "command": ["python3", "resolver.py", "--answer", self.mock_ip],
             "networks": {"egress": {"ipv4_address": self.resolver_ip}},
             "healthcheck": {"test": ["CMD", "test", "-s", "/log/dns.jsonl"], **health},
-        }  # fmt: skip
+        }
         egress = services["egress"]
         egress["dns"] = [self.resolver_ip]
         egress["command"] = ["run", "--upstream-ca", "/testca/ca.pem"]
@@ -207,8 +218,15 @@ class AgentBottle:
         return f"bb-{self.plan.slug}-{service}-1"
 
     def sh(self, service: str, script: str, *, user: str | None = None) -> str:
-        args = ["docker", "exec", *(["-u", user] if user else []), self.container(service),
-                "sh", "-c", script]  # fmt: skip
+        args = [
+            "docker",
+            "exec",
+            *(["-u", user] if user else []),
+            self.container(service),
+            "sh",
+            "-c",
+            script,
+        ]
         return _run(args, timeout=180).stdout
 
     def run_agent(self, prompt: str, *, timeout: float = 240) -> tuple[int, str, str]:
@@ -223,9 +241,14 @@ class AgentBottle:
         import pickle
 
         plan = dataclasses.replace(self.plan, test_compose_overlay=None)
-        done = subprocess.run([sys.executable, "-c", code, prompt], input=pickle.dumps(plan),
-                              capture_output=True, timeout=timeout, check=False,
-                              env={**os.environ, **self.state_env})  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-c", code, prompt],
+            input=pickle.dumps(plan),
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+            env={**os.environ, **self.state_env},
+        )
         return done.returncode, done.stdout.decode(), done.stderr.decode()
 
     def mock_log(self) -> list[dict[str, Any]]:

@@ -159,12 +159,16 @@ def run_command(runtime: str, supervise_url: str | None, prompt: str) -> list[st
     seed = _seed_script(runtime, supervise_url)
     if runtime == "claude":
         mcp = f"--mcp-config {MCP_CONFIG} " if supervise_url else ""
-        script = (f'{seed}\ncd /workspace\nexec claude -p "$1" {mcp}--dangerously-skip-permissions '
-                  f'--append-system-prompt "$(cat {INSTRUCTIONS})" </dev/null')  # fmt: skip
+        script = (
+            f'{seed}\ncd /workspace\nexec claude -p "$1" {mcp}--dangerously-skip-permissions '
+            f'--append-system-prompt "$(cat {INSTRUCTIONS})" </dev/null'
+        )
         return ["sh", "-c", script, "bb-run", prompt]
     if runtime == "codex":
-        script = (f"{seed}\nexec codex exec --dangerously-bypass-approvals-and-sandbox "
-                  '--skip-git-repo-check -C /workspace "$1" </dev/null')  # fmt: skip
+        script = (
+            f"{seed}\nexec codex exec --dangerously-bypass-approvals-and-sandbox "
+            '--skip-git-repo-check -C /workspace "$1" </dev/null'
+        )
         return ["sh", "-c", script, "bb-run", prompt]
     if runtime == "shell":
         return ["bash", "-lc", prompt]

@@ -145,10 +145,20 @@ def test_a_command_without_the_engine_never_ends_in_a_traceback(
 
 def test_bb_start_builds_nothing_and_writes_no_state_without_an_engine(bottle: Path) -> None:
     """The real process: exit 4 before the picker, image builds or a bottle record."""
-    env = {"PATH": "/usr/bin:/bin", "DOCKER_HOST": DOWN[0], "HOME": str(bottle),
-           "BOT_BOTTLE_STATE_DIR": str(bottle / "state2")}  # fmt: skip
-    done = subprocess.run([sys.executable, "-m", "bb_cli", "start", "shell"], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DOCKER_HOST": DOWN[0],
+        "HOME": str(bottle),
+        "BOT_BOTTLE_STATE_DIR": str(bottle / "state2"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bb_cli", "start", "shell"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == ENGINE, done.stderr
     assert "Traceback" not in done.stderr
     assert "bb doctor" in done.stderr

@@ -71,9 +71,12 @@ def test_the_env_var_wins_over_the_config_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "where"),
-    [("registry = 5\n", "must be a string"), ("registry = [\n", "config.toml"),
-     ('registry = "http://x"\n', "without a scheme")],
-)  # fmt: skip
+    [
+        ("registry = 5\n", "must be a string"),
+        ("registry = [\n", "config.toml"),
+        ('registry = "http://x"\n', "without a scheme"),
+    ],
+)
 def test_a_bad_config_file_is_an_error_naming_the_file(
     tmp_path: Path, content: str, where: str
 ) -> None:

@@ -35,10 +35,14 @@ def test_a_derived_image_with_the_inherited_label_is_never_picked(
     monkeypatch: pytest.MonkeyPatch, fake_engine: Any
 ) -> None:
     """`FROM bot-bottle-agent` copies the component label; only bot-bottle's repo counts."""
-    engine = _engine(monkeypatch, fake_engine, {
-        "bot-bottle-agent:0.1.0": _labels("agent", "0.1.0"),
-        "my-agent:latest": _labels("agent", "9.0.0"),
-    })  # fmt: skip
+    engine = _engine(
+        monkeypatch,
+        fake_engine,
+        {
+            "bot-bottle-agent:0.1.0": _labels("agent", "0.1.0"),
+            "my-agent:latest": _labels("agent", "9.0.0"),
+        },
+    )
     assert resolve_mod.resolve_image("agent", engine) == "bot-bottle-agent:0.1.0"
 
 
@@ -55,9 +59,13 @@ def test_the_newest_compatible_runtime_image_is_picked(
     monkeypatch: pytest.MonkeyPatch, fake_engine: Any
 ) -> None:
     """Runtime images are resolved like the others, by version."""
-    engine = _engine(monkeypatch, fake_engine, {
-        "bot-bottle-agent-claude:0.1.0-2.1.0": _labels("agent-claude", "0.1.0-2.1.0"),
-        "bot-bottle-agent-claude:0.1.0-2.1.9": _labels("agent-claude", "0.1.0-2.1.9"),
-    })  # fmt: skip
+    engine = _engine(
+        monkeypatch,
+        fake_engine,
+        {
+            "bot-bottle-agent-claude:0.1.0-2.1.0": _labels("agent-claude", "0.1.0-2.1.0"),
+            "bot-bottle-agent-claude:0.1.0-2.1.9": _labels("agent-claude", "0.1.0-2.1.9"),
+        },
+    )
     picked = resolve_mod.resolve_image("agent-claude", engine)
     assert picked == "bot-bottle-agent-claude:0.1.0-2.1.9"

@@ -125,6 +125,8 @@ FORBIDDEN_INJECT_HEADERS: Final = frozenset(
 )
 """Framing and hop-by-hop headers a route may never inject (they would let it smuggle)."""
 
+# fmt: off
+# A table: one line per specification the methods come from.
 KNOWN_METHODS: Final = frozenset(
     {
         # RFC 9110 (CONNECT is refused separately: tunnels are not routes) and RFC 5789
@@ -134,7 +136,8 @@ KNOWN_METHODS: Final = frozenset(
         # the safe QUERY method (draft-ietf-httpbis-safe-method-w-body)
         "QUERY",
     }
-)  # fmt: skip
+)
+# fmt: on
 """Methods a route may allow: a typo (``GTE``) is refused, not silently never matched."""
 
 _TOKEN: Final = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")

@@ -211,8 +211,7 @@ class Bottle:
         """
         assert self.plan is not None
         state = self.plan.state_dir
-        return [str(state), str(self.directory), f"{Path.home()}/",
-                "/".join(state.parts[-3:])]  # fmt: skip
+        return [str(state), str(self.directory), f"{Path.home()}/", "/".join(state.parts[-3:])]
 
     def internal_network(self) -> str:
         return f"{self.project_name}_internal"
@@ -285,8 +284,13 @@ class Bottle:
             egress["image"] = os.environ[EGRESS_IMAGE_VAR]
         # A held request waits this long for the operator (default 300 s): no operator here.
         egress["environment"][HELD_TIMEOUT_VAR] = str(HELD_TIMEOUT_SECONDS)
-        egress["command"] = ["run", "--upstream-ca", "/testca/ca.pem",
-                             "--allow-destination", f"{self.sink_ip}/32"]  # fmt: skip
+        egress["command"] = [
+            "run",
+            "--upstream-ca",
+            "/testca/ca.pem",
+            "--allow-destination",
+            f"{self.sink_ip}/32",
+        ]
         egress["volumes"] = [*egress["volumes"], "testca:/testca:ro"]
         egress["depends_on"] = {
             "sink": {"condition": "service_healthy"},
@@ -350,8 +354,11 @@ class Bottle:
     def exec(
         self, service: str, script: str, *, stdin: str | None = None, timeout: float = 300
     ) -> str:
-        return run(["docker", "exec", "-i", self.container(service), "sh", "-c", script],
-                   timeout=timeout, stdin=stdin)  # fmt: skip
+        return run(
+            ["docker", "exec", "-i", self.container(service), "sh", "-c", script],
+            timeout=timeout,
+            stdin=stdin,
+        )
 
     def read(self, service: str, path: str) -> str:
         """A file inside a service's container ('' when it does not exist yet)."""

@@ -95,6 +95,8 @@ def logs(
                 f"bottle {slug} is {status.state}: its logs do not grow, so there is nothing to "
                 f"follow; `bb resume {slug}` starts it again (or drop -f to read them)"
             )
-        print(f"note: bottle {slug} is {status.state}; `bb resume {slug}` starts it again",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"note: bottle {slug} is {status.state}; `bb resume {slug}` starts it again",
+            file=sys.stderr,
+        )
     raise typer.Exit(backend.logs(slug, wanted, follow=follow, tail=tail, since=since))

@@ -64,6 +64,8 @@ def run(
     if remove:
         _remove(find_record(plan.slug), quiet=False)  # its own bottle: no question
     else:
-        print(f"bottle {plan.slug} left for inspection: `bb logs {plan.slug}`, "
-              f"`bb rm {plan.slug}`", file=sys.stderr)  # fmt: skip
+        print(
+            f"bottle {plan.slug} left for inspection: `bb logs {plan.slug}`, `bb rm {plan.slug}`",
+            file=sys.stderr,
+        )
     raise typer.Exit(code)

@@ -31,8 +31,19 @@ def _snapshots() -> list[dict[str, str]]:
     from bb_cli.engine import default_engine
     from bb_cli.freeze.base import SNAPSHOT_REPOSITORY
 
-    out = default_engine().run("image", "ls", "--filter", f"reference={SNAPSHOT_REPOSITORY}/*:*",
-                       "--format", "{{json .}}", timeout=60).stdout  # fmt: skip
+    out = (
+        default_engine()
+        .run(
+            "image",
+            "ls",
+            "--filter",
+            f"reference={SNAPSHOT_REPOSITORY}/*:*",
+            "--format",
+            "{{json .}}",
+            timeout=60,
+        )
+        .stdout
+    )
     rows = []
     for line in out.splitlines():
         if not line.strip():
@@ -40,8 +51,14 @@ def _snapshots() -> list[dict[str, str]]:
         row = json.loads(line)
         ref = f"{row['Repository']}:{row['Tag']}"
         slug = str(row["Repository"]).removeprefix(f"{SNAPSHOT_REPOSITORY}/")
-        rows.append({"ref": ref, "slug": slug, "created": str(row.get("CreatedAt", "")),
-                     "size": str(row.get("Size", ""))})  # fmt: skip
+        rows.append(
+            {
+                "ref": ref,
+                "slug": slug,
+                "created": str(row.get("CreatedAt", "")),
+                "size": str(row.get("Size", "")),
+            }
+        )
     return sorted(rows, key=lambda r: r["ref"])
 
 
@@ -78,8 +95,7 @@ def list_snapshots(
 
     require_engine()
     live = {r.slug for r in list_records()}
-    rows = [{**row, "bottle": "live" if row["slug"] in live else "removed"}
-            for row in _snapshots()]  # fmt: skip
+    rows = [{**row, "bottle": "live" if row["slug"] in live else "removed"} for row in _snapshots()]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return

@@ -51,8 +51,10 @@ def parse_copy(src: str, dst: str) -> CopySpec:
     and a copy into the bottle stays below `WRITABLE`."""
     source, target = _SLUG_PATH.match(src), _SLUG_PATH.match(dst)
     if bool(source) == bool(target):
-        raise UsageError("name the bottle on exactly one side: bb cp SLUG:PATH HOSTPATH, or "
-                         "bb cp HOSTPATH SLUG:PATH")  # fmt: skip
+        raise UsageError(
+            "name the bottle on exactly one side: bb cp SLUG:PATH HOSTPATH, or "
+            "bb cp HOSTPATH SLUG:PATH"
+        )
     if source is not None:
         return CopySpec(source[1], False, _inside(source[2] or "."), dst)
     assert target is not None
@@ -86,8 +88,9 @@ def cp(
     spec = parse_copy(src, dst)
     record = find_record(spec.slug)
     if record.backend not in ("compose", "smolvm"):
-        raise BackendError(f"bb cp works with Docker engine backends; {spec.slug} runs on "
-                           f"{record.backend}")  # fmt: skip
+        raise BackendError(
+            f"bb cp works with Docker engine backends; {spec.slug} runs on {record.backend}"
+        )
     require_engine(record.backend)
     container = agent_container(spec.slug)
     inside = f"{container}:{spec.inside}"

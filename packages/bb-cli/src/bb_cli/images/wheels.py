@@ -35,11 +35,22 @@ IMAGE_PYTHON: Final = "3.13"
 def _export_requirements(root: Path, package: str) -> str:
     result = subprocess.run(
         [
-            "uv", "export", "--frozen", "--package", package, "--no-dev",
-            "--no-emit-workspace", "--format", "requirements-txt", "--no-header",
+            "uv",
+            "export",
+            "--frozen",
+            "--package",
+            package,
+            "--no-dev",
+            "--no-emit-workspace",
+            "--format",
+            "requirements-txt",
+            "--no-header",
         ],
-        cwd=root, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0:
         raise ImageBuildError(f"uv export for {package} failed: {result.stderr.strip()}")
     return result.stdout
@@ -69,15 +80,24 @@ def prepare_wheels(
         req_file.write_text(requirements)
         run_streaming(
             [
-                "uvx", "--python", IMAGE_PYTHON, "pip", "wheel", "--no-deps",
-                "--require-hashes", "--disable-pip-version-check", "-r", str(req_file),
-                "-w", str(staging),
+                "uvx",
+                "--python",
+                IMAGE_PYTHON,
+                "pip",
+                "wheel",
+                "--no-deps",
+                "--require-hashes",
+                "--disable-pip-version-check",
+                "-r",
+                str(req_file),
+                "-w",
+                str(staging),
             ],
             log_path=cache_dir / "logs" / f"{spec.component}-wheels.log",
             on_line=reporter.detail,
             error=ImageBuildError,
             step=f"{spec.component}: pip wheel",
-        )  # fmt: skip
+        )
         req_file.unlink()
         (staging / ".complete").write_text(key)
         shutil.rmtree(cached, ignore_errors=True)
