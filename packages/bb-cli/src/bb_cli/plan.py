@@ -74,7 +74,8 @@ def _refuse_dangerous_mounts(manifest: LoadedManifest, bottles_root: Path) -> No
 
 @dataclass(frozen=True)
 class HostIdentity:
-    """The uid/gid the sidecars run as: the host user's, so queue files (0600) are shared."""
+    """Who runs ``bb``: the sidecars run as this uid/gid, unless it is root (uid 0), when they
+    run as their image users in the queue group (`bb_cli.backends.compose.sidecar_users`)."""
 
     uid: int
     gid: int
