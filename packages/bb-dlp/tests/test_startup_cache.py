@@ -148,3 +148,55 @@ def test_a_scan_process_fills_the_user_cache_and_the_next_one_loads_it(
     second = subprocess.run(command, env=env, capture_output=True, check=False, timeout=300)
     assert second.returncode == 0, second.stderr
     assert {p: p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()} == files
+
+
+def test_a_corrupt_token_catalogue_cache_is_rebuilt_and_the_scan_still_finds_tokens(
+    tmp_path: Path,
+) -> None:
+    """Kingfisher's compiled-rule cache in the user's folder, damaged: the next scan process
+    recompiles it (Kingfisher's own check) and still reports a token; never a crash."""
+    token = "ghp_" + "Zq7Xw2Lm9Rt4Kp8Vb3Ns6Hd1Jf5Gc0YaTu9E"
+    har = tmp_path / "t.har"
+    har.write_text(
+        '{"log": {"version": "1.2", "entries": [{"request": {"method": "POST", "url": '
+        '"https://api.example.com/v1", "headers": [], "postData": {"text": "token '
+        + token
+        + ' here"}}}]}}'
+    )
+    env = {k: v for k, v in os.environ.items() if k not in (CACHE_DIR_VAR, "BB_DLP_RULE_CACHE_DIR")}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "xdg")
+    command = [sys.executable, "-m", "bb_dlp.cli", "--detectors", "token_patterns", str(har)]
+    first = subprocess.run(command, env=env, capture_output=True, check=False, timeout=600)
+    assert first.returncode == 1, first.stderr
+    [compiled] = list((tmp_path / "xdg" / "bot-bottle" / "dlp" / "kingfisher").iterdir())
+    compiled.write_bytes(b"\0" * 64)
+    again = subprocess.run(command, env=env, capture_output=True, check=False, timeout=600)
+    assert again.returncode == 1, again.stderr
+    assert b"github" in again.stdout
+    assert token.encode() not in again.stdout
+    assert compiled.stat().st_size > 64
+
+
+def test_a_scan_whose_cache_folder_cannot_exist_still_scans(tmp_path: Path) -> None:
+    """The user's cache folder cannot be created (its parent is a file): the scan compiles
+    everything in memory, reports the finding, and leaves nothing behind."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    har = tmp_path / "t.har"
+    token = "ghp_" + "Zq7Xw2Lm9Rt4Kp8Vb3Ns6Hd1Jf5Gc0YaTu9E"
+    har.write_text(
+        '{"log": {"version": "1.2", "entries": [{"request": {"method": "POST", "url": '
+        '"https://api.example.com/v1", "headers": [], "postData": {"text": "' + token + '"}}}]}}'
+    )
+    env = {k: v for k, v in os.environ.items() if k not in (CACHE_DIR_VAR, "BB_DLP_RULE_CACHE_DIR")}
+    env["XDG_CACHE_HOME"] = str(blocker / "cache")
+    done = subprocess.run(
+        [sys.executable, "-m", "bb_dlp.cli", str(har)],
+        env=env,
+        capture_output=True,
+        check=False,
+        timeout=600,
+    )
+    assert done.returncode == 1, done.stderr
+    assert b"Traceback" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-folder", "t.har"]
