@@ -9,7 +9,8 @@ Inputs are generated: HAR files of LLM chat requests (`bb_dlp.testing.llm_reques
 bb, and the same request bodies, newline-joined, on gitleaks' stdin. The scan uses the
 user's cache folder as ``bb dlp scan`` does (the warm-up fills it).
 
-Options: ``--rounds=N`` (default 5), ``--mb=N`` size of the large input (default 20).
+Options: ``--rounds=N`` (default 3: gitleaks takes about 10 s of CPU per 20 MB run), ``--mb=N``
+size of the large input (default 20).
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def _pair(bb: list[str], gitleaks: list[str] | None, stdin: Path, rounds: int) -
 
 def run(args: list[str]) -> dict[str, object]:
     """Tiny and large inputs, bb and gitleaks alternating."""
-    rounds = int_option(args, "rounds", 5)
+    rounds = int_option(args, "rounds", 3)
     mb = int_option(args, "mb", 20)
     bb = shutil.which("bb") or str(Path(sys.executable).with_name("bb"))
     exe = shutil.which("gitleaks")
