@@ -10,6 +10,7 @@ no direct way to the forge.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from repo_bottle import RepoBottle as Bottle
-from repo_bottle import repo_bottle
+from repo_bottle import docker, repo_bottle
 
 pytestmark = [pytest.mark.docker, pytest.mark.usefixtures("docker_engine")]
 
@@ -61,3 +62,14 @@ def test_agent_cannot_reach_the_forge_directly(bottle: Bottle) -> None:
     """The forge's name does not resolve from the agent and no proxy relays git://."""
     done = bottle.agent("git ls-remote git://forge.test/app.git 2>&1")
     assert done.returncode != 0
+
+
+def test_the_gate_does_not_run_as_root(bottle: Bottle) -> None:
+    """The gate's PID 1 runs as uid 10003 in group bb-queue when bb runs as root (else the
+    operator's uid), read from the kernel."""
+    status = docker("exec", bottle.gate(), "cat", "/proc/1/status").stdout
+    uids = next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1:]
+    gids = next(line for line in status.splitlines() if line.startswith("Gid:")).split()[1:]
+    want = ("10003", "10100") if os.getuid() == 0 else (str(os.getuid()), str(os.getgid()))
+    assert uids == [want[0]] * 4
+    assert gids == [want[1]] * 4
