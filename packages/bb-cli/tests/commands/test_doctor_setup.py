@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import bb_cli.engine
-from bb_cli.commands.doctor import SETUP, registry_check, run_checks
+from bb_cli.commands.doctor import SETUP, Check, images_check, registry_check, run_checks
 from bb_cli.engine import DockerCommandError
 
 
@@ -47,3 +47,28 @@ def test_a_configured_registry_that_does_not_answer_fails_with_its_fix(
     check = registry_check()
     assert not check.ok
     assert "BB_REGISTRY" in check.fix
+
+
+def test_images_missing_locally_are_fine_when_a_registry_answers(fake_engine: Any) -> None:
+    """A tool install with ``$BB_REGISTRY``: ``bb start`` pulls, so doctor does not fail."""
+    answering = Check("registry", True, "127.0.0.1:5000 answers")
+    check = images_check(fake_engine, answering)
+    assert check.ok
+    assert "pulls them" in check.detail
+
+
+@pytest.mark.parametrize(
+    "registry",
+    [
+        Check("registry", True, "none configured ($BB_REGISTRY): images are local"),
+        Check("registry", False, "did not answer", "fix $BB_REGISTRY or unset it"),
+    ],
+)
+def test_images_missing_without_a_working_registry_fail_with_both_fixes(
+    fake_engine: Any, registry: Check
+) -> None:
+    """No registry (or a dead one): the fix names the registry setting and the build."""
+    check = images_check(fake_engine, registry)
+    assert not check.ok
+    assert "BB_REGISTRY" in check.fix
+    assert "bb images build" in check.fix

@@ -16,6 +16,7 @@ __all__ = [
     "Check",
     "address_pool_room",
     "doctor",
+    "images_check",
     "registry_check",
     "run_checks",
 ]
@@ -155,6 +156,22 @@ def registry_check() -> Check:
     return Check("registry", True, f"{registry} answers")
 
 
+def images_check(engine: Engine, registry: Check) -> Check:
+    """The core images are local, or a configured registry that answers will provide them."""
+    from bb_cli.images import missing_images
+
+    try:
+        missing = missing_images(engine=engine)
+    except Exception as exc:
+        return Check("images", False, str(exc), IMAGES_FIX)
+    if not missing:
+        return Check("images", True, "all present")
+    if registry.ok and "none configured" not in registry.detail:
+        return Check("images", True, f"not local: {', '.join(missing)}; `bb start` pulls them "
+                     f"({registry.detail})")  # fmt: skip
+    return Check("images", False, f"missing: {', '.join(missing)}", IMAGES_FIX)
+
+
 def run_checks(engine: Engine | None = None) -> list[Check]:
     """Engine version, compose v2, images, gateway isolation, runtimes, address pools
     (asked of ``engine``, by default the real one)."""
@@ -184,16 +201,9 @@ def run_checks(engine: Engine | None = None) -> list[Check]:
     checks.append(Check("docker compose v2", ok, compose.stdout.strip() or compose.stderr.strip(),
                         "" if ok else f"install the docker compose v2 plugin: {SETUP}",
                         ))  # fmt: skip
-    try:
-        from bb_cli.images import missing_images
-
-        missing = missing_images(engine=docker)
-        checks.append(Check("images", not missing,
-                            f"missing: {', '.join(missing)}" if missing else "all present",
-                            IMAGES_FIX if missing else ""))  # fmt: skip
-    except Exception as exc:
-        checks.append(Check("images", False, str(exc), IMAGES_FIX))
-    checks.append(registry_check())
+    registry = registry_check()
+    checks.append(images_check(docker, registry))
+    checks.append(registry)
     checks.append(_gateway_isolation(docker))
     checks.append(_runtimes(docker))
     checks.append(_pools(docker))
