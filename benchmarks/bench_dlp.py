@@ -107,8 +107,11 @@ def _gitleaks(data: bytes, extra: list[str], rounds: int) -> dict[str, object] |
         findings = len(json.loads(done.stdout or b"[]"))
 
     seconds = _median_seconds(once, rounds)
-    return {"seconds": round(seconds, 4), "mb_per_s": round(len(data) / 1e6 / seconds, 2),
-            "findings": findings}  # fmt: skip
+    return {
+        "seconds": round(seconds, 4),
+        "mb_per_s": round(len(data) / 1e6 / seconds, 2),
+        "findings": findings,
+    }
 
 
 def _recall_matrix(config_secrets: dict[str, str]) -> dict[str, object]:
@@ -304,23 +307,40 @@ def _summary(out: dict[str, object]) -> str:
             r = dev[key]
             rows.append((label, r["bb"], r["gitleaks"], r["kingfisher"]))
         raw = dev["raw_text_body"]["recall_overall"]
-        rows.append(("overall recall, example as raw body", raw["bb"], raw["gitleaks"],
-                     raw["kingfisher"]))  # fmt: skip
+        rows.append(
+            ("overall recall, example as raw body", raw["bb"], raw["gitleaks"], raw["kingfisher"])
+        )
     matrix = out["known_secret_matrix"]
     assert isinstance(matrix, dict)
     rows.append((f"known-secret recall ({matrix['cases']} cases)", matrix["recall"], "-", "-"))
     benign = out["benign_corpus_findings"]
     assert isinstance(benign, dict)
     rows.append(
-        (f"findings on benign traffic ({benign['requests']} req)", benign["bb"],
-         benign["gitleaks"], benign["kingfisher"])
-    )  # fmt: skip
+        (
+            f"findings on benign traffic ({benign['requests']} req)",
+            benign["bb"],
+            benign["gitleaks"],
+            benign["kingfisher"],
+        )
+    )
     speed = out["speed"]
     assert isinstance(speed, dict)
-    rows.append(("MB/s, large LLM body", speed["bb_mb_per_s"], speed["gitleaks_mb_per_s"],
-                 speed["kingfisher_mb_per_s"]))  # fmt: skip
-    rows.append(("ms per 20 KB request", speed["bb_ms_per_20kb"], speed["gitleaks_ms_per_20kb"],
-                 speed["kingfisher_ms_per_20kb"]))  # fmt: skip
+    rows.append(
+        (
+            "MB/s, large LLM body",
+            speed["bb_mb_per_s"],
+            speed["gitleaks_mb_per_s"],
+            speed["kingfisher_mb_per_s"],
+        )
+    )
+    rows.append(
+        (
+            "ms per 20 KB request",
+            speed["bb_ms_per_20kb"],
+            speed["gitleaks_ms_per_20kb"],
+            speed["kingfisher_ms_per_20kb"],
+        )
+    )
     width = max(len(r[0]) for r in rows)
     lines = [f"{'figure':<{width}}  {'bb':>9}  {'gitleaks':>9}  {'kingfisher':>10}"]
     for label, *values in rows:

@@ -37,10 +37,12 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPONENTS = ("egress", "supervise", "agent")
 
 
-def _run(argv: list[str], env: dict[str, str] | None = None,
-         cwd: Path | None = None) -> subprocess.CompletedProcess[str]:  # fmt: skip
-    done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=1800,
-                          check=False)  # fmt: skip
+def _run(
+    argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=1800, check=False
+    )
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[:6])} failed: {done.stderr[-1500:]}")
     return done
@@ -59,8 +61,16 @@ def _install(base: Path) -> Path:
 
 
 def _untag(host: str) -> None:
-    lines = _run(["docker", "image", "ls", "--digests", "--format",
-                  "{{.Repository}}:{{.Tag}} {{.Repository}}@{{.Digest}}"]).stdout  # fmt: skip
+    lines = _run(
+        [
+            "docker",
+            "image",
+            "ls",
+            "--digests",
+            "--format",
+            "{{.Repository}}:{{.Tag}} {{.Repository}}@{{.Digest}}",
+        ]
+    ).stdout
     for ref in lines.split():
         if ref.startswith(f"{host}/") and not ref.endswith(("<none>",)):
             subprocess.run(["docker", "image", "rm", ref], capture_output=True, check=False)
@@ -72,10 +82,12 @@ def _blobs(host: str) -> tuple[int, float]:
     total, started = 0, time.perf_counter()
     for component in COMPONENTS:
         repo = f"{NAMESPACE}/{component}"
-        tags = json.loads(urllib.request.urlopen(f"http://{host}/v2/{repo}/tags/list",
-                                                 timeout=30).read())["tags"]  # fmt: skip
-        request = urllib.request.Request(f"http://{host}/v2/{repo}/manifests/{tags[0]}",
-                                         headers={"Accept": accept})  # fmt: skip
+        tags = json.loads(
+            urllib.request.urlopen(f"http://{host}/v2/{repo}/tags/list", timeout=30).read()
+        )["tags"]
+        request = urllib.request.Request(
+            f"http://{host}/v2/{repo}/manifests/{tags[0]}", headers={"Accept": accept}
+        )
         manifest = json.loads(urllib.request.urlopen(request, timeout=30).read())
         for layer in manifest["layers"]:
             url = f"http://{host}/v2/{repo}/blobs/{layer['digest']}"
@@ -90,13 +102,28 @@ def run(args: list[str]) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="bb-bench-pull-") as tmp, local_registry() as host:
         base = Path(tmp)
         try:
-            _run([sys.executable, "-m", "bb_cli", "images", "publish", "--registry", host,
-                  *COMPONENTS], cwd=ROOT)  # fmt: skip
+            _run(
+                [
+                    sys.executable,
+                    "-m",
+                    "bb_cli",
+                    "images",
+                    "publish",
+                    "--registry",
+                    host,
+                    *COMPONENTS,
+                ],
+                cwd=ROOT,
+            )
             bb = _install(base)
             env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "UV_"))}
             env.pop("BOT_BOTTLE_SOURCE", None)
-            env.update(XDG_STATE_HOME=str(base / "state"), XDG_CACHE_HOME=str(base / "cache"),
-                       XDG_CONFIG_HOME=str(base / "config"), BB_REGISTRY=host)  # fmt: skip
+            env.update(
+                XDG_STATE_HOME=str(base / "state"),
+                XDG_CACHE_HOME=str(base / "cache"),
+                XDG_CONFIG_HOME=str(base / "config"),
+                BB_REGISTRY=host,
+            )
             cwd = base / "elsewhere"
             cwd.mkdir()
             pulled: list[float] = []

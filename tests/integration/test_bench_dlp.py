@@ -44,8 +44,9 @@ def devset(tmp_path: Path) -> Path:
     rules = tmp_path / "secret-examples" / "noseyparker-rules" / "rules"
     rules.mkdir(parents=True)
     (rules / "github.yml").write_text(RULES)
-    (rules / "acme.yml").write_text("rules:\n- name: Acme\n  id: np.acme.1\n  examples:\n"
-                                    "  - 'plain words only'\n")  # fmt: skip
+    (rules / "acme.yml").write_text(
+        "rules:\n- name: Acme\n  id: np.acme.1\n  examples:\n  - 'plain words only'\n"
+    )
     return tmp_path / "secret-examples"
 
 
@@ -103,10 +104,22 @@ def test_the_three_scanners_count_findings_per_request_on_the_same_requests(devs
 def test_a_missing_devset_is_said_and_the_rest_still_runs(tmp_path: Path) -> None:
     """``--devset`` pointing nowhere: the section says so; the JSON and the table still come."""
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "dlp", "--quick", "--rounds=1", "--mb=1",
-         f"--devset={tmp_path / 'nowhere'}"],
-        cwd=ROOT, capture_output=True, text=True, check=False, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "dlp",
+            "--quick",
+            "--rounds=1",
+            "--mb=1",
+            f"--devset={tmp_path / 'nowhere'}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout)["dlp"]
     assert "development set not found" in result["devset"]["skipped"]

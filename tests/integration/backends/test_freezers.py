@@ -146,15 +146,29 @@ def smol(tmp_path: Path, docker_engine: None) -> Iterator[tuple[SmolvmBackend, B
     backend.start(plan, lambda step, state: None)
     yield backend, plan, fake
     backend.remove(plan.slug)
-    for ref in subprocess.run(["docker", "image", "ls", f"bot-bottle-snapshot/{plan.slug}",
-                               "--format", "{{.Repository}}:{{.Tag}}"], capture_output=True,
-                              text=True, check=False).stdout.split():  # fmt: skip
+    for ref in subprocess.run(
+        [
+            "docker",
+            "image",
+            "ls",
+            f"bot-bottle-snapshot/{plan.slug}",
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split():
         subprocess.run(["docker", "image", "rm", "-f", ref], capture_output=True, check=False)
 
 
 def docker_image_files(image: str) -> tuple[set[str], bytes]:
-    cid = subprocess.run(["docker", "create", "--entrypoint", "true", image], capture_output=True,
-                         text=True, check=True).stdout.strip()  # fmt: skip
+    cid = subprocess.run(
+        ["docker", "create", "--entrypoint", "true", image],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     try:
         raw = subprocess.run(["docker", "export", cid], capture_output=True, check=True).stdout
     finally:
@@ -208,8 +222,12 @@ def test_smolvm_pack_without_any_registry_says_what_to_install(
     smol: tuple[SmolvmBackend, BottlePlan, Path], tmp_path: Path
 ) -> None:
     """No registry binary used and no ``registry:2``: an error naming both ways to get one."""
-    if subprocess.run(["docker", "image", "inspect", REGISTRY_IMAGE], capture_output=True,
-                      check=False).returncode == 0:  # fmt: skip
+    if (
+        subprocess.run(
+            ["docker", "image", "inspect", REGISTRY_IMAGE], capture_output=True, check=False
+        ).returncode
+        == 0
+    ):
         pytest.skip(f"{REGISTRY_IMAGE} is present on this host")
     backend, plan, _ = smol
     registry = DockerRegistry(backend.docker, use_binary=False)
@@ -234,9 +252,11 @@ class PullCheckingRegistry:
             repository, _, tag = rest.rpartition(":")
             request = urllib.request.Request(
                 f"http://{host}/v2/{repository}/manifests/{tag}",
-                headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json, "
-                                   "application/vnd.oci.image.manifest.v1+json"},
-            )  # fmt: skip
+                headers={
+                    "Accept": "application/vnd.docker.distribution.manifest.v2+json, "
+                    "application/vnd.oci.image.manifest.v1+json"
+                },
+            )
             with urllib.request.urlopen(request, timeout=30) as response:
                 self.manifests.append(json.loads(response.read()))
             yield ref
@@ -257,6 +277,10 @@ def test_smolvm_pack_is_served_by_debians_registry_binary(
     assert Path(pack.committed.image).is_file()
     (manifest,) = registry.manifests
     assert manifest["config"]
-    leftover = subprocess.run(["docker", "image", "ls", "--format", "{{.Repository}}"],
-                              capture_output=True, text=True, check=True).stdout  # fmt: skip
+    leftover = subprocess.run(
+        ["docker", "image", "ls", "--format", "{{.Repository}}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert not [r for r in leftover.split() if r.startswith("127.0.0.1:")]

@@ -33,15 +33,30 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     env.pop("BOT_BOTTLE_SOURCE", None)
     env.update(UV_PYTHON=os.environ.get("UV_PYTHON", sys.executable), UV_PYTHON_DOWNLOADS="never")
     dist = base / "dist"
-    subprocess.run([uv, "build", "--all-packages", "--wheel", "--offline", "-o", str(dist)],
-                   cwd=ROOT, env=env, check=True, capture_output=True, timeout=600)  # fmt: skip
+    subprocess.run(
+        [uv, "build", "--all-packages", "--wheel", "--offline", "-o", str(dist)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     (wheel,) = dist.glob("bb_cli-*.whl")
     env.update(UV_TOOL_DIR=str(base / "tools"), UV_TOOL_BIN_DIR=str(base / "bin"))
-    subprocess.run([uv, "tool", "install", "--offline", str(wheel), "--find-links", str(dist)],
-                   cwd=base, env=env, check=True, capture_output=True, timeout=600)  # fmt: skip
+    subprocess.run(
+        [uv, "tool", "install", "--offline", str(wheel), "--find-links", str(dist)],
+        cwd=base,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     run_env = {k: v for k, v in env.items() if not k.startswith("UV_")}
-    run_env.update(XDG_STATE_HOME=str(base / "state"), XDG_CONFIG_HOME=str(base / "config"),
-                   XDG_CACHE_HOME=str(base / "cache"))  # fmt: skip
+    run_env.update(
+        XDG_STATE_HOME=str(base / "state"),
+        XDG_CONFIG_HOME=str(base / "config"),
+        XDG_CACHE_HOME=str(base / "cache"),
+    )
     outside = base / "elsewhere"
     outside.mkdir()
     return base / "bin" / "bb", run_env, outside
@@ -51,8 +66,9 @@ def _bb(
     installed: tuple[Path, dict[str, str], Path], *args: str
 ) -> subprocess.CompletedProcess[str]:
     bb, env, cwd = installed
-    return subprocess.run([str(bb), *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300, check=False)  # fmt: skip
+    return subprocess.run(
+        [str(bb), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 def test_the_installed_bb_prints_its_version(installed: tuple[Path, dict[str, str], Path]) -> None:

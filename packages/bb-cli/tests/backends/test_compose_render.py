@@ -173,9 +173,12 @@ def test_manifest_mounts_exposing_socket_or_state_are_refused(tmp_path: Path, so
 
 @pytest.mark.parametrize(
     ("agent", "image"),
-    [("shell", "bot-bottle-agent:test"), ("claude", "bot-bottle-agent-claude:test"),
-     ("codex", "bot-bottle-agent-codex:test")],
-)  # fmt: skip
+    [
+        ("shell", "bot-bottle-agent:test"),
+        ("claude", "bot-bottle-agent-claude:test"),
+        ("codex", "bot-bottle-agent-codex:test"),
+    ],
+)
 def test_each_runtime_runs_in_its_own_cli_image(tmp_path: Path, agent: str, image: str) -> None:
     """claude gets the image with Claude Code, codex the one with Codex, a shell the plain one."""
     environ = {"ANTHROPIC_API_KEY": "k", "OPENAI_API_KEY": "k"}

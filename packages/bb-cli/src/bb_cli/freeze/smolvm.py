@@ -74,8 +74,9 @@ class DockerRegistry:
                 f"scripts/setup-host.sh does) or pull the {REGISTRY_IMAGE} image "
                 f"(`docker pull {REGISTRY_IMAGE}`); the snapshot image {image} was built"
             )
-        cid = self.docker.run("run", "-d", "--rm", "-p", "127.0.0.1::5000",
-                              REGISTRY_IMAGE).stdout.strip()  # fmt: skip
+        cid = self.docker.run(
+            "run", "-d", "--rm", "-p", "127.0.0.1::5000", REGISTRY_IMAGE
+        ).stdout.strip()
         try:
             port = self.docker.run("port", cid, "5000/tcp").stdout.strip().rsplit(":", 1)[1]
             ref = f"127.0.0.1:{port}/{image.split('/', 1)[-1]}"
@@ -120,8 +121,13 @@ class SmolvmFreezer(Freezer):
                 context = Path(tmp)
                 self.vm._exec_captured(slug, tar_argv(IN_VM_ARCHIVE))
                 try:
-                    self.vm.tool.run("machine", "cp", f"{vm}:{IN_VM_ARCHIVE}",
-                                     str(context / "rootfs.tar"), timeout=3600)  # fmt: skip
+                    self.vm.tool.run(
+                        "machine",
+                        "cp",
+                        f"{vm}:{IN_VM_ARCHIVE}",
+                        str(context / "rootfs.tar"),
+                        timeout=3600,
+                    )
                 finally:
                     self.vm._exec_captured(slug, ["rm", "-f", IN_VM_ARCHIVE])
                 write_dockerfile(context, "rootfs.tar")

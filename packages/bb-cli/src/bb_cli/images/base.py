@@ -177,8 +177,13 @@ def _remove_tree(path: Path) -> None:
     """Remove a debootstrap tree whatever happened: unmount what debootstrap mounted inside
     it first (never delete through a mount of the host's /dev or /proc), then delete it."""
     for point in _mounts_under(path):
-        subprocess.run(["umount", "-l", point], capture_output=True, timeout=60, check=False,
-                       stdin=subprocess.DEVNULL)  # fmt: skip
+        subprocess.run(
+            ["umount", "-l", point],
+            capture_output=True,
+            timeout=60,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
     left = _mounts_under(path)
     if left:
         raise BaseImageError(

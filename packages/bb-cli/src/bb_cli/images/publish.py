@@ -98,8 +98,11 @@ def publish_images(
         status: Literal["pushed", "unchanged", "replaced"] = "pushed"
         if existing is not None and existing.config_digest == image_id:
             reporter.done(f"{component}: {target} is already published (unchanged)")
-            outcomes.append(PublishOutcome(component, target, existing.digest, version,
-                                           protocol, "unchanged", 0.0))  # fmt: skip
+            outcomes.append(
+                PublishOutcome(
+                    component, target, existing.digest, version, protocol, "unchanged", 0.0
+                )
+            )
             continue
         if existing is not None:
             if not force:

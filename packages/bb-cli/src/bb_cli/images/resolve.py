@@ -93,9 +93,14 @@ def _from_registry(component: Component, registry: Registry, engine: Engine) -> 
     console = Console(stderr=True)
     try:
         with RichReporter(console) as reporter:
-            return resolve_from_registry(component, RegistryClient(registry),
-                                         ACCEPTED_PROTOCOL_VERSIONS, reporter,
-                                         cache_dir() / "logs", engine=engine)  # fmt: skip
+            return resolve_from_registry(
+                component,
+                RegistryClient(registry),
+                ACCEPTED_PROTOCOL_VERSIONS,
+                reporter,
+                cache_dir() / "logs",
+                engine=engine,
+            )
     except RegistryUnreachableError as exc:
         try:  # what this machine pulled from it before, or built
             local = _newest_local(

@@ -48,11 +48,19 @@ Runtime = Literal["shell", "claude", "codex", "command"]
 _ENV_NAME: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RESERVED_AGENT_ENV: Final = frozenset(
     {
-        "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
-        "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
-        "GIT_SSL_CAINFO", "BOT_BOTTLE_CANARY", "HOME",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "ALL_PROXY",
+        "SSL_CERT_FILE",
+        "NODE_EXTRA_CA_CERTS",
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+        "GIT_SSL_CAINFO",
+        "BOT_BOTTLE_CANARY",
+        "HOME",
     }
-)  # fmt: skip
+)
 
 
 class _Strict(BaseModel):
