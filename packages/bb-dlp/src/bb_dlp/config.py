@@ -70,7 +70,10 @@ class Matchers:
     """Compiled databases: pass 1 renderings, pass 2/3 projections, provider rules.
 
     ``exact_owner[i]`` / ``projection_owner[i]`` give the secret index each literal belongs
-    to; ``projection_is_window[i]`` says whether a projection literal is a pass-3 window.
+    to; ``projection_kind[i]`` says what a projection literal is: a pass-2 rendering (its
+    description), ``"fragment"`` (a pass-3 window) or ``"piece"`` (a `PIECE_MIN_LEN` piece,
+    reported only when pieces cover the whole secret: ``piece_offsets[i]`` says where in the
+    secret's projection it sits). The projection set is case-insensitive.
     """
 
     exact: LiteralSet
@@ -78,7 +81,8 @@ class Matchers:
     exact_kind: tuple[str, ...]
     projection: LiteralSet
     projection_owner: tuple[int, ...]
-    projection_is_window: tuple[bool, ...]
+    projection_kind: tuple[str, ...]
+    piece_offsets: tuple[tuple[int, ...], ...]
     catalogue: Catalogue | None
     json_trigger: re.Pattern[bytes]
 
@@ -126,21 +130,26 @@ def _build(
     secrets: tuple[KnownSecret, ...], detectors: frozenset[str], catalogue: Catalogue | None
 ) -> Matchers:
     exact: dict[bytes, tuple[int, str]] = {}
-    proj: dict[bytes, tuple[int, bool]] = {}
+    proj: dict[bytes, tuple[int, str, tuple[int, ...]]] = {}
     for idx, secret in enumerate(secrets):
         for rendering, kind in secret.exact_renderings().items():
             exact.setdefault(rendering, (idx, kind))
-        if secret.projection_usable:
-            proj[secret.projection] = (idx, False)
-            for window in secret.windows():
-                proj.setdefault(window, (idx, True))
+        for rendering, kind in secret.loose_renderings().items():
+            proj.setdefault(rendering, (idx, kind, ()))
+        for window in secret.windows():
+            proj.setdefault(window.lower(), (idx, "fragment", ()))
+        for window in secret.hex_windows():
+            proj.setdefault(window, (idx, "fragment", ()))
+        for piece, offsets in secret.pieces().items():
+            proj.setdefault(piece, (idx, "piece", tuple(offsets)))
     return Matchers(
         exact=LiteralSet(list(exact)),
         exact_owner=tuple(v[0] for v in exact.values()),
         exact_kind=tuple(v[1] for v in exact.values()),
-        projection=LiteralSet(list(proj)),
+        projection=LiteralSet(list(proj), caseless=True),
         projection_owner=tuple(v[0] for v in proj.values()),
-        projection_is_window=tuple(v[1] for v in proj.values()),
+        projection_kind=tuple(v[1] for v in proj.values()),
+        piece_offsets=tuple(v[2] for v in proj.values()),
         catalogue=catalogue,
         json_trigger=json_trigger("".join(s.value for s in secrets)),
     )

@@ -13,6 +13,7 @@ No state outlives a call; the config is read-only, so scans may run in worker th
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -21,9 +22,9 @@ from bb_dlp.catalogue import Catalogue, json_unescaped
 from bb_dlp.config import DlpConfig
 from bb_dlp.entropy import shannon_entropy
 from bb_dlp.models import Finding, OutboundRequest, ScanResult, WebSocketMessage
-from bb_dlp.secrets import project, tolerant_pattern
-from bb_dlp.unpack import content_views
-from bb_dlp.views import fold_unicode, json_unescape, percent_decode
+from bb_dlp.secrets import PIECE_MIN_LEN, project, tolerant_pattern
+from bb_dlp.unpack import content_views, sniff_decompress
+from bb_dlp.views import fold_unicode, json_unescape, markup_views, percent_decode
 
 __all__ = ["ENTROPY_THRESHOLD", "scan_content", "scan_outbound", "scan_websocket_message"]
 
@@ -51,6 +52,7 @@ class _Blob:
     extra: list[tuple[str, bytes]] = field(default_factory=list)
     views: list[tuple[str, bytes]] = field(default_factory=list)
     exact_found: set[int] = field(default_factory=set)
+    history: bool = False  # an earlier message: searched for pieces only
 
 
 @dataclass(slots=True)
@@ -60,6 +62,11 @@ class _State:
     findings: list[Finding] = field(default_factory=list)
     approved: set[int] = field(default_factory=set)
     seen: set[tuple[str, str, str]] = field(default_factory=set)
+    found: set[int] = field(default_factory=set)
+    # secret index -> (blob, view name, view bytes, projection start, end, offsets in secret)
+    pieces: dict[int, list[tuple[_Blob, str, bytes, int, int, tuple[int, ...]]]] = field(
+        default_factory=dict
+    )
 
 
 def _mask(value: str) -> str:
@@ -135,16 +142,20 @@ def _detector_for(state: _State, secret_idx: int, view: str) -> tuple[str, str]:
 
 def _prepare_views(state: _State, blob: _Blob) -> None:
     cfg = state.config
-    raw = blob.data
-    views: list[tuple[str, bytes]] = [("raw", raw)]
-    pct = percent_decode(raw)
-    if pct is not None:
-        views.append(("percent", pct))
-    js = json_unescape(raw, cfg.matchers.json_trigger)
-    if js is not None:
-        views.append(("json", js))
-    views.extend(blob.extra)
-    if "unicode_evasion" in cfg.detectors:
+    views: list[tuple[str, bytes]] = []
+    for base, data in [("raw", blob.data), *blob.extra]:
+        views.append((base, data))
+        prefix = "" if base == "raw" else f"{base}+"
+        pct = percent_decode(data)
+        if pct is not None:
+            views.append((f"{prefix}percent", pct))
+        js = json_unescape(data, cfg.matchers.json_trigger)
+        if js is not None:
+            views.append((f"{prefix}json", js))
+        if blob.history:
+            continue
+        views.extend((f"{prefix}{name}", view) for name, view in markup_views(data))
+    if "unicode_evasion" in cfg.detectors and not blob.history:
         for name, data in list(views):
             folded = fold_unicode(data)
             if folded is not None:
@@ -174,6 +185,7 @@ def _exact_and_rules(state: _State, blob: _Blob) -> None:
             )
             if emitted:
                 blob.exact_found.add(idx)
+                state.found.add(idx)
             else:
                 state.approved.add(idx)
         if m.catalogue is not None:
@@ -228,9 +240,15 @@ def _projection(state: _State, blob: _Blob) -> None:
         per_secret: dict[int, list[tuple[int, int, bool]]] = {}
         for lit, start, end in hits:
             idx = m.projection_owner[lit]
-            if idx not in state.approved:
-                full = not m.projection_is_window[lit]
-                per_secret.setdefault(idx, []).append((start, end, full))
+            if idx in state.approved:
+                continue
+            kind = m.projection_kind[lit]
+            if kind == "piece":
+                state.pieces.setdefault(idx, []).append(
+                    (blob, view, data, start, end, m.piece_offsets[lit])
+                )
+            elif not blob.history:
+                per_secret.setdefault(idx, []).append((start, end, kind != "fragment"))
         if not per_secret:
             continue
         index = [mm.start() for mm in _ALNUM.finditer(data)]
@@ -240,12 +258,83 @@ def _projection(state: _State, blob: _Blob) -> None:
             for start, end, full in _merged(spans):
                 how = "separators" if full else "fragment"
                 span = (index[start], index[end - 1] + 1)
-                _emit(
+                emitted = _emit(
                     state,
                     blob,
                     detector=detector,
                     severity=severity,
                     preview=f"{secret.name} ({how}, {view})",
+                    view=view,
+                    span=span,
+                    found=data[span[0] : span[1]],
+                    secret_name=secret.name,
+                    key=secret.name,
+                )
+                if emitted:
+                    state.found.add(idx)
+
+
+def _covers(length: int, offsets: list[int]) -> bool:
+    """True when pieces of ``PIECE_MIN_LEN`` at ``offsets`` cover every position < length."""
+    reach = 0
+    for off in sorted(offsets):
+        if off > reach:
+            return False
+        reach = max(reach, off + PIECE_MIN_LEN)
+    return reach >= length
+
+
+def _pieces(state: _State) -> None:
+    """Secrets reassembled from pieces: report each piece when together they cover it all.
+
+    Pieces come from every blob and view of the request (URL, headers, body) or from the
+    current and recent websocket messages. A secret already reported is skipped; at least
+    one piece must sit in the current request or message.
+    """
+    for idx, hits in sorted(state.pieces.items(), key=lambda item: item[0]):
+        if idx in state.found or idx in state.approved:
+            continue
+        if all(blob.history for blob, *_rest in hits):
+            continue
+        secret = state.config.secrets[idx]
+        if not _covers(len(secret.projection), [o for *_r, offs in hits for o in offs]):
+            continue
+        # Raw hits first; a decoded view's hit only where it covers what raw hits do not
+        # (the same piece seen again through a view would be reported twice).
+        raw_cover = {
+            o + i
+            for _b, view, _d, _s, _e, offs in hits
+            if view == "raw"
+            for o in offs
+            for i in range(PIECE_MIN_LEN)
+        }
+        by_view: dict[tuple[int, str], list[tuple[int, int, bool]]] = {}
+        where: dict[tuple[int, str], tuple[_Blob, bytes]] = {}
+        for blob, view, data, start, end, offs in hits:
+            if view != "raw" and all(o + i in raw_cover for o in offs for i in range(end - start)):
+                continue
+            key = (id(blob), view)
+            by_view.setdefault(key, []).append((start, end, False))
+            where[key] = (blob, data)
+        for key, spans in by_view.items():
+            blob, data = where[key]
+            view = key[1]
+            index = [mm.start() for mm in _ALNUM.finditer(data)]
+            detector, severity = _detector_for(state, idx, view)
+            for start, end, _full in _merged(spans):
+                span = (index[start], index[end - 1] + 1)
+                if view == "raw":
+                    # A piece can run on from a header's name (``X-A: yV...`` matching
+                    # ``ayV``) or into the next line: only the value part is redacted.
+                    seg, _ = _segment_at(blob, *span)
+                    clipped = (max(span[0], seg.editable_from), min(span[1], seg.end))
+                    span = clipped if clipped[0] < clipped[1] else span
+                _emit(
+                    state,
+                    blob,
+                    detector=detector,
+                    severity=severity,
+                    preview=f"{secret.name} (pieces, {view})",
                     view=view,
                     span=span,
                     found=data[span[0] : span[1]],
@@ -291,13 +380,17 @@ def _problem(state: _State, surface: str, message: str) -> None:
 def _scan_blobs(state: _State, blobs: list[_Blob]) -> ScanResult:
     for blob in blobs:
         _prepare_views(state, blob)
-        _exact_and_rules(state, blob)
+        if not blob.history:
+            _exact_and_rules(state, blob)
     for blob in blobs:
         _projection(state, blob)
-        if "entropy" in state.config.detectors:
+        if "entropy" in state.config.detectors and not blob.history:
             _entropy(state, blob)
+    _pieces(state)
+    for blob in blobs:
         blob.views = []
         blob.extra = []
+    state.pieces.clear()
     return ScanResult(tuple(state.findings))
 
 
@@ -366,18 +459,36 @@ def scan_outbound(
             parts = []
         segment = _Segment("body", 0, len(decoded.data), 0)
         extra = [("multipart", part) for part in parts or []]
+        if decoded.encoding is None and decoded.problem is None:
+            sniffed = sniff_decompress(decoded.data, config.max_decoded_bytes)
+            if isinstance(sniffed, str):
+                _problem(state, "body", sniffed)
+            elif sniffed is not None:
+                extra.append((f"{sniffed[0]} (no content-encoding)", sniffed[1]))
         blobs.append(_Blob(decoded.data, [segment], "latin-1", extra))
     return _scan_blobs(state, blobs)
 
 
 def scan_websocket_message(
-    message: WebSocketMessage, config: DlpConfig, safe_tokens: frozenset[str] = frozenset()
+    message: WebSocketMessage,
+    config: DlpConfig,
+    safe_tokens: frozenset[str] = frozenset(),
+    recent: Sequence[bytes] = (),
 ) -> ScanResult:
-    """Every finding in one client websocket message (text or binary)."""
+    """Every finding in one client websocket message (text or binary).
+
+    ``recent`` are the connection's earlier client messages that passed (the caller bounds
+    them: `bb_egress` keeps a few kilobytes): they are searched only for pieces that, with
+    pieces of this message, reassemble a whole secret split across messages.
+    """
     state = _State(config, safe_tokens)
     codec = "utf-8" if message.is_text else "latin-1"
     segment = _Segment("websocket", 0, len(message.content), -1)
-    return _scan_blobs(state, [_Blob(message.content, [segment], codec)])
+    blobs = [_Blob(message.content, [segment], codec)]
+    for earlier in recent:
+        seg = _Segment("websocket:earlier", 0, len(earlier), -1)
+        blobs.append(_Blob(earlier, [seg], codec, history=True))
+    return _scan_blobs(state, blobs)
 
 
 def scan_content(

@@ -168,13 +168,20 @@ class LiteralSet(_Compiled):
     """Exact byte strings; ``find`` returns (literal index, start, end) of every occurrence."""
 
     def __init__(
-        self, literals: Sequence[bytes], cache: str | None = None, cache_dir: Path | None = None
+        self,
+        literals: Sequence[bytes],
+        cache: str | None = None,
+        cache_dir: Path | None = None,
+        *,
+        caseless: bool = False,
     ) -> None:
         """``cache`` names a static set (never one holding secrets) for the disk cache, in
-        ``cache_dir`` or else the directory ``BB_DLP_CACHE_DIR`` names."""
+        ``cache_dir`` or else the directory ``BB_DLP_CACHE_DIR`` names. ``caseless`` matches
+        ASCII letters in either case (an upper-cased hex secret, a secret sent lower-cased)."""
         self.literals: tuple[bytes, ...] = tuple(literals)
         expressions = [_hex_escape(lit).encode() for lit in literals]
-        super().__init__(expressions, [_SOM] * len(literals), cache, cache_dir)
+        flag = _SOM | (hyperscan.HS_FLAG_CASELESS if caseless else 0)
+        super().__init__(expressions, [flag] * len(literals), cache, cache_dir)
 
     def find(self, data: bytes) -> list[tuple[int, int, int]]:
         """Every occurrence (overlapping ones included) of any literal in ``data``."""

@@ -42,6 +42,7 @@ __all__ = [
     "MIN_BASE64_RUN",
     "ContentViews",
     "content_views",
+    "sniff_decompress",
 ]
 
 MAX_DEPTH: Final = 3
@@ -96,6 +97,21 @@ def _decompress(data: bytes, cap: int) -> tuple[str, bytes] | None:
         reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data))
         return "zstd", _read_capped(reader, cap)
     return None
+
+
+def sniff_decompress(data: bytes, cap: int) -> tuple[str, bytes] | str | None:
+    """``data`` decompressed by its magic number: (codec, output), a problem, or None.
+
+    For request bodies that say nothing (no Content-Encoding, or ``Transfer-Encoding: gzip,
+    chunked``, which mitmproxy de-chunks but does not inflate). Output over ``cap`` is a
+    problem; no magic number, or a stream that does not decode, is None (raw bytes stay).
+    """
+    try:
+        return _decompress(data, cap)
+    except OverflowError:
+        return f"compressed body expands past {cap} bytes"
+    except (zlib.error, OSError, EOFError, lzma.LZMAError, zstandard.ZstdError, ValueError):
+        return None
 
 
 def _unzip(data: bytes, cap: int) -> list[tuple[str, bytes]]:

@@ -1,4 +1,5 @@
-"""Decoded views of scanned bytes: percent, JSON string escapes, Unicode folding.
+"""Decoded views of scanned bytes: percent, JSON string escapes, quoted-printable, HTML
+entities, Unicode folding.
 
 Each function returns ``None`` when the view would equal its input, so the engine only pays
 for views that can reveal something. All are linear in the input.
@@ -6,23 +7,28 @@ for views that can reveal something. All are linear in the input.
 
 from __future__ import annotations
 
+import binascii
 import codecs
 import functools
+import html
 import re
 import unicodedata
 from collections.abc import Iterable
 from typing import Final
 
-from bb_dlp.multimatch import LiteralSet
+from bb_dlp.multimatch import LiteralSet, RuleSet
 
 __all__ = [
     "FOLD_CONTEXT",
     "INVISIBLES",
     "MAX_PERCENT_LAYERS",
     "fold_unicode",
+    "html_unescape",
     "json_trigger",
     "json_unescape",
+    "markup_views",
     "percent_decode",
+    "qp_decode",
     "suspicious_literals",
     "suspicious_set",
 ]
@@ -88,12 +94,16 @@ def _unquote(data: bytes) -> bytes:
 
 
 def _unquote_layers(region: bytes) -> bytes:
+    """Every layer of decoding, newline-joined: a secret whose own text looks like ``%41``
+    is whole after the first layer and destroyed by the second, so each layer is kept."""
+    layers: list[bytes] = []
     out = region
     for _ in range(MAX_PERCENT_LAYERS):
         out = _unquote(out)
+        layers.append(out)
         if not _PCT.search(out):
             break
-    return out
+    return b"\n".join(layers)
 
 
 def percent_decode(data: bytes) -> bytes | None:
@@ -106,6 +116,59 @@ def percent_decode(data: bytes) -> bytes | None:
     if not regions:
         return None
     return b"\n".join(_unquote_layers(data[lo:hi]) for lo, hi in regions)
+
+
+_QP: Final = re.compile(rb"=(?:[0-9A-F]{2}|\r?\n)")
+_ENTITY: Final = re.compile(rb"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31};)")
+
+
+@functools.cache
+def _markup_triggers() -> RuleSet:
+    """Quoted-printable and HTML-reference triggers, one Hyperscan pass for both."""
+    return RuleSet([_QP.pattern, _ENTITY.pattern], cache="markup")
+
+
+def qp_decode(data: bytes) -> bytes | None:
+    """Regions around quoted-printable escapes (``=3D``, soft line breaks), decoded; or None.
+
+    Applied to the raw bytes, so a quoted-printable part is found however deeply it is
+    nested in multipart bodies (the multipart parser only decodes the top level).
+    """
+    regions = _match_regions(_QP, data)
+    if not regions:
+        return None
+    return b"\n".join(binascii.a2b_qp(data[lo:hi]) for lo, hi in regions)
+
+
+def html_unescape(data: bytes) -> bytes | None:
+    """Regions around HTML character references (named, decimal, hex), decoded; or None."""
+    regions = _match_regions(_ENTITY, data)
+    if not regions:
+        return None
+    return b"\n".join(
+        html.unescape(data[lo:hi].decode("utf-8", "surrogateescape")).encode(
+            "utf-8", "surrogateescape"
+        )
+        for lo, hi in regions
+    )
+
+
+def markup_views(data: bytes) -> list[tuple[str, bytes]]:
+    """The quoted-printable and HTML-entity views of ``data`` that can differ from it.
+
+    One Hyperscan pass decides whether either kind of escape is present (most request bodies
+    have ``=`` and ``&`` in code or URLs, so a regex search per view would cost more than
+    the scan); the regions are then decoded as in `qp_decode` and `html_unescape`.
+    """
+    if b"=" not in data and b"&" not in data:
+        return []
+    present = _markup_triggers().which(data)
+    out: list[tuple[str, bytes]] = []
+    if 0 in present and (qp := qp_decode(data)) is not None:
+        out.append(("quoted-printable", qp))
+    if 1 in present and (entities := html_unescape(data)) is not None:
+        out.append(("html", entities))
+    return out
 
 
 def json_trigger(secret_chars: str) -> re.Pattern[bytes]:
