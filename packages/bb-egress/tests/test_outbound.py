@@ -199,3 +199,70 @@ async def test_an_injecting_route_records_the_values_and_asks_for_identity_bodie
     assert await _scanner().process(flow, route, "b") == "allow"
     assert flow.metadata["bb_injected"] == (ENV["EGRESS_TOKEN_GITHUB"],)
     assert flow.request.headers["Accept-Encoding"] == "identity"
+
+
+def _fresh_scanner(value: str) -> OutboundScanner:
+    env = {"EGRESS_TOKEN_FRESH": value}
+    approver = TokenApprover(DisabledChannel(), timeout=5)
+    return OutboundScanner(DlpConfig.from_environ(env), approver, env)
+
+
+def _fresh(length: int) -> str:
+    import secrets
+    import string
+
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        value = "".join(secrets.choice(alphabet) for _ in range(length))
+        if len(set(value)) >= 12:
+            return value
+
+
+@pytest.mark.anyio
+async def test_a_secret_split_between_a_header_and_the_body_is_refused() -> None:
+    """A fresh 24-character secret, 12 in a header and 12 in the body: blocked."""
+    value = _fresh(24)
+    flow = _flow(body=value[12:].encode(), headers={"X-Session": value[:12]})
+    outcome = await _fresh_scanner(value).process(flow, _route(outbound_on_match="block"), "b")
+    assert isinstance(outcome, Denied)
+    assert outcome.reason == "dlp-block"
+
+
+@pytest.mark.anyio
+async def test_an_upper_cased_hex_secret_is_redacted_on_a_redact_route() -> None:
+    """The upper-cased hex is located, scrubbed, and the request goes out without it."""
+    import secrets
+
+    value = secrets.token_hex(20)
+    flow = _flow(body=f'{{"sig": "{value.upper()}"}}'.encode(), path=f"/v1?s={value.upper()}")
+    outcome = await _fresh_scanner(value).process(flow, _route(outbound_on_match="redact"), "b")
+    assert outcome == "redact"
+    assert value.upper().encode() not in (flow.request.raw_content or b"")
+    assert value.upper() not in flow.request.path
+
+
+@pytest.mark.anyio
+async def test_websocket_pieces_in_consecutive_messages_are_refused() -> None:
+    """The connection keeps its recent messages: the message completing a secret is dropped."""
+    value = _fresh(40)
+    scanner = _fresh_scanner(value)
+    flow = _flow()
+    parts = [value[:14], value[14:27], value[27:]]
+    verdicts = [await scanner.scan_websocket(flow, p.encode(), True) for p in parts]
+    assert verdicts[:2] == [None, None]
+    assert isinstance(verdicts[2], Denied)
+    assert verdicts[2].reason == "websocket-secret"
+
+
+@pytest.mark.anyio
+async def test_websocket_history_is_bounded() -> None:
+    """At most WS_RECENT_MESSAGES earlier messages of WS_RECENT_BYTES each are kept."""
+    from bb_egress.outbound import META_WS_RECENT, WS_RECENT_BYTES, WS_RECENT_MESSAGES
+
+    scanner = _fresh_scanner(_fresh(40))
+    flow = _flow()
+    for i in range(WS_RECENT_MESSAGES + 5):
+        assert await scanner.scan_websocket(flow, b"x" * (WS_RECENT_BYTES + i), False) is None
+    recent = flow.metadata[META_WS_RECENT]
+    assert len(recent) == WS_RECENT_MESSAGES
+    assert all(len(m) == WS_RECENT_BYTES for m in recent)

@@ -47,6 +47,15 @@ INLINE_SCAN_BYTES: Final = 64 * 1024
 
 META_DETECTORS: Final = "bb_detectors"
 
+META_WS_RECENT: Final = "bb_ws_recent"
+"""flow.metadata key of the connection's recent client messages (pieces of a split secret)."""
+
+WS_RECENT_MESSAGES: Final = 8
+"""Earlier client messages kept per websocket connection for piece matching."""
+
+WS_RECENT_BYTES: Final = 16 * 1024
+"""Bytes kept of each earlier message (its tail: where the next message's piece joins)."""
+
 
 _PLACEHOLDER: Final = re.compile(r"\$\{([A-Z0-9_]+)\}")
 _log = get_logger("bb-egress.outbound")
@@ -267,11 +276,15 @@ class OutboundScanner:
             host=flow.request.pretty_host, path=flow.request.path, content=content, is_text=is_text
         )
         safe = self.approver.safe_tokens
+        recent: list[bytes] = flow.metadata.setdefault(META_WS_RECENT, [])
+        earlier = tuple(recent)
         try:
             if len(content) > INLINE_SCAN_BYTES:
-                result = await asyncio.to_thread(scan_websocket_message, message, self.config, safe)
+                result = await asyncio.to_thread(
+                    scan_websocket_message, message, self.config, safe, earlier
+                )
             else:
-                result = scan_websocket_message(message, self.config, safe)
+                result = scan_websocket_message(message, self.config, safe, earlier)
         except Exception as exc:
             _log.error("websocket scan failed; dropping", {"error": type(exc).__name__})
             return Denied(
@@ -281,6 +294,9 @@ class OutboundScanner:
                 flow.request.port,
             )
         if result.clean:
+            # Bounded: the last WS_RECENT_MESSAGES messages, WS_RECENT_BYTES of each.
+            recent.append(content[-WS_RECENT_BYTES:])
+            del recent[:-WS_RECENT_MESSAGES]
             return None
         flow.metadata[META_DETECTORS] = tuple(sorted({f.detector for f in result.findings}))
         return Denied(
