@@ -14,9 +14,10 @@ What the issue's CI steps ask, on this machine's real parts:
    depends on are never touched (their layers are shared, so the pull moves manifests, not
    layer bytes: the pull is real, the download small);
 5. ``bb start shell`` pulls everything and records each image by digest; an egress-only
-   upgrade (a new egress version published, nothing else) is what the next ``bb start``
-   runs, with the unchanged supervise and agent digests; ``bb resume`` of the first bottle
-   keeps its pinned egress; a published protocol bump is passed over, named.
+   upgrade (bb-egress's version bumped in a copy of the committed tree, ``bb images build
+   egress`` and ``bb images publish egress`` from it, nothing else) is what the next
+   ``bb start`` runs, with the unchanged supervise and agent digests; ``bb resume`` of the
+   first bottle keeps its pinned egress; a published protocol bump is passed over, named.
 """
 
 from __future__ import annotations
@@ -242,6 +243,41 @@ def test_publishing_again_is_a_no_op(registry: str, published: dict[str, dict[st
     assert statuses == {"unchanged"}
 
 
+def _publish_bumped_egress(registry: str, tmp_path: Path) -> tuple[str, str]:
+    """Bump only bb-egress's version in a copy of the committed tree, build and publish it.
+
+    ``bb images build egress`` and ``bb images publish egress`` as a release would run them
+    (``BOT_BOTTLE_SOURCE`` names the copy). The build tags ``bot-bottle-egress:<new>``
+    locally; that tag, this test's own, is removed once published. Returns (version, digest).
+    """
+    copy = tmp_path / "src"
+    copy.mkdir()
+    archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, capture_output=True,
+                             check=True, timeout=120).stdout  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(copy)], input=archive, check=True, timeout=120)
+    pyproject = copy / "packages" / "bb-egress" / "pyproject.toml"
+    text = pyproject.read_text()
+    (line,) = [x for x in text.splitlines() if x.startswith("version = ")]
+    parts = line.split('"')[1].split(".")
+    new = ".".join([*parts[:-1], str(int(parts[-1]) + 1)])
+    pyproject.write_text(text.replace(line, f'version = "{new}"', 1))
+    env = {**os.environ, "BOT_BOTTLE_SOURCE": str(copy)}
+    bb = [sys.executable, "-m", "bb_cli", "images"]
+    try:
+        built = subprocess.run([*bb, "build", "egress"], cwd=copy, env=env, capture_output=True,
+                               text=True, timeout=1800, check=False)  # fmt: skip
+        assert built.returncode == 0, built.stderr
+        done = subprocess.run([*bb, "publish", "--registry", registry, "--json", "egress"],
+                              cwd=copy, env=env, capture_output=True, text=True, timeout=1800,
+                              check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    finally:
+        docker("image", "rm", f"bot-bottle-egress:{new}", check=False)
+    (row,) = json.loads(done.stdout)["images"]
+    assert (row["version"], row["status"]) == (new, "pushed")
+    return new, str(row["digest"])
+
+
 def _derive(registry: str, component: str, base: str, labels: dict[str, str], tag: str) -> str:
     """A new version of ``base`` (same layers, new labels), built locally as ``tag``."""
     lines = [f"FROM {base}", *(f'LABEL "{k}"="{v}"' for k, v in labels.items())]
@@ -275,21 +311,12 @@ def test_a_bottle_pulls_everything_then_an_egress_only_upgrade_changes_only_egre
     print(f"\nbb start shell: {pulled_seconds:.1f}s pulling, {present_seconds:.1f}s present")
 
     old = published["egress"]["version"]
-    parts = old.split(".")
-    new = ".".join([*parts[:-1], str(int(parts[-1]) + 1)])
+    new, upgraded = _publish_bumped_egress(registry, tmp_path)
     client = RegistryClient(parse_registry(registry))
     source = f"{registry}/bb-e2e-local/egress"  # a local name of this test's only
-    upgrade = _derive(registry, "egress", pins_a["egress"], {LABEL_VERSION: new}, f"{source}:{new}")
-    bump = _derive(
-        registry,
-        "egress",
-        pins_a["egress"],
-        {LABEL_VERSION: "99.0.0", LABEL_PROTOCOL: "99"},
-        f"{source}:99.0.0",
-    )
-    outcomes = publish_images(client, {"egress": upgrade}, RecordingReporter(), tmp_path)
-    publish_images(client, {"egress": bump}, RecordingReporter(), tmp_path)
-    assert outcomes[0].status == "pushed"
+    bump = _derive(registry, "egress", pins_a["egress"],
+                   {LABEL_VERSION: "99.0.0", LABEL_PROTOCOL: "99"}, f"{source}:99.0.0")  # fmt: skip
+    publish_images(client, {"egress": bump}, RecordingReporter(), tmp_path / "logs")
 
     index = json.loads(tool.bb("images", "index", "egress", "--json").stdout)["images"]
     compatible = {row["version"]: row["compatible"] for row in index}
@@ -298,7 +325,7 @@ def test_a_bottle_pulls_everything_then_an_egress_only_upgrade_changes_only_egre
     slug_b, err_b, _ = tool.start()
     pins_b = tool.record(slug_b)["images"]
     assert isinstance(pins_b, dict)
-    assert pins_b["egress"] == f"{registry}/bot-bottle/egress@{outcomes[0].digest}"
+    assert pins_b["egress"] == f"{registry}/bot-bottle/egress@{upgraded}"
     assert pins_b["supervise"] == pins_a["supervise"]
     assert pins_b["agent"] == pins_a["agent"]
     assert "99.0.0 speaks protocol 99" in err_b, err_b

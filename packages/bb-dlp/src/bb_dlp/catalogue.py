@@ -333,6 +333,12 @@ class Catalogue:
     def __len__(self) -> int:
         return len(self.names)
 
+    @property
+    def cache_status(self) -> str:
+        """Kingfisher's cache outcome for these rules: ``loaded`` (from the disk cache),
+        ``stored`` (compiled, then cached) or ``bypassed`` (compiled, no usable cache)."""
+        return load_rules(self.confidence).cache_status
+
     def scan(self, data: bytes) -> list[TokenHit]:
         """Every visible match of an enabled rule in ``data`` (offsets into ``data``)."""
         if not data:

@@ -215,6 +215,17 @@ def _build(
         raise StartupError(f"DLP configuration: {exc}") from None
     for warning in dlp_config.warnings:
         _log.warn(f"dlp: {warning}")
+    catalogue = dlp_config.matchers.catalogue
+    if catalogue is not None:
+        # "loaded" in a built image (its baked cache); anything else means a slow start.
+        _log.info(
+            "dlp: token rules ready",
+            {
+                "rules": len(catalogue),
+                "confidence": catalogue.confidence,
+                "cache": catalogue.cache_status,
+            },
+        )
     if extra or table:
         _log.warn(
             "test-only destination overrides in force",

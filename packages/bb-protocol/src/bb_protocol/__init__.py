@@ -2,7 +2,10 @@
 
 Everything the host CLI and the sidecars (egress, supervise, git-gate) must agree on lives
 here and nowhere else: the queue-volume layout and message models, ``PROTOCOL_VERSION``,
-the egress routes schema, MCP tool names, environment-variable names and logging.
+the egress routes schema, the git gate's config schema (`bb_protocol.gitgate`), MCP tool
+names and arguments, environment-variable names, service names, ports and mount points
+(`bb_protocol.layout`), the sidecars' users, the one durable file write
+(`bb_protocol.atomic`) and logging.
 
 This package depends on pydantic and PyYAML only and imports no other ``bb_*`` package;
 CI proves it installs and imports alone.

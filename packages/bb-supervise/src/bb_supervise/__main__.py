@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from bb_protocol import layout
 from bb_protocol.logging import get_logger
 from bb_protocol.queue import QueueError
 from bb_supervise.config import SuperviseConfig
@@ -42,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "streamable-http",
             host=config.host,
             port=config.port,
+            streamable_http_path=layout.SUPERVISE_PATH,  # the URL the agent is given
             # The agent reaches us by the compose service name; Host-header rebinding
             # protection is for browsers and does not apply on the bottle's network.
             transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
