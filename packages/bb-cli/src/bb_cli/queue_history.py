@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bb_cli.tui.describe import summary
+from bb_cli.describe import summary
 from bb_protocol.queue import ArchiveRecord, QueueStore
 from bb_protocol.sanitize import sanitize_line
 
@@ -28,7 +28,7 @@ class HistoryRow:
     bottle: str
     kind: str
     summary: str
-    """One sanitised line describing the request (`bb_cli.tui.describe.summary`)."""
+    """One sanitised line describing the request (`bb_cli.describe.summary`)."""
     outcome: str
     """What the owner did: approved, modified, rejected, timed_out, failed, interrupted."""
     decision: str | None

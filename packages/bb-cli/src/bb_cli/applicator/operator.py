@@ -38,7 +38,7 @@ from bb_protocol.queue import (
 )
 
 if TYPE_CHECKING:
-    from bb_cli.backends.base import ApprovalQueue
+    from bb_cli.applicator.approval_queue import ApprovalQueue
 
 __all__ = ["Bottle", "Item", "Operator", "discover_bottles", "operator_identity"]
 

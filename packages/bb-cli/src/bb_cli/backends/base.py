@@ -20,15 +20,15 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import TYPE_CHECKING, Final
 
+from bb_cli.applicator.approval_queue import ApprovalQueue
 from bb_cli.backends.registry import BACKENDS
 from bb_cli.plan import BottlePlan
 from bb_protocol.paths import check_slug
 
 if TYPE_CHECKING:
     from bb_cli.applicator.reload import ReloadSignal
-    from bb_protocol.queue import ApprovalKey, Decision, PendingEntry, Proposal, Response
 
 __all__ = [
     "LOCAL_CONTEXT",
@@ -85,35 +85,6 @@ class BottleAddress:
             backend, rest = default_backend, text
         context, _, slug = rest.rpartition("/")
         return cls(backend=backend, context=context or LOCAL_CONTEXT, slug=slug)
-
-
-class ApprovalQueue(Protocol):
-    """What the operator needs of one bottle's approval queue, wherever it is.
-
-    `bb_protocol.queue.QueueStore` (a directory on this host, or an RWX volume mounted
-    here) satisfies it as it is; a backend whose queues are elsewhere returns a client of
-    the same contract (same proposals, same HMAC-signed responses, first decision stands).
-    """
-
-    def pending(self) -> list[PendingEntry]:
-        """Every valid proposal not yet archived, oldest first."""
-        ...
-
-    def get(self, proposal_id: str) -> Proposal:
-        """The pending proposal ``proposal_id`` (`UnknownProposalError` otherwise)."""
-        ...
-
-    def decide(
-        self,
-        proposal_id: str,
-        decision: Decision,
-        key: ApprovalKey,
-        *,
-        decided_by: str,
-        seen_sha256: str | None = None,
-    ) -> Response:
-        """Write the signed response; the first decision stands."""
-        ...
 
 
 Progress = Callable[[str, str], None]

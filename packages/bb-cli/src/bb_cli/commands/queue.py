@@ -56,7 +56,7 @@ def resolve_id(items: list[Item], wanted: str) -> Item:
     `AmbiguousIdError` lists the candidates when several match; `NotFoundError` when none.
     """
     from bb_cli.errors import AmbiguousIdError, NotFoundError
-    from bb_cli.tui.describe import summary
+    from bb_cli.describe import summary
 
     exact = [item for item in items if item.id == wanted]
     if exact:
@@ -81,7 +81,7 @@ def _decide(
     from bb_cli.applicator import ApplyError
     from bb_cli.errors import NotFoundError
     from bb_cli.host_display import host_lines
-    from bb_cli.tui.describe import destination_text, request_view
+    from bb_cli.describe import destination_text, request_view
     from bb_protocol.queue import Modify, QueueError
 
     operator = _operator(bottle)
@@ -122,7 +122,7 @@ def list_(
 
     Example: bb queue list --bottle shell-3f2a
     """
-    from bb_cli.tui.describe import domain_column, proposal_json, summary
+    from bb_cli.describe import domain_column, proposal_json, summary
 
     items = _operator(bottle).items()
     if as_json:
@@ -158,7 +158,7 @@ def show(proposal_id: IdArgument, bottle: BottleOption = None) -> None:
 
     Example: bb queue show f8ec27eb
     """
-    from bb_cli.tui.describe import details
+    from bb_cli.describe import details
 
     item = resolve_id(_operator(bottle).items(), proposal_id)
     typer.echo(details(item.entry.proposal, item.entry.response))

@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static, TextArea
 
-from bb_cli.tui.describe import destination_text
+from bb_cli.describe import destination_text
 from bb_protocol.queue import Request
 
 __all__ = ["ModifyScreen", "parse_modified"]

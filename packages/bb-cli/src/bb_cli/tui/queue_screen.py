@@ -1,6 +1,6 @@
 """`QueueScreen`: every pending proposal across bottles, its full context, and the actions.
 
-The table and the detail pane show only sanitised text (`bb_cli.tui.describe`), never
+The table and the detail pane show only sanitised text (`bb_cli.describe`), never
 Textual markup. The table has a registrable-domain column and cuts long hosts on their
 left; the detail pane and the approve/reject/modify dialogs show the full host. A
 decision is bound to the content hash of what the detail pane shows.
@@ -24,8 +24,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from bb_cli.applicator import Item, Operator
+from bb_cli.describe import destination_text, details, domain_column, summary
 from bb_cli.errors import BbError
-from bb_cli.tui.describe import destination_text, details, domain_column, summary
 from bb_cli.tui.modify_screen import ModifyScreen
 from bb_cli.tui.reason_screen import ReasonScreen
 from bb_protocol.queue import (

@@ -1,7 +1,7 @@
 """`ReasonScreen`: asks the operator for a reason; returns it, or None when cancelled.
 
 ``detail`` is shown whole (wrapped, never cut) under the title: for a proposal about a
-host, its registrable domain and full host (`bb_cli.tui.describe.destination_text`).
+host, its registrable domain and full host (`bb_cli.describe.destination_text`).
 """
 
 from __future__ import annotations
