@@ -107,6 +107,15 @@ def test_the_json_unescaped_view_undoes_the_escapes_that_touch_tokens() -> None:
     assert json_unescaped(b"a lone \\x backslash") is None
 
 
+def test_a_json_document_is_parsed_into_its_strings_escapes_and_all() -> None:
+    """Keys and values, ``\\uXXXX`` decoded; a truncated document falls back to the splits."""
+    document = b'{"k\\"ey": ["x\\ny\\u00e9", 3], "b": {"c": "d\\/e"}}'
+    assert sorted(json_unescaped(document).split(b"\n")) == sorted(
+        [b'k"ey', b"b", b"c", b"d/e", b"x", "y\u00e9".encode()]
+    )
+    assert json_unescaped(b'{"a": "x\\ny') == b'{"a": "x\ny'
+
+
 @pytest.mark.parametrize(
     "text",
     [

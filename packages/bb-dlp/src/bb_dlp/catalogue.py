@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import json
 import os
 import re
 import shutil
@@ -281,20 +282,46 @@ _ESCAPES: Final = (
 )
 
 
+def _json_strings(data: bytes) -> bytes | None:
+    """Every string (keys too) of a JSON document, one per line; ``None`` if it is not JSON.
+
+    ``json.loads`` decodes every escape (``\\uXXXX`` included) in one C pass, and an LLM
+    request holds few strings, so this is about twice as fast as byte replacements."""
+    try:
+        stack: list[object] = [json.loads(data)]
+    except (ValueError, RecursionError):
+        return None
+    out: list[str] = []
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            out.append(value)
+        elif isinstance(value, dict):
+            out.extend(value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return "\n".join(out).encode("utf-8", "surrogatepass")
+
+
 def json_unescaped(data: bytes) -> bytes | None:
-    """``data`` with JSON string escapes (``\\n``, ``\\"``, ``\\/``, ``\\t``, ``\\r``)
-    undone, or ``None`` when it holds none.
+    """The text of ``data``'s JSON strings with their escapes undone, or ``None`` when it
+    holds no backslash.
 
     A token pasted into a chat message reaches the proxy as ``...key:\\nghp_...\\"``: the
     ``n`` touches the token and the rules' word boundaries fail, and a rule that wants the
     quotes around a header value (``-H "Authorization: Bearer ..."``) sees backslashes.
-    Plain byte splits and joins rather than a JSON parse, so a truncated or invalid
-    body is unescaped too. An escaped backslash is not special-cased (``\\\\n`` turns
-    into a backslash and a newline): this view only ever adds word boundaries, and the
-    findings are located back in the bytes as sent. ``\\uXXXX`` is `bb_dlp.views`' job.
+    A JSON document is parsed (its strings, keys too, one per line); anything else, such as
+    a truncated body, gets ``\\n``, ``\\"``, ``\\/``, ``\\t``, ``\\r`` undone by byte splits
+    (an escaped backslash is not special-cased there: the view only adds word boundaries).
+    Findings are located back in the bytes as sent.
     """
     if b"\\" not in data:
         return None
+    if data[:64].lstrip()[:1] in (b"{", b"["):
+        strings = _json_strings(data)
+        if strings is not None:
+            return strings
     out = data
     for escape, char in _ESCAPES:
         if escape in out:
