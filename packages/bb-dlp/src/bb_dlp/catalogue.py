@@ -282,6 +282,11 @@ _ESCAPES: Final = (
 )
 
 
+_JSON_PARSE_MAX: Final = 1 << 20
+"""Larger bodies get the byte splits: walking a huge document (an array of a million
+numbers) in Python would cost more than it saves."""
+
+
 def _json_strings(data: bytes) -> bytes | None:
     """Every string (keys too) of a JSON document, one per line; ``None`` if it is not JSON.
 
@@ -318,7 +323,7 @@ def json_unescaped(data: bytes) -> bytes | None:
     """
     if b"\\" not in data:
         return None
-    if data[:64].lstrip()[:1] in (b"{", b"["):
+    if len(data) <= _JSON_PARSE_MAX and data[:64].lstrip()[:1] in (b"{", b"["):
         strings = _json_strings(data)
         if strings is not None:
             return strings
