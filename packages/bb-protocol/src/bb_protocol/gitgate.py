@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bb_protocol.layout import GATE_PORT
+from bb_protocol.layout import GATE_PORT, LISTEN_ALL
 from bb_protocol.paths import SLUG_PATTERN
 
 __all__ = [
@@ -175,7 +175,7 @@ class GateConfig(BaseModel):
     """The bottle's approval queue directory; without it, pushes with findings are refused."""
     approval_key_file: Path | None = None
     """The bottle's approval key (verifies the operator's decisions); needed with queue_dir."""
-    listen_host: str = "0.0.0.0"  # noqa: S104 - the agent reaches the gate over the internal network
+    listen_host: str = LISTEN_ALL
     """Address to bind; the agent's internal network only (never publish this port)."""
     listen_port: Annotated[int, Field(ge=1, le=65535)] = GATE_PORT
     """TCP port of the smart HTTP server."""
@@ -221,5 +221,7 @@ class GateConfig(BaseModel):
 
 
 def dump_gate_config(config: GateConfig) -> str:
-    """``gate.yaml``'s text: the fields the writer set, in field order (paths as strings)."""
-    return yaml.safe_dump(config.model_dump(mode="json", exclude_unset=True), sort_keys=False)
+    """``gate.yaml``'s text: the fields the writer set, in field order (paths as strings);
+    an unset or empty (None) field is left out, so the gate's own default applies."""
+    data = config.model_dump(mode="json", exclude_unset=True, exclude_none=True)
+    return yaml.safe_dump(data, sort_keys=False)
