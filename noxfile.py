@@ -19,6 +19,10 @@ nox.options.error_on_missing_interpreters = True
 
 ROOT = Path(__file__).parent
 PACKAGES = ("bb-protocol", "bb-dlp", "bb-egress", "bb-supervise", "bb-gitgate", "bb-cli")
+"""The product packages, by directory under ``packages/`` (and session name ``tests-<dir>``)."""
+DISTRIBUTIONS = {"bb-cli": "bot-bottle"}
+"""Directory -> distribution name where they differ: ``uv sync --package`` wants the latter.
+The CLI is distributed as ``bot-bottle`` because ``bb-cli`` on PyPI is another project's."""
 PYTHON = os.environ.get("BB_NOX_PYTHON", "3.13")
 
 nox.options.sessions = [
@@ -95,7 +99,7 @@ def _make_unit_session(package: str) -> None:
 
     @nox.session(name=f"tests-{short}", python=PYTHON)
     def _tests(session: nox.Session) -> None:
-        _sync(session, "--package", package, "--exact")
+        _sync(session, "--package", DISTRIBUTIONS.get(package, package), "--exact")
         _pytest(session, f"packages/{package}/tests")
 
     _tests.__doc__ = f"Unit tests of {package}, in an environment holding only {package}."

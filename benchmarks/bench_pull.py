@@ -54,7 +54,7 @@ def _install(base: Path) -> Path:
     env.setdefault("UV_PYTHON", sys.executable)
     dist = base / "dist"
     _run([uv, "build", "--all-packages", "--wheel", "--offline", "-o", str(dist)], env, ROOT)
-    (wheel,) = dist.glob("bb_cli-*.whl")
+    (wheel,) = dist.glob("bot_bottle-*.whl")
     env["UV_TOOL_DIR"], env["UV_TOOL_BIN_DIR"] = str(base / "tools"), str(base / "bin")
     _run([uv, "tool", "install", "--offline", str(wheel), "--find-links", str(dist)], env, base)
     return base / "bin" / "bb"

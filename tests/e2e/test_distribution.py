@@ -136,7 +136,7 @@ def tool(tmp_path_factory: pytest.TempPathFactory, registry: str) -> Iterator[To
         capture_output=True,
         timeout=600,
     )
-    (wheel,) = dist.glob("bb_cli-*.whl")
+    (wheel,) = dist.glob("bot_bottle-*.whl")
     env["UV_TOOL_DIR"], env["UV_TOOL_BIN_DIR"] = str(base / "tools"), str(base / "bin")
     subprocess.run(
         [uv, "tool", "install", "--offline", str(wheel), "--find-links", str(dist)],

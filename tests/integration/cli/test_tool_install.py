@@ -1,10 +1,10 @@
 """`bb` installed as a tool from the built wheels works outside any checkout.
 
-``uv build --all-packages`` then ``uv tool install <bb_cli wheel> --find-links <dist>`` into
-a temporary tool directory (``UV_TOOL_DIR``, ``UV_TOOL_BIN_DIR``), offline from uv's cache;
-the installed ``bb`` runs from a directory that is not a checkout, with no
-``BOT_BOTTLE_SOURCE``. The wheel is installed by file: the name ``bb-cli`` on PyPI is an
-unrelated project's (docs/distribution.md).
+``uv build --all-packages`` then ``uv tool install <bot_bottle wheel> --find-links <dist>``
+into a temporary tool directory (``UV_TOOL_DIR``, ``UV_TOOL_BIN_DIR``), offline from uv's
+cache; the installed ``bb`` runs from a directory that is not a checkout, with no
+``BOT_BOTTLE_SOURCE``. The CLI's distribution is ``bot-bottle`` (the name ``bb-cli`` on PyPI
+is an unrelated project's: docs/distribution.md); it is installed by file all the same.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
         capture_output=True,
         timeout=600,
     )
-    (wheel,) = dist.glob("bb_cli-*.whl")
+    (wheel,) = dist.glob("bot_bottle-*.whl")
     env.update(UV_TOOL_DIR=str(base / "tools"), UV_TOOL_BIN_DIR=str(base / "bin"))
     subprocess.run(
         [uv, "tool", "install", "--offline", str(wheel), "--find-links", str(dist)],
@@ -93,7 +93,7 @@ def test_the_installed_bb_lists_the_bundled_example_agents(
 ) -> None:
     """The examples are package data: ``bb start shell`` needs no checkout to find them."""
     bb, _, _ = installed
-    site = next(bb.parent.parent.glob("tools/bb-cli/lib/python*/site-packages"))
+    site = next(bb.parent.parent.glob("tools/bot-bottle/lib/python*/site-packages"))
     assert (site / "bb_cli" / "examples" / "agents" / "shell.md").is_file()
     assert (site / "bb_cli" / "examples" / "bottles" / "shell.md").is_file()
 

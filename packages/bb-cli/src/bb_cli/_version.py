@@ -3,6 +3,6 @@
 from importlib.metadata import PackageNotFoundError, version
 
 try:
-    __version__ = version("bb-cli")
+    __version__ = version("bot-bottle")
 except PackageNotFoundError:  # pragma: no cover - running from a bare source tree
     __version__ = "0.0.0"
