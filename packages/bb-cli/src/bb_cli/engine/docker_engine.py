@@ -9,10 +9,13 @@ else into `DockerCommandError`; every CLI call has a timeout and fails the same 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
 import secrets
 import subprocess
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
@@ -30,7 +33,7 @@ from bb_cli.procs import run_streaming
 if TYPE_CHECKING:
     import docker
 
-__all__ = ["DockerEngine"]
+__all__ = ["DockerEngine", "Endpoint", "docker_config_dir", "resolve_endpoint"]
 
 API_VERSION: Final = "1.44"
 """The Engine API version spoken (Docker 25 and later; bb needs Engine >= 28 anyway), pinned
@@ -83,6 +86,117 @@ def _check_socket(base_url: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """The engine endpoint the ``docker`` CLI would use, and the TLS material it would send."""
+
+    where: str
+    """For messages: the address, and the context it came from."""
+    base_url: str
+    tls: bool = False
+    verify: bool = True
+    ca_cert: str | None = None
+    client_cert: tuple[str, str] | None = None
+
+
+def docker_config_dir(environ: Mapping[str, str]) -> Path:
+    """``$DOCKER_CONFIG``, else ``~/.docker``: where the CLI keeps config.json and contexts."""
+    return Path(environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+
+
+def resolve_endpoint(environ: Mapping[str, str]) -> Endpoint | None:
+    """The endpoint from the CLI's contexts, or None where the SDK's own env rules apply.
+
+    The CLI calls of this seam inherit the user's environment, so they follow ``DOCKER_HOST``,
+    else ``DOCKER_CONTEXT``, else ``currentContext`` in ``$DOCKER_CONFIG/config.json``, else
+    the default socket. The SDK client must pick the same endpoint in the same order, or one
+    ``bb start`` would split across two engines (images checked on one, compose run on the
+    other). None means DOCKER_HOST is set (``kwargs_from_env`` reads it with its TLS variables).
+    A context that is named but missing or unreadable is an error, as it is for the CLI: never
+    a silent fall back to the default socket. The contexts are read here rather than with the
+    SDK's ``ContextAPI``, which looks for them relative to the working directory when
+    config.json does not exist.
+    """
+    if environ.get("DOCKER_HOST"):
+        return None
+    config_dir = docker_config_dir(environ)
+    name = environ.get("DOCKER_CONTEXT") or ""
+    source = "DOCKER_CONTEXT"
+    if not name:
+        source = str(config_dir / "config.json")
+        name = _current_context(config_dir / "config.json")
+    if name == "default":
+        return Endpoint("the default socket", DEFAULT_SOCKET)
+    key = hashlib.sha256(name.encode()).hexdigest()
+    meta_file = config_dir / "contexts" / "meta" / key / "meta.json"
+    try:
+        meta = json.loads(meta_file.read_text())
+        docker_endpoint = meta["Endpoints"]["docker"]
+        host = str(docker_endpoint.get("Host") or DEFAULT_SOCKET)
+        skip_verify = bool(docker_endpoint.get("SkipTLSVerify", False))
+    except FileNotFoundError:
+        raise DockerUnreachableError(
+            ["connect"],
+            -1,
+            f"Docker context {name!r} (from {source}) does not exist: no {meta_file}; "
+            "`docker context ls` lists them",
+        ) from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise DockerUnreachableError(
+            ["connect"], -1, f"Docker context {name!r}: unreadable {meta_file} ({exc!r})"
+        ) from None
+    tls_dir = config_dir / "contexts" / "tls" / key / "docker"
+    ca, cert, key_file = (tls_dir / f for f in ("ca.pem", "cert.pem", "key.pem"))
+    has = {p: p.is_file() for p in (ca, cert, key_file)}
+    client = (str(cert), str(key_file)) if has[cert] and has[key_file] else None
+    return Endpoint(
+        where=f"{host} (Docker context {name!r})",
+        base_url=host,
+        tls=any(has.values()) or skip_verify,
+        verify=not skip_verify,
+        ca_cert=str(ca) if has[ca] else None,
+        client_cert=client,
+    )
+
+
+def _current_context(config_file: Path) -> str:
+    """``currentContext`` of the CLI's config.json ("default" when absent, as for the CLI)."""
+    try:
+        text = config_file.read_text()
+    except FileNotFoundError:
+        return "default"
+    except OSError as exc:
+        raise DockerUnreachableError(["connect"], -1, f"cannot read {config_file}: {exc}") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise DockerUnreachableError(
+            ["connect"], -1, f"{config_file} is not JSON ({exc}); the docker CLI refuses it too"
+        ) from None
+    name = data.get("currentContext") if isinstance(data, dict) else None
+    return name if isinstance(name, str) and name else "default"
+
+
+def _client_options() -> tuple[str, dict[str, Any]]:
+    """(where, keyword arguments of ``docker.APIClient``) for the endpoint the CLI would use."""
+    from docker.tls import TLSConfig
+    from docker.utils import kwargs_from_env
+
+    endpoint = resolve_endpoint(os.environ)
+    if endpoint is None:
+        return os.environ["DOCKER_HOST"], kwargs_from_env()
+    options: dict[str, Any] = {"base_url": endpoint.base_url}
+    if endpoint.tls:
+        options["tls"] = TLSConfig(
+            client_cert=endpoint.client_cert,
+            ca_cert=endpoint.ca_cert,
+            verify=endpoint.verify,
+        )
+    if endpoint.base_url.startswith("ssh://"):
+        options["use_ssh_client"] = True  # the ssh binary, as the CLI does (no paramiko)
+    return endpoint.where, options
+
+
 class DockerEngine:
     """The real engine: the docker SDK where it does well, the ``docker`` CLI for the rest.
 
@@ -96,13 +210,13 @@ class DockerEngine:
     # -- the SDK ------------------------------------------------------------------------------
     @contextlib.contextmanager
     def _api(self, *what: str, timeout: float | None = None) -> Iterator[docker.APIClient]:
-        """An SDK client for one call (from DOCKER_HOST and friends), closed afterwards;
-        failures mapped by `_mapped`. A pinned API version means making it asks nothing."""
+        """An SDK client for one call (the CLI's endpoint: `_client_options`), closed
+        afterwards; failures mapped by `_mapped`. A pinned API version means making it asks
+        nothing."""
         import docker
-        from docker.utils import kwargs_from_env
 
         with self._mapped(*what):
-            options = kwargs_from_env()
+            _, options = _client_options()
             _check_socket(str(options.get("base_url") or DEFAULT_SOCKET))
             client = docker.APIClient(
                 version=API_VERSION, timeout=int(timeout or self.timeout), **options
@@ -137,7 +251,10 @@ class DockerEngine:
 
     def problem(self, *, timeout: float = 15) -> str | None:
         """Why the engine does not answer (a ping within ``timeout``), or None."""
-        where = os.environ.get("DOCKER_HOST") or "the default socket"
+        try:
+            where, _ = _client_options()
+        except DockerUnreachableError as exc:
+            return f"cannot reach the Docker engine: {exc.stderr.strip()}"
         try:
             with self._api("ping", timeout=timeout) as api:
                 api.ping()
