@@ -348,3 +348,16 @@ def test_fresh_secrets_raise_nothing_on_the_benign_corpus() -> None:
     )
     findings = [f for r in negative_corpus() for f in scan_outbound(r, config).findings]
     assert findings == []
+
+
+def test_pieces_of_earlier_requests_complete_a_secret_in_the_next_one() -> None:
+    """The first half passes and reports its pieces (offsets only); with them, the second half
+    is caught; without them it is not."""
+    value = _fresh(28)
+    config = _config(value)
+    first = scan_outbound(make_request(body=f"a={value[:14]}".encode()), config)
+    assert first.clean
+    assert [name for name, _offsets in first.pieces] == ["EGRESS_TOKEN_FRESH"]
+    second = make_request(body=f"b={value[14:]}".encode())
+    assert scan_outbound(second, config).clean
+    assert "EGRESS_TOKEN_FRESH" in _names(scan_outbound(second, config, earlier=first.pieces))

@@ -266,3 +266,33 @@ async def test_websocket_history_is_bounded() -> None:
     recent = flow.metadata[META_WS_RECENT]
     assert len(recent) == WS_RECENT_MESSAGES
     assert all(len(m) == WS_RECENT_BYTES for m in recent)
+
+
+@pytest.mark.anyio
+async def test_a_secret_split_across_two_requests_to_one_destination_is_refused() -> None:
+    """The first half passes; the request carrying the second half a moment later is refused."""
+    value = _fresh(28)
+    scanner = _fresh_scanner(value)
+    route = _route(outbound_on_match="block")
+    first = await scanner.process(_flow(body=f"a={value[:14]}".encode()), route, "b")
+    second = await scanner.process(_flow(body=f"b={value[14:]}".encode()), route, "b")
+    assert first == "allow"
+    assert isinstance(second, Denied)
+    assert second.reason == "dlp-block"
+
+
+@pytest.mark.anyio
+async def test_pieces_are_kept_per_destination_and_bounded() -> None:
+    """Another destination's half does not join; at most RECENT_REQUESTS are remembered."""
+    from bb_egress.outbound import RECENT_REQUESTS
+
+    value = _fresh(28)
+    scanner = _fresh_scanner(value)
+    route = _route(outbound_on_match="block")
+    other = _flow(body=f"a={value[:14]}".encode())
+    other.request.host = "other.example.com"
+    assert await scanner.process(other, route, "b") == "allow"
+    assert await scanner.process(_flow(body=f"b={value[14:]}".encode()), route, "b") == "allow"
+    for i in range(RECENT_REQUESTS + 3):
+        await scanner.process(_flow(body=f"c={value[i : i + 6]}".encode()), route, "b")
+    assert all(len(kept) <= RECENT_REQUESTS for kept in scanner._recent.values())

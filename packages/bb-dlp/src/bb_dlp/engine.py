@@ -63,6 +63,7 @@ class _State:
     approved: set[int] = field(default_factory=set)
     seen: set[tuple[str, str, str]] = field(default_factory=set)
     found: set[int] = field(default_factory=set)
+    earlier: dict[str, frozenset[int]] = field(default_factory=dict)
     # secret index -> (blob, view name, view bytes, projection start, end, offsets in secret)
     pieces: dict[int, list[tuple[_Blob, str, bytes, int, int, tuple[int, ...]]]] = field(
         default_factory=dict
@@ -297,8 +298,12 @@ def _pieces(state: _State) -> None:
         if all(blob.history for blob, *_rest in hits):
             continue
         secret = state.config.secrets[idx]
-        if not _covers(len(secret.projection), [o for *_r, offs in hits for o in offs]):
-            continue
+        offsets = [o for *_r, offs in hits for o in offs]
+        before = state.earlier.get(secret.name, frozenset())
+        if not _covers(len(secret.projection), offsets):
+            if not before or not _covers(len(secret.projection), [*offsets, *before]):
+                continue
+            hits = [h for h in hits if not h[0].history]
         # Raw hits first; a decoded view's hit only where it covers what raw hits do not
         # (the same piece seen again through a view would be reported twice).
         raw_cover = {
@@ -390,8 +395,16 @@ def _scan_blobs(state: _State, blobs: list[_Blob]) -> ScanResult:
     for blob in blobs:
         blob.views = []
         blob.extra = []
+    seen = tuple(
+        (
+            state.config.secrets[idx].name,
+            tuple(sorted({o for b, *_r, offs in hits if not b.history for o in offs})),
+        )
+        for idx, hits in sorted(state.pieces.items(), key=lambda item: item[0])
+        if idx not in state.found and any(not b.history for b, *_r in hits)
+    )
     state.pieces.clear()
-    return ScanResult(tuple(state.findings))
+    return ScanResult(tuple(state.findings), seen)
 
 
 def _enc(text: str) -> bytes:
@@ -439,13 +452,21 @@ def _crlf(state: _State, request: OutboundRequest) -> None:
 
 
 def scan_outbound(
-    request: OutboundRequest, config: DlpConfig, safe_tokens: frozenset[str] = frozenset()
+    request: OutboundRequest,
+    config: DlpConfig,
+    safe_tokens: frozenset[str] = frozenset(),
+    earlier: Sequence[tuple[str, Sequence[int]]] = (),
 ) -> ScanResult:
     """Every finding in ``request``: URL, host, every header, the decoded body.
 
     ``safe_tokens`` are values the operator approved: they are skipped and scanning goes on.
+    ``earlier`` are the `ScanResult.pieces` of recent requests to the same destination: a
+    secret whose pieces here complete, with those, a cover of the whole secret is reported
+    (at the pieces in this request).
     """
     state = _State(config, safe_tokens)
+    for name, offsets in earlier:
+        state.earlier[name] = state.earlier.get(name, frozenset()) | frozenset(offsets)
     if "crlf" in config.detectors:
         _crlf(state, request)
     blobs: list[_Blob] = [_meta_blob(request)]

@@ -82,6 +82,9 @@ class ScanResult:
     """Every finding of one scan, in surface order."""
 
     findings: tuple[Finding, ...] = ()
+    pieces: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    """(secret name, offsets in its projection) of the pieces seen of secrets not reported:
+    what a caller keeps to join a secret split across requests (offsets only, no text)."""
 
     @property
     def clean(self) -> bool:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
+from collections import OrderedDict, deque
 from collections.abc import Mapping
 from typing import Final, Literal
 
@@ -55,6 +57,15 @@ WS_RECENT_MESSAGES: Final = 8
 
 WS_RECENT_BYTES: Final = 16 * 1024
 """Bytes kept of each earlier message (its tail: where the next message's piece joins)."""
+
+RECENT_REQUESTS: Final = 8
+"""Earlier requests per destination whose secret pieces are joined with the next ones."""
+
+RECENT_SECONDS: Final = 120.0
+"""How long a request's pieces are kept (a split "a moment apart", not forever)."""
+
+RECENT_DESTINATIONS: Final = 256
+"""Destinations remembered (least recently used forgotten first)."""
 
 
 _PLACEHOLDER: Final = re.compile(r"\$\{([A-Z0-9_]+)\}")
@@ -123,6 +134,27 @@ class OutboundScanner:
         self.config = config
         self.approver = approver
         self.environ = environ
+        # destination -> (time, pieces) of recent clean requests: offsets into secrets'
+        # projections only, never text. Bounded by the three RECENT_* constants.
+        self._recent: OrderedDict[str, deque[tuple[float, ScanResult]]] = OrderedDict()
+
+    def _earlier(self, destination: str) -> list[tuple[str, tuple[int, ...]]]:
+        kept = self._recent.get(destination)
+        if not kept:
+            return []
+        cutoff = time.monotonic() - RECENT_SECONDS
+        while kept and kept[0][0] < cutoff:
+            kept.popleft()
+        return [piece for _t, result in kept for piece in result.pieces]
+
+    def _remember(self, destination: str, result: ScanResult) -> None:
+        if not result.pieces:
+            return
+        kept = self._recent.setdefault(destination, deque(maxlen=RECENT_REQUESTS))
+        kept.append((time.monotonic(), ScanResult((), result.pieces)))
+        self._recent.move_to_end(destination)
+        while len(self._recent) > RECENT_DESTINATIONS:
+            self._recent.popitem(last=False)
 
     def text_detectors(self, text: str) -> tuple[str, ...]:
         """Detector names that fire on ``text`` (a refused request's host or path, for the
@@ -145,9 +177,10 @@ class OutboundScanner:
 
     async def _scan(self, request: OutboundRequest) -> ScanResult:
         safe = self.approver.safe_tokens
+        earlier = self._earlier(f"{request.host}:{request.port}")
         if len(request.body) > INLINE_SCAN_BYTES:
-            return await asyncio.to_thread(scan_outbound, request, self.config, safe)
-        return scan_outbound(request, self.config, safe)
+            return await asyncio.to_thread(scan_outbound, request, self.config, safe, earlier)
+        return scan_outbound(request, self.config, safe, earlier)
 
     async def process(self, flow: http.HTTPFlow, route: Route, bottle: str) -> Outcome | Denied:
         """Scan, apply the on-match policy, inject credentials; the outcome or a denial."""
@@ -162,7 +195,9 @@ class OutboundScanner:
             _log.error("scan failed; refusing", {"host": host, "error": type(exc).__name__})
             return Denied("body-invalid", f"the request could not be scanned: {exc}", host, port)
         outcome: Outcome = "allow"
-        if not result.clean:
+        if result.clean:
+            self._remember(f"{request.host}:{request.port}", result)
+        else:
             findings = result.findings
             flow.metadata[META_DETECTORS] = tuple(sorted({f.detector for f in findings}))
             policy = route.effective_on_match
