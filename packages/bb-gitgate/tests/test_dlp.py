@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from bb_gitgate.dlp import (
@@ -121,3 +123,29 @@ def test_a_ref_named_after_a_secret_is_found_without_repeating_it() -> None:
         "a" * 40,
     )
     assert SECRET not in finding.model_dump_json()
+
+
+def test_the_bottles_token_rule_settings_reach_the_hook_and_its_config() -> None:
+    """``dlp.token_confidence`` / ``dlp.token_rules_off`` travel with the secrets: a GitHub
+    token in a pushed file is a finding, and is not once the bottle turns its rule off."""
+    token = "ghp_" + "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(36))
+    item = Item("blob", "b" * 40, COMMIT, "src/ci.sh", f"export GH={token}\n".encode())
+    base = {"EGRESS_TOKEN_CANARY": CANARY}
+    found = scan_item(item, config_from_hook_env(hook_env(base), require_canary=True))
+    assert [f.rule_id for f in found] == ["bb-dlp:token_patterns"]
+    settings = {
+        "BOT_BOTTLE_DLP_TOKEN_CONFIDENCE": "high",
+        "BOT_BOTTLE_DLP_TOKEN_RULES_OFF": "betterleaks.github-pat",
+    }
+    env = hook_env({**base, **settings})
+    assert {k: env[k] for k in settings} == settings
+    config = config_from_hook_env(env, require_canary=True)
+    assert config.token_confidence == "high"
+    assert scan_item(item, config) == []
+
+
+def test_an_unknown_token_rule_in_the_gates_environment_is_a_config_error() -> None:
+    """Fails closed, naming the rule, like the proxy."""
+    env = hook_env({"EGRESS_TOKEN_CANARY": CANARY, "BOT_BOTTLE_DLP_TOKEN_RULES_OFF": "nope.rule"})
+    with pytest.raises(ConfigError, match=r"'nope\.rule'"):
+        config_from_hook_env(env, require_canary=True)

@@ -26,10 +26,12 @@ from typing import Final
 
 from bb_dlp import CANARY_VAR, DlpConfig, DlpConfigError, scan_content, secrets_in
 from bb_dlp import Finding as DlpFinding
+from bb_dlp.catalogue import DEFAULT_CONFIDENCE
 from bb_gitgate.errors import ConfigError
 from bb_gitgate.findings import Finding, clean_text
 from bb_gitgate.objects import Item, header_of
 from bb_gitgate.refs import RefUpdate
+from bb_protocol import envvars
 
 __all__ = [
     "DETECTORS",
@@ -56,23 +58,44 @@ MAX_FINDINGS: Final = 200
 """Findings kept per push (the queue takes 1000 in all; more says nothing new)."""
 
 
-def build_config(secrets: Mapping[str, str], *, require_canary: bool) -> DlpConfig:
-    """The engine config for ``secrets``; `ConfigError` when the canary is required and absent."""
+TOKEN_SETTINGS: Final = (envvars.DLP_TOKEN_CONFIDENCE, envvars.DLP_TOKEN_RULES_OFF)
+"""The bottle's token-rule settings (``dlp.token_confidence``, ``dlp.token_rules_off``): the
+gate gets the proxy's environment, and scans pushes with the same rules as the proxy."""
+
+
+def build_config(
+    secrets: Mapping[str, str],
+    *,
+    require_canary: bool,
+    token_settings: Mapping[str, str] | None = None,
+) -> DlpConfig:
+    """The engine config for ``secrets``; `ConfigError` when the canary is required and absent
+    or a token-rule setting is invalid (unknown confidence or rule id, named)."""
     if require_canary and not secrets.get(CANARY_VAR):
         raise ConfigError(
             f"the gate needs the bottle's canary ({CANARY_VAR}) in its environment; "
             "start the bottle with `bb start`, which passes it"
         )
+    settings = token_settings or {}
+    off = settings.get(envvars.DLP_TOKEN_RULES_OFF, "").split(",")
     try:
-        return DlpConfig.from_secrets(secrets, DETECTORS)
-    except DlpConfigError as exc:  # pragma: no cover - DETECTORS are all known names
+        return DlpConfig.from_secrets(
+            secrets,
+            DETECTORS,
+            token_confidence=settings.get(envvars.DLP_TOKEN_CONFIDENCE, "").strip()
+            or DEFAULT_CONFIDENCE,
+            token_rules_off=[r.strip() for r in off if r.strip()],
+        )
+    except DlpConfigError as exc:
         raise ConfigError(f"DLP configuration: {exc}") from exc
 
 
 def hook_env(environ: Mapping[str, str]) -> dict[str, str]:
-    """What the server adds to its hook's environment: the secrets and the list of names."""
+    """What the server adds to its hook's environment: the secrets and the list of names,
+    and the bottle's token-rule settings when it has any."""
     secrets = secrets_in(environ)
-    return {**secrets, ENV_SECRET_NAMES: ",".join(sorted(secrets))}
+    settings = {k: environ[k] for k in TOKEN_SETTINGS if environ.get(k)}
+    return {**secrets, **settings, ENV_SECRET_NAMES: ",".join(sorted(secrets))}
 
 
 def config_from_hook_env(environ: Mapping[str, str], *, require_canary: bool) -> DlpConfig:
@@ -81,7 +104,11 @@ def config_from_hook_env(environ: Mapping[str, str], *, require_canary: bool) ->
     missing = [n for n in names if n not in environ]
     if missing:
         raise ConfigError(f"the gate's hook lacks secret variable(s) {', '.join(missing)}")
-    return build_config({n: environ[n] for n in names}, require_canary=require_canary)
+    return build_config(
+        {n: environ[n] for n in names},
+        require_canary=require_canary,
+        token_settings={k: environ[k] for k in TOKEN_SETTINGS if k in environ},
+    )
 
 
 def _where(item: Item, finding: DlpFinding) -> tuple[str, int]:

@@ -30,6 +30,7 @@ from typing import IO, Final
 from urllib.parse import urlsplit
 
 from bb_dlp import precompile_static
+from bb_dlp.catalogue import DEFAULT_CONFIDENCE, precompile_rules
 from bb_dlp.multimatch import CACHE_DIR_VAR
 from bb_gitgate import git
 from bb_gitgate.dlp import config_from_hook_env, hook_env
@@ -331,6 +332,8 @@ def make_server(
     # (provider rules, suspicious characters: no secret) instead of compiling them each time.
     cache = config.state_dir / "dlp-cache"
     precompile_static(cache)
+    if dlp.token_confidence != DEFAULT_CONFIDENCE:  # the bottle's level, cached for the hook
+        precompile_rules(cache / "kingfisher", [dlp.token_confidence])  # type: ignore[list-item]
     secrets_env[CACHE_DIR_VAR] = str(cache)
     _LOG.info("DLP pass ready", {"secrets": len(dlp.secrets)})
     hooks = git.prepare_state(config, sys.executable)
