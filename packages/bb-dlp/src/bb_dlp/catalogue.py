@@ -32,14 +32,16 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal, get_args
-
-import kingfisher_sdk
+from typing import TYPE_CHECKING, Final, Literal, get_args
 
 from bb_dlp.entropy import shannon_entropy
+from bb_dlp.gate import TokenGate
 from bb_dlp.models import DlpConfigError
 from bb_dlp.multimatch import CACHE_DIR_VAR, RuleSet, user_cache_dir
 from bb_dlp.rules import RULES, TokenRule
+
+if TYPE_CHECKING:
+    import kingfisher_sdk
 
 __all__ = [
     "CONFIDENCES",
@@ -201,6 +203,8 @@ def load_rules(confidence: Confidence = DEFAULT_CONFIDENCE) -> kingfisher_sdk.Ru
         raise DlpConfigError(
             f"unknown token-rule confidence {confidence!r} (known: {', '.join(CONFIDENCES)})"
         )
+    import kingfisher_sdk  # here, not at the top: a closed gate never needs it
+
     return kingfisher_sdk.Rules(confidence=confidence, cache_dir=_trusted_cache_dir())
 
 
@@ -214,7 +218,30 @@ def cache_status(confidence: Confidence = DEFAULT_CONFIDENCE) -> str:
 def _scanner(confidence: Confidence) -> kingfisher_sdk.Scanner:
     # No DetectionPolicy: its inline ignores would let the scanned text (the agent's) switch
     # detection off with a ``kingfisher:ignore`` comment. Base64 decoding is the engine's job.
+    import kingfisher_sdk
+
     return kingfisher_sdk.Scanner(load_rules(confidence), base64=False)
+
+
+def rule_patterns(confidence: Confidence) -> list[str]:
+    """Every rule's pattern at ``confidence`` (invisible composite parts too), as Kingfisher
+    compiles it into its Vectorscan database: what `bb_dlp.gate` builds its prefilter from."""
+    return _patterns_of(load_rules(confidence))
+
+
+def _patterns_of(rules: kingfisher_sdk.Rules) -> list[str]:
+    return [rules.detail(m["id"])["pattern"] for m in rules.metadata()]
+
+
+@functools.cache
+def token_gate(confidence: Confidence) -> TokenGate | None:
+    """The prefilter gate for ``confidence`` from the rule cache folder (built and stored
+    there on a miss), or ``None`` where there is no cache folder: compiling it costs seconds,
+    which only pays when the next process reuses it."""
+    directory = rule_cache_dir()
+    if directory is None:
+        return None
+    return TokenGate(directory, confidence, lambda: rule_patterns(confidence))
 
 
 @functools.cache
@@ -228,10 +255,14 @@ def own_rule_set(cache_dir: Path | None = None) -> RuleSet:
     return RuleSet([r.hyperscan_pattern for r in _OWN], cache="kept-rules", cache_dir=cache_dir)
 
 
+def _own_name(rule: TokenRule) -> str:
+    return f"{rule.provider} ({rule.id}, bot-bottle rule)"
+
+
 @functools.cache
 def _rule_names(confidence: Confidence) -> dict[str, str]:
     names = {m["id"]: m["name"] for m in load_rules(confidence).metadata() if m["visible"]}
-    names.update({OWN_PREFIX + r.id: f"{r.provider} ({r.id}, bot-bottle rule)" for r in _OWN})
+    names.update({OWN_PREFIX + r.id: _own_name(r) for r in _OWN})
     return names
 
 
@@ -260,10 +291,15 @@ def precompile_rules(
         if seed is not None and seed.is_dir() and seed.resolve() != cache_dir.resolve():
             _copy_files(seed, cache_dir)
             break
-    status: dict[str, str] = {
-        c: kingfisher_sdk.Rules(confidence=c, cache_dir=cache_dir).cache_status for c in confidences
-    }
-    if "stored" in status.values():
+    import kingfisher_sdk
+
+    status: dict[str, str] = {}
+    gates_built = False
+    for c in confidences:
+        rules = kingfisher_sdk.Rules(confidence=c, cache_dir=cache_dir)
+        status[c] = rules.cache_status
+        gates_built |= not TokenGate(cache_dir, c, functools.partial(_patterns_of, rules)).loaded
+    if "stored" in status.values() or gates_built:
         cache_dir.chmod(0o755)
         for path in cache_dir.iterdir():
             path.chmod(0o644)
@@ -339,19 +375,36 @@ class Catalogue:
 
     Immutable and shared across threads (Kingfisher's scanner and Hyperscan's per-thread
     scratch are both safe for concurrent scans).
+
+    Kingfisher itself is loaded lazily: the first view the prefilter gate (`bb_dlp.gate`)
+    opens for, or the first use of `names`/`len`/`cache_status` (the proxy asks at start, so
+    it pays the load there, not on a request). A closed gate skips Kingfisher's scan.
     """
 
-    def __init__(self, confidence: str = DEFAULT_CONFIDENCE, disabled: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        confidence: str = DEFAULT_CONFIDENCE,
+        disabled: Iterable[str] = (),
+        *,
+        gated: bool = True,
+    ) -> None:
         """``confidence``: low, medium or high. ``disabled``: exact rule ids (Kingfisher's,
-        or ``bb.``-prefixed ours); an unknown one is a `DlpConfigError` naming it."""
+        or ``bb.``-prefixed ours); an unknown one is a `DlpConfigError` naming it (which
+        loads Kingfisher: its rule ids say what is a typo). ``gated=False`` runs Kingfisher on
+        every view (the recall tests compare both)."""
         if confidence not in CONFIDENCES:
             raise DlpConfigError(
                 f"unknown token-rule confidence {confidence!r} (known: {', '.join(CONFIDENCES)})"
             )
         self.confidence: Confidence = confidence
         self.disabled = frozenset(d.strip() for d in disabled if d.strip())
-        names = _rule_names(self.confidence)
-        unknown = sorted(self.disabled - names.keys())
+        if self.disabled:
+            self._check_disabled()
+        self._own = tuple(r for r in _OWN if OWN_PREFIX + r.id not in self.disabled)
+        self._gate = token_gate(confidence) if gated else None
+
+    def _check_disabled(self) -> None:
+        unknown = sorted(self.disabled - _rule_names(self.confidence).keys())
         if unknown:
             known = _known_ids()
             for rule_id in unknown:
@@ -359,8 +412,17 @@ class Catalogue:
                     continue  # a rule of another confidence level: turning it off is harmless
                 hint = _suggest(rule_id, known)
                 raise DlpConfigError(f"unknown token rule {rule_id!r} to turn off{hint}")
-        self.names: dict[str, str] = {k: v for k, v in names.items() if k not in self.disabled}
-        self._own = tuple(r for r in _OWN if OWN_PREFIX + r.id not in self.disabled)
+
+    @functools.cached_property
+    def names(self) -> dict[str, str]:
+        """Rule id -> name of every enabled rule (Kingfisher's visible ones and ours)."""
+        names = _rule_names(self.confidence)
+        return {k: v for k, v in names.items() if k not in self.disabled}
+
+    @property
+    def gate_loaded(self) -> bool:
+        """Whether the prefilter gate is in use and came from the cache (nothing compiled)."""
+        return self._gate is not None and self._gate.loaded
 
     def __len__(self) -> int:
         return len(self.names)
@@ -376,6 +438,14 @@ class Catalogue:
         if not data:
             return []
         hits: list[TokenHit] = []
+        if self._gate is None or self._gate.opens(data):
+            hits.extend(self._scan_kingfisher(data))
+        if self._own:
+            hits.extend(self._scan_own(data))
+        return hits
+
+    def _scan_kingfisher(self, data: bytes) -> list[TokenHit]:
+        hits: list[TokenHit] = []
         for f in _scanner(self.confidence).scan(data):
             if not f.visible or f.rule_id not in self.names:
                 continue  # invisible: a component of a composite rule; or turned off
@@ -385,8 +455,6 @@ class Catalogue:
             hits.append(
                 TokenHit(f.rule_id, f.rule_name, loc["start_offset"], loc["end_offset"], "high")
             )
-        if self._own:
-            hits.extend(self._scan_own(data))
         return hits
 
     def _scan_own(self, data: bytes) -> list[TokenHit]:
@@ -401,7 +469,7 @@ class Catalogue:
                 token = data[s:e]
                 if shannon_entropy(token) >= rule.min_entropy and not is_placeholder(token):
                     rid = OWN_PREFIX + rule.id
-                    hits.append(TokenHit(rid, self.names[rid], s, e, rule.severity))
+                    hits.append(TokenHit(rid, _own_name(rule), s, e, rule.severity))
         return hits
 
 

@@ -10,9 +10,11 @@ when stderr is a terminal: redirected to a log file or a pipe, stderr carries me
 
 Start-up is most of what a short scan costs (issue 14: budget 0.25 s), so: the compiled
 databases are cached in the user's cache folder (`bb_dlp.multimatch.user_cache_dir`, unless
-``BB_DLP_CACHE_DIR`` names another), and the token-rule catalogue, the slowest part to load,
-is loaded in a thread (its native loader releases the GIL) while this thread imports the rest
-of the engine and reads the HAR files.
+``BB_DLP_CACHE_DIR`` names another). The token-rule catalogue, the slowest part to load, is
+loaded only when the prefilter gate (`bb_dlp.gate`) opens on some view: a small input that no
+rule could match never loads it. Inputs of `PRELOAD_MIN_BYTES` or more almost always open the
+gate somewhere, so for them it is loaded in a thread from the start (its native loader
+releases the GIL) while this thread imports the rest of the engine and reads the HAR files.
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ EXIT_BAD_INPUT: Final = 2
 
 PROGRESS_MIN_BYTES: Final = 1024 * 1024
 """Files at least this large get a progress bar on stderr (when stderr is a terminal)."""
+
+PRELOAD_MIN_BYTES: Final = 256 * 1024
+"""HAR input (all files together) from which the token rules are loaded in a thread up front
+rather than at the gate's first opening."""
 
 _NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -167,10 +173,21 @@ def _load_catalogue(confidence: str) -> None:
             load_rules(confidence)
 
 
-def _preload(env: Mapping[str, str], detectors: str) -> threading.Thread | None:
-    """Start loading the token rules in a thread when the scan will use them."""
+def _input_bytes(paths: Sequence[Path]) -> int:
+    total = 0
+    for path in paths:
+        with contextlib.suppress(OSError):  # an unreadable file is reported by the load
+            total += path.stat().st_size
+    return total
+
+
+def _preload(
+    env: Mapping[str, str], detectors: str, paths: Sequence[Path]
+) -> threading.Thread | None:
+    """Start loading the token rules in a thread when the scan will use them and the input
+    is large enough that the gate will open somewhere."""
     names = {d.strip() for d in detectors.split(",")}
-    if not names & {"all", "token_patterns"}:
+    if not names & {"all", "token_patterns"} or _input_bytes(paths) < PRELOAD_MIN_BYTES:
         return None
     confidence = env.get(envvars.DLP_TOKEN_CONFIDENCE, "").strip() or "medium"
     thread = threading.Thread(target=_load_catalogue, args=(confidence,), daemon=True)
@@ -224,7 +241,7 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except EnvFileError as exc:
         err.write(f"bb dlp scan: {exc}\n")
         return EXIT_BAD_INPUT
-    preload = _preload(env, args.detectors)
+    preload = _preload(env, args.detectors, args.har)
     try:
         loaded = _load_all(args.har, err)
     finally:

@@ -12,10 +12,7 @@ import binascii
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 from urllib.parse import urlsplit
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bb_dlp.models import DlpError, OutboundRequest, WebSocketMessage
 
@@ -26,66 +23,117 @@ class HarError(DlpError, ValueError):
     """A HAR file cannot be read or does not follow HAR 1.2."""
 
 
-class _NameValue(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    name: str
-    """Header name."""
-    value: str
-    """Header value."""
+# The HAR fields the engine reads, checked by hand rather than by pydantic models: importing
+# pydantic and building the schemas cost ~0.1 s, most of ``bb dlp scan``'s start-up budget
+# (issue 14), for five small record types. Unknown fields are allowed (HAR tools add their own).
 
 
-class _PostData(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    mimeType: str = ""  # noqa: N815 - HAR field name
-    """Declared body type."""
-    text: str = ""
-    """The body (text, or base64 when ``encoding`` says so)."""
-    encoding: str | None = None
-    """``base64`` for binary bodies (an extension several tools write)."""
+class _FieldError(Exception):
+    """A field is missing or of the wrong type: (dotted location, message)."""
+
+    def __init__(self, where: str, msg: str) -> None:
+        super().__init__(where, msg)
+        self.where, self.msg = where, msg
 
 
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="allow")
+def _obj(value: object, where: str) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise _FieldError(where, "Input should be an object")
+    return value
+
+
+def _list(value: object, where: str) -> list[object]:
+    if not isinstance(value, list):
+        raise _FieldError(where, "Input should be a valid list")
+    return value
+
+
+def _str(record: dict[str, object], key: str, where: str, default: str | None = None) -> str:
+    if key not in record:
+        if default is None:
+            raise _FieldError(f"{where}.{key}", "Field required")
+        return default
+    value = record[key]
+    if not isinstance(value, str):
+        raise _FieldError(f"{where}.{key}", "Input should be a valid string")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class _PostData:
+    text: str
+    encoding: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
     method: str
-    """HTTP method."""
     url: str
-    """Absolute URL."""
-    headers: list[_NameValue] = Field(default_factory=list)
-    """Request headers in order."""
-    postData: _PostData | None = None  # noqa: N815 - HAR field name
-    """The body, if any."""
+    headers: list[tuple[str, str]]
+    post: _PostData | None
 
 
-class _WsMessage(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    type: Literal["send", "receive"]
-    """Direction: only ``send`` left the client."""
-    opcode: int = 1
-    """1 text, 2 binary (base64 in ``data``)."""
-    data: str = ""
-    """Frame payload."""
+@dataclass(frozen=True, slots=True)
+class _WsMessage:
+    type: str
+    opcode: int
+    data: str
 
 
-class _Entry(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    request: _Request
-    """The request as sent."""
-    webSocketMessages: list[_WsMessage] = Field(  # noqa: N815 - Chrome field name
-        default_factory=list, alias="_webSocketMessages"
-    )
-    """Chrome's websocket frames."""
+def _request(raw: object, where: str) -> _Request:
+    req = _obj(raw, where)
+    method = _str(req, "method", where)
+    url = _str(req, "url", where)
+    headers: list[tuple[str, str]] = []
+    for n, h in enumerate(_list(req.get("headers", []), f"{where}.headers")):
+        hw = f"{where}.headers.{n}"
+        record = _obj(h, hw)
+        headers.append((_str(record, "name", hw), _str(record, "value", hw)))
+    post: _PostData | None = None
+    raw_post = req.get("postData")
+    if raw_post is not None:
+        pw = f"{where}.postData"
+        record = _obj(raw_post, pw)
+        _str(record, "mimeType", pw, "")
+        encoding = record.get("encoding")
+        if encoding is not None and not isinstance(encoding, str):
+            raise _FieldError(f"{pw}.encoding", "Input should be a valid string")
+        post = _PostData(_str(record, "text", pw, ""), encoding)
+    return _Request(method, url, headers, post)
 
 
-class _Log(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    entries: list[_Entry]
-    """Recorded exchanges."""
+def _ws_messages(raw: object, where: str) -> list[_WsMessage]:
+    out: list[_WsMessage] = []
+    for n, m in enumerate(_list(raw, where)):
+        mw = f"{where}.{n}"
+        record = _obj(m, mw)
+        kind = _str(record, "type", mw)
+        if kind not in ("send", "receive"):
+            raise _FieldError(f"{mw}.type", "Input should be 'send' or 'receive'")
+        opcode = record.get("opcode", 1)
+        if not isinstance(opcode, int) or isinstance(opcode, bool):
+            raise _FieldError(f"{mw}.opcode", "Input should be a valid integer")
+        out.append(_WsMessage(kind, opcode, _str(record, "data", mw, "")))
+    return out
 
 
-class _Har(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    log: _Log
-    """The HAR root."""
+def _entries(raw: object) -> list[tuple[_Request, list[_WsMessage]]]:
+    root = _obj(raw, "(root)")
+    if "log" not in root:
+        raise _FieldError("log", "Field required")
+    log = _obj(root["log"], "log")
+    if "entries" not in log:
+        raise _FieldError("log.entries", "Field required")
+    out: list[tuple[_Request, list[_WsMessage]]] = []
+    for n, e in enumerate(_list(log["entries"], "log.entries")):
+        ew = f"log.entries.{n}"
+        entry = _obj(e, ew)
+        if "request" not in entry:
+            raise _FieldError(f"{ew}.request", "Field required")
+        request = _request(entry["request"], f"{ew}.request")
+        frames = _ws_messages(entry.get("_webSocketMessages", []), f"{ew}._webSocketMessages")
+        out.append((request, frames))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +156,7 @@ def _body(entry: int, post: _PostData | None) -> bytes:
     return post.text.encode("utf-8", "surrogateescape")
 
 
-def _convert(index: int, entry: _Entry) -> HarEntry:
-    req = entry.request
+def _convert(index: int, req: _Request, messages: list[_WsMessage]) -> HarEntry:
     parts = urlsplit(req.url)
     if not parts.scheme or not parts.hostname:
         raise HarError(f"entry {index}: request.url {req.url[:80]!r} is not an absolute URL")
@@ -124,11 +171,11 @@ def _convert(index: int, entry: _Entry) -> HarEntry:
         host=parts.hostname,
         port=port,
         path=path,
-        headers=[(h.name, h.value) for h in req.headers],
-        body=_body(index, req.postData),
+        headers=req.headers,
+        body=_body(index, req.post),
     )
     frames: list[WebSocketMessage] = []
-    for n, msg in enumerate(entry.webSocketMessages):
+    for n, msg in enumerate(messages):
         if msg.type != "send":
             continue
         if msg.opcode == 2:
@@ -151,12 +198,10 @@ def parse_har(text: str | bytes) -> list[HarEntry]:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise HarError(f"not JSON: {exc}") from exc
     try:
-        har = _Har.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise HarError(f"not a HAR 1.2 document: {where}: {first['msg']}") from exc
-    return [_convert(i, entry) for i, entry in enumerate(har.log.entries)]
+        entries = _entries(raw)
+    except _FieldError as exc:
+        raise HarError(f"not a HAR 1.2 document: {exc.where}: {exc.msg}") from None
+    return [_convert(i, req, messages) for i, (req, messages) in enumerate(entries)]
 
 
 def load_har(path: Path) -> list[HarEntry]:

@@ -33,13 +33,23 @@ from typing import Final
 
 import hyperscan
 
-__all__ = ["CACHE_DIR_VAR", "LiteralSet", "RuleSet", "user_cache_dir"]
+__all__ = [
+    "CACHE_DIR_VAR",
+    "HS_VERSION",
+    "LiteralSet",
+    "RuleSet",
+    "load_database",
+    "store_database",
+    "user_cache_dir",
+]
 
 CACHE_DIR_VAR: Final = "BB_DLP_CACHE_DIR"
 """Directory of serialized static databases (unset: always compile)."""
 
 _SOM: Final = hyperscan.HS_FLAG_SOM_LEFTMOST
 _HS_VERSION: Final = str(getattr(hyperscan, "__version__", "unknown"))
+HS_VERSION: Final = _HS_VERSION
+"""The Hyperscan binding's version (cache keys digest it)."""
 _MAGIC: Final = b"bb-dlp hsdb 1\n"
 """Header of a cache file, followed by the SHA-256 of the serialized database."""
 
@@ -108,6 +118,16 @@ def _store(path: Path | None, db: hyperscan.Database) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)  # read-only or full: the next process compiles
+
+
+def load_database(path: Path | None) -> hyperscan.Database | None:
+    """A database cached at ``path`` by `store_database`, if trusted and intact, else None."""
+    return _load(path)
+
+
+def store_database(path: Path | None, db: hyperscan.Database) -> None:
+    """Cache ``db`` at ``path`` (checked header, atomic rename; best effort, never raises)."""
+    _store(path, db)
 
 
 def _hex_escape(literal: bytes) -> str:
