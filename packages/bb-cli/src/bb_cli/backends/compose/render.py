@@ -190,7 +190,7 @@ def _agent(plan: BottlePlan) -> dict[str, Any]:
         "init": False,
         "environment": _agent_environment(plan),
         "volumes": volumes,
-        "labels": {"org.bot-bottle.slug": plan.slug, "org.bot-bottle.role": "agent"},
+        "labels": _labels(plan, "agent"),
         "depends_on": {EGRESS_SERVICE: {"condition": "service_healthy"}},
     }
     if bottle.runtime is not None:
@@ -232,15 +232,13 @@ def _egress(plan: BottlePlan) -> dict[str, Any]:
         "tmpfs": [f"{EGRESS_CONFDIR}:rw,nosuid,nodev,noexec,size=8m,mode=0700,{ids}"],
         "environment": env,
         "volumes": [
-            f"{state / 'routes'}:{ROUTES_DIR}:ro",
-            f"{state / 'queue'}:{QUEUE_DIR}",
-            f"{state / 'approval.key'}:{APPROVAL_KEY_FILE}:ro",
+            *_contract_volumes(state),
             f"{_CA_VOLUME}:{AGENT_CA_DIR}",
             f"{_AGENT_CONFIG_VOLUME}:{AGENT_DIR}",
             f"{state / 'agent'}:{AGENT_SOURCE_DIR}:ro",
             f"{state / 'logs'}:{LOG_DIR}",
         ],
-        "labels": {"org.bot-bottle.slug": plan.slug, "org.bot-bottle.role": "egress"},
+        "labels": _labels(plan, "egress"),
         "healthcheck": _python_healthcheck(_EGRESS_HEALTH),
     }
 
@@ -261,13 +259,26 @@ def _supervise(plan: BottlePlan) -> dict[str, Any]:
             envvars.SUPERVISE_LISTEN: f"{LISTEN_ALL}:{SUPERVISE_PORT}",
         },
         "volumes": [
-            f"{state / 'routes'}:{ROUTES_DIR}:ro",
-            f"{state / 'queue'}:{QUEUE_DIR}",
-            f"{state / 'approval.key'}:{APPROVAL_KEY_FILE}:ro",
+            *_contract_volumes(state),
         ],
-        "labels": {"org.bot-bottle.slug": plan.slug, "org.bot-bottle.role": "supervise"},
+        "labels": _labels(plan, "supervise"),
         "healthcheck": _python_healthcheck(_SUPERVISE_HEALTH),
     }
+
+
+def _labels(plan: BottlePlan, role: str) -> dict[str, str]:
+    """The labels ``bb`` finds a bottle's containers by (slug and role)."""
+    return {"org.bot-bottle.slug": plan.slug, "org.bot-bottle.role": role}
+
+
+def _contract_volumes(state: Path) -> list[str]:
+    """The routes (read-only), the queue and the approval key (read-only), mounted where
+    `bb_protocol.layout` says: what egress and supervise share with the host."""
+    return [
+        f"{state / 'routes'}:{ROUTES_DIR}:ro",
+        f"{state / 'queue'}:{QUEUE_DIR}",
+        f"{state / 'approval.key'}:{APPROVAL_KEY_FILE}:ro",
+    ]
 
 
 def _python_healthcheck(code: str) -> dict[str, Any]:
@@ -299,7 +310,7 @@ def _watchdog(plan: BottlePlan) -> dict[str, Any]:
         "read_only": True,
         "environment": {_WATCHDOG_SOURCE_VAR: _watchdog_source().replace("$", "$$")},
         "volumes": ["workspace:/volumes/workspace:ro", "home:/volumes/home:ro"],
-        "labels": {"org.bot-bottle.slug": plan.slug, "org.bot-bottle.role": "watchdog"},
+        "labels": _labels(plan, "watchdog"),
     }
 
 
