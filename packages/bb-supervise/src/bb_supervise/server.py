@@ -101,6 +101,18 @@ def _invalid(tool: str, exc: ValidationError | ValueError) -> ToolError:
     return ToolError(f"{tool}: {exc}")
 
 
+async def _propose(
+    ctx: Context[SuperviseState], tool: str, build: Callable[[], Request]
+) -> DecisionResult:
+    """Build the proposal (a value the agent can fix is refused naming the tool and the
+    field), then ask the operator and wait for the decision."""
+    try:
+        request = build()
+    except (ValidationError, ValueError) as exc:
+        raise _invalid(tool, exc) from exc
+    return await _ask(ctx, request)
+
+
 async def egress_allow(
     ctx: Context[SuperviseState],
     host: Annotated[str, Field(min_length=1, max_length=253, description=descriptions.HOST)],
@@ -118,7 +130,8 @@ async def egress_allow(
     note: Annotated[str | None, Field(max_length=200, description=descriptions.NOTE)] = None,
 ) -> DecisionResult:
     """Ask the operator to add an egress route; blocks until decided (or timed out)."""
-    try:
+
+    def build() -> Request:
         route = Route(
             host=host,
             scheme=scheme,
@@ -128,10 +141,9 @@ async def egress_allow(
             outbound_on_match=outbound_on_match,
             note=note,
         )
-        request = EgressAllowRequest(route=route, justification=justification)
-    except (ValidationError, ValueError) as exc:
-        raise _invalid(TOOL_EGRESS_ALLOW, exc) from exc
-    return await _ask(ctx, request)
+        return EgressAllowRequest(route=route, justification=justification)
+
+    return await _propose(ctx, TOOL_EGRESS_ALLOW, build)
 
 
 async def egress_block(
@@ -140,11 +152,9 @@ async def egress_block(
     justification: Justification,
 ) -> DecisionResult:
     """Ask the operator to remove every route to a host; blocks until decided."""
-    try:
-        request = EgressBlockRequest(host=host, justification=justification)
-    except (ValidationError, ValueError) as exc:
-        raise _invalid(TOOL_EGRESS_BLOCK, exc) from exc
-    return await _ask(ctx, request)
+    return await _propose(
+        ctx, TOOL_EGRESS_BLOCK, lambda: EgressBlockRequest(host=host, justification=justification)
+    )
 
 
 async def capability_block(
@@ -155,11 +165,11 @@ async def capability_block(
     detail: Annotated[str, Field(max_length=4000, description=descriptions.DETAIL)] = "",
 ) -> DecisionResult:
     """Tell the operator you are blocked on a capability you lack; blocks until answered."""
-    try:
-        request = CapabilityBlockRequest(capability=capability, detail=detail)
-    except (ValidationError, ValueError) as exc:
-        raise _invalid(TOOL_CAPABILITY_BLOCK, exc) from exc
-    return await _ask(ctx, request)
+    return await _propose(
+        ctx,
+        TOOL_CAPABILITY_BLOCK,
+        lambda: CapabilityBlockRequest(capability=capability, detail=detail),
+    )
 
 
 def list_egress_routes(ctx: Context[SuperviseState]) -> str:
