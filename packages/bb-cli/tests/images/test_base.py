@@ -67,8 +67,13 @@ def test_a_step_past_its_deadline_is_killed_with_its_children(tmp_path: Path) ->
 def test_a_step_reads_no_terminal(tmp_path: Path) -> None:
     """stdin is /dev/null: a prompt gets EOF instead of waiting for a person."""
     lines: list[str] = []
-    run_streaming(["sh", "-c", "read x || echo eof"], log_path=tmp_path / "x.log",
-                  on_line=lines.append, step="read", timeout=30)  # fmt: skip
+    run_streaming(
+        ["sh", "-c", "read x || echo eof"],
+        log_path=tmp_path / "x.log",
+        on_line=lines.append,
+        step="read",
+        timeout=30,
+    )
     assert lines == ["eof"]
 
 
@@ -108,8 +113,11 @@ def test_sigterm_during_debootstrap_removes_the_root_filesystem(tmp_path: Path) 
         silent.bind(("127.0.0.1", 0))
         silent.listen(16)
         mirror = f"http://127.0.0.1:{silent.getsockname()[1]}/debian"
-        child = subprocess.Popen([sys.executable, "-c", script, str(own_tmp), mirror],
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        child = subprocess.Popen(
+            [sys.executable, "-c", script, str(own_tmp), mirror],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
 
         async def started() -> None:
             with anyio.fail_after(60):

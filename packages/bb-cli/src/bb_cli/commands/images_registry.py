@@ -198,7 +198,11 @@ def index(
         return
     table = Table("component", "version", "protocol", "compatible", "digest")
     for row in rows:
-        table.add_row(str(row["component"]), str(row["version"]), str(row["protocol"]),
-                      "yes" if row["compatible"] else f"no {row['problem']}",
-                      str(row["digest"])[:19])  # fmt: skip
+        table.add_row(
+            str(row["component"]),
+            str(row["version"]),
+            str(row["protocol"]),
+            "yes" if row["compatible"] else f"no {row['problem']}",
+            str(row["digest"])[:19],
+        )
     Console().print(table)
