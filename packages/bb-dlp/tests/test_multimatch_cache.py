@@ -43,9 +43,9 @@ def test_unnamed_sets_are_never_written(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_precompile_writes_the_static_sets(tmp_path: Path) -> None:
-    """Token rules (Kingfisher's catalogue, our kept rules) and suspicious characters: the
-    databases a hook would otherwise compile."""
+    """Token rules (Kingfisher's catalogue, our kept rules), suspicious characters and the
+    quoted-printable/HTML triggers: the databases a hook would otherwise compile."""
     precompile_static(tmp_path)
     names = sorted(p.name.split("-")[0] for p in tmp_path.iterdir())
-    assert names == ["kept", "kingfisher", "unicode"]
+    assert names == ["kept", "kingfisher", "markup", "unicode"]
     assert any((tmp_path / "kingfisher").iterdir())

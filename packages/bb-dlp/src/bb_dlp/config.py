@@ -20,9 +20,9 @@ from bb_dlp.catalogue import (
     precompile_rules,
 )
 from bb_dlp.models import DlpConfigError
-from bb_dlp.multimatch import LiteralSet
+from bb_dlp.multimatch import LiteralSet, RuleSet
 from bb_dlp.secrets import MIN_SECRET_LEN, PARTIAL_MATCH_MIN_LEN, KnownSecret
-from bb_dlp.views import json_trigger, suspicious_literals
+from bb_dlp.views import MARKUP_TRIGGERS, json_trigger, suspicious_literals
 from bb_protocol import envvars
 
 __all__ = [
@@ -124,6 +124,7 @@ def precompile_static(cache_dir: Path) -> None:
     precompile_rules(cache_dir / "kingfisher", [DEFAULT_CONFIDENCE])
     own_rule_set(cache_dir)
     LiteralSet(suspicious_literals(), cache="unicode", cache_dir=cache_dir)
+    RuleSet(list(MARKUP_TRIGGERS), cache="markup", cache_dir=cache_dir)
 
 
 def _build(

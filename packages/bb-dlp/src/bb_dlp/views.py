@@ -21,6 +21,7 @@ from bb_dlp.multimatch import LiteralSet, RuleSet
 __all__ = [
     "FOLD_CONTEXT",
     "INVISIBLES",
+    "MARKUP_TRIGGERS",
     "MAX_PERCENT_LAYERS",
     "fold_unicode",
     "html_unescape",
@@ -122,10 +123,14 @@ _QP: Final = re.compile(rb"=(?:[0-9A-F]{2}|\r?\n)")
 _ENTITY: Final = re.compile(rb"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31};)")
 
 
+MARKUP_TRIGGERS: Final = (_QP.pattern, _ENTITY.pattern)
+"""Quoted-printable and HTML-reference triggers (a static set, cached as ``markup``)."""
+
+
 @functools.cache
 def _markup_triggers() -> RuleSet:
     """Quoted-printable and HTML-reference triggers, one Hyperscan pass for both."""
-    return RuleSet([_QP.pattern, _ENTITY.pattern], cache="markup")
+    return RuleSet(list(MARKUP_TRIGGERS), cache="markup")
 
 
 def qp_decode(data: bytes) -> bytes | None:
