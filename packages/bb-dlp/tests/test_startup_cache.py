@@ -168,7 +168,8 @@ def test_a_corrupt_token_catalogue_cache_is_rebuilt_and_the_scan_still_finds_tok
     command = [sys.executable, "-m", "bb_dlp.cli", "--detectors", "token_patterns", str(har)]
     first = subprocess.run(command, env=env, capture_output=True, check=False, timeout=600)
     assert first.returncode == 1, first.stderr
-    [compiled] = list((tmp_path / "xdg" / "bot-bottle" / "dlp" / "kingfisher").iterdir())
+    folder = tmp_path / "xdg" / "bot-bottle" / "dlp" / "kingfisher"
+    [compiled] = list(folder.glob("*.vscdb"))  # Kingfisher's (the token gate is beside it)
     compiled.write_bytes(b"\0" * 64)
     again = subprocess.run(command, env=env, capture_output=True, check=False, timeout=600)
     assert again.returncode == 1, again.stderr

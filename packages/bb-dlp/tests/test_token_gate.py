@@ -35,6 +35,7 @@ from bb_dlp.testing import llm_request_body, make_request, negative_corpus
 from bb_testkit.secret_examples import NOSEYPARKER_RULES
 
 ALNUM = string.ascii_letters + string.digits
+VERSION = catalogue.kingfisher_version()
 
 
 @pytest.fixture(scope="module")
@@ -229,37 +230,35 @@ def test_a_corrupt_or_stale_cached_gate_is_rebuilt_not_trusted(tmp_path: Path) -
     """A flipped byte (or a file for other versions) is not loaded: the gate is compiled
     afresh, written back, and answers like the good one."""
     load_rules("medium")  # warm: the compile below is the gate's, not Kingfisher's
-    first = TokenGate(tmp_path, "medium", _patterns)
+    first = TokenGate(tmp_path, "medium", VERSION, _patterns)
     assert not first.loaded
-    path = gate_file(tmp_path, "medium")
+    path = gate_file(tmp_path, "medium", VERSION)
     assert path.is_file()
-    second = TokenGate(tmp_path, "medium", _patterns)
+    second = TokenGate(tmp_path, "medium", VERSION, _patterns)
     assert second.loaded
     raw = bytearray(path.read_bytes())
     raw[-100] ^= 0xFF
     path.write_bytes(bytes(raw))
-    rebuilt = TokenGate(tmp_path, "medium", _patterns)
+    rebuilt = TokenGate(tmp_path, "medium", VERSION, _patterns)
     assert not rebuilt.loaded
-    assert TokenGate(tmp_path, "medium", _patterns).loaded  # written back intact
+    assert TokenGate(tmp_path, "medium", VERSION, _patterns).loaded  # written back intact
     token = b"ghp_" + "".join(secrets.choice(ALNUM) for _ in range(36)).encode()
     for gate in (first, second, rebuilt):
         assert gate.opens(token)
         assert not gate.opens(b"hello world")
 
 
-def test_a_gate_for_another_kingfisher_version_is_a_different_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_gate_for_another_kingfisher_version_is_a_different_file(tmp_path: Path) -> None:
     """The cache file name digests Kingfisher's version: an upgrade never loads an old gate."""
-    before = gate_file(tmp_path, "medium")
-    monkeypatch.setattr("bb_dlp.gate.kingfisher_version", lambda: "0.0.0-other")
-    assert gate_file(tmp_path, "medium") != before
-    assert gate_file(tmp_path, "high") != before
+    before = gate_file(tmp_path, "medium", VERSION)
+    assert gate_file(tmp_path, "medium", "0.0.0-other") != before
+    assert VERSION not in ("absent", "unknown")
+    assert gate_file(tmp_path, "high", VERSION) != before
 
 
 def test_a_rule_hyperscan_cannot_compile_leaves_the_gate_always_open(tmp_path: Path) -> None:
     """Fail open toward scanning: an uncompilable pattern makes every non-empty input open it."""
-    gate = TokenGate(tmp_path, "medium", lambda: ["ok_[a-z]{8}", "(?<bad"])
+    gate = TokenGate(tmp_path, "medium", VERSION, lambda: ["ok_[a-z]{8}", "(?<bad"])
     assert gate.always_open
     assert gate.opens(b"x")
     assert not gate.opens(b"")

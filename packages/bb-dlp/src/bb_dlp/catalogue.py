@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib.util
 import itertools
 import json
 import os
@@ -234,6 +235,18 @@ def _patterns_of(rules: kingfisher_sdk.Rules) -> list[str]:
 
 
 @functools.cache
+def kingfisher_version() -> str:
+    """The installed Kingfisher's version, from its ``dist-info`` folder name: importing the
+    package (its native module) is what the gate is there to avoid."""
+    spec = importlib.util.find_spec("kingfisher_sdk")
+    if spec is None or spec.origin is None:
+        return "absent"
+    site = Path(spec.origin).parent.parent
+    found = sorted(site.glob("kingfisher_secret_scanner-*.dist-info"))
+    return found[-1].name.removesuffix(".dist-info").split("-", 1)[1] if found else "unknown"
+
+
+@functools.cache
 def token_gate(confidence: Confidence) -> TokenGate | None:
     """The prefilter gate for ``confidence`` from the rule cache folder (built and stored
     there on a miss), or ``None`` where there is no cache folder: compiling it costs seconds,
@@ -241,7 +254,7 @@ def token_gate(confidence: Confidence) -> TokenGate | None:
     directory = rule_cache_dir()
     if directory is None:
         return None
-    return TokenGate(directory, confidence, lambda: rule_patterns(confidence))
+    return TokenGate(directory, confidence, kingfisher_version(), lambda: rule_patterns(confidence))
 
 
 @functools.cache
@@ -298,7 +311,8 @@ def precompile_rules(
     for c in confidences:
         rules = kingfisher_sdk.Rules(confidence=c, cache_dir=cache_dir)
         status[c] = rules.cache_status
-        gates_built |= not TokenGate(cache_dir, c, functools.partial(_patterns_of, rules)).loaded
+        patterns = functools.partial(_patterns_of, rules)
+        gates_built |= not TokenGate(cache_dir, c, kingfisher_version(), patterns).loaded
     if "stored" in status.values() or gates_built:
         cache_dir.chmod(0o755)
         for path in cache_dir.iterdir():

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -31,7 +30,7 @@ import hyperscan
 
 from bb_dlp.multimatch import HS_VERSION, load_database, store_database
 
-__all__ = ["GATE_FLAGS", "TokenGate", "gate_file", "kingfisher_version"]
+__all__ = ["GATE_FLAGS", "TokenGate", "gate_file"]
 
 GATE_FLAGS: Final = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH
 """No SOM (the gate only asks whether), no UTF-8 mode (Kingfisher scans bytes)."""
@@ -41,21 +40,10 @@ _ALWAYS: Final = rb"[\x00-\xff]"
 """The whole gate when some rule cannot be compiled: any non-empty input opens it."""
 
 
-def kingfisher_version() -> str:
-    """The installed Kingfisher's version, read from its ``dist-info`` folder name: importing
-    the package (its native module) is what the gate is there to avoid."""
-    spec = importlib.util.find_spec("kingfisher_sdk")
-    if spec is None or spec.origin is None:
-        return "absent"
-    site = Path(spec.origin).parent.parent
-    found = sorted(site.glob("kingfisher_secret_scanner-*.dist-info"))
-    return found[-1].name.removesuffix(".dist-info").split("-", 1)[1] if found else "unknown"
-
-
-def gate_file(directory: Path, confidence: str) -> Path:
+def gate_file(directory: Path, confidence: str, version: str) -> Path:
     """The gate's cache file for ``confidence`` in ``directory`` (its name digests the gate
-    format, the Kingfisher and Hyperscan versions and the confidence level)."""
-    key = f"{_FORMAT}\0{kingfisher_version()}\0{HS_VERSION}\0{confidence}\0{GATE_FLAGS}"
+    format, the rule catalogue's ``version``, Hyperscan's version and the confidence level)."""
+    key = f"{_FORMAT}\0{version}\0{HS_VERSION}\0{confidence}\0{GATE_FLAGS}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     return directory / f"token-gate-{confidence}-{digest}.hsdb"
 
@@ -86,13 +74,17 @@ class TokenGate:
     """
 
     def __init__(
-        self, directory: Path | None, confidence: str, patterns: Callable[[], Sequence[str]]
+        self,
+        directory: Path | None,
+        confidence: str,
+        version: str,
+        patterns: Callable[[], Sequence[str]],
     ) -> None:
-        """Load the gate for ``confidence`` from ``directory``, else build it from
-        ``patterns()`` (which loads Kingfisher) and store it there. Without a directory the
-        gate is built in memory (seconds): callers with no cache go without a gate instead."""
+        """Load the gate for ``confidence`` and catalogue ``version`` from ``directory``, else
+        build it from ``patterns()`` (which loads Kingfisher) and store it there. Without a
+        directory it is built in memory (seconds): callers with no cache go without a gate."""
         self._local = threading.local()
-        path = gate_file(directory, confidence) if directory is not None else None
+        path = gate_file(directory, confidence, version) if directory is not None else None
         db = load_database(path)
         self.loaded = db is not None
         """True when the gate came from the cache (nothing compiled, Kingfisher not needed)."""
