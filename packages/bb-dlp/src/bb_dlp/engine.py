@@ -53,6 +53,7 @@ class _Blob:
     views: list[tuple[str, bytes]] = field(default_factory=list)
     exact_found: set[int] = field(default_factory=set)
     history: bool = False  # an earlier message: searched for pieces only
+    decode_extra: bool = True  # percent/JSON/markup views of the extra views too
 
 
 @dataclass(slots=True)
@@ -146,6 +147,8 @@ def _prepare_views(state: _State, blob: _Blob) -> None:
     views: list[tuple[str, bytes]] = []
     for base, data in [("raw", blob.data), *blob.extra]:
         views.append((base, data))
+        if base != "raw" and not blob.decode_extra:
+            continue
         prefix = "" if base == "raw" else f"{base}+"
         pct = percent_decode(data)
         if pct is not None:
@@ -168,6 +171,8 @@ def _exact_and_rules(state: _State, blob: _Blob) -> None:
     m = state.config.matchers
     for view, data in blob.views:
         for lit, start, end in m.exact.find(data):
+            if m.exact_kind[lit] == "reversed" and view.startswith("reversed"):
+                continue  # the secret itself, read backwards: the forward view reports it
             idx = m.exact_owner[lit]
             secret = state.config.secrets[idx]
             detector, severity = _detector_for(state, idx, view)
@@ -244,6 +249,8 @@ def _projection(state: _State, blob: _Blob) -> None:
             if idx in state.approved:
                 continue
             kind = m.projection_kind[lit]
+            if kind.startswith("reversed") and view.startswith("reversed"):
+                continue  # as in the exact pass
             if kind == "piece":
                 state.pieces.setdefault(idx, []).append(
                     (blob, view, data, start, end, m.piece_offsets[lit])
@@ -532,4 +539,7 @@ def scan_content(
     for problem in unpacked.problems:
         _problem(state, surface, problem)
     segment = _Segment(surface, 0, len(data), 0)
-    return _scan_blobs(state, [_Blob(data, [segment], "latin-1", unpacked.views)])
+    # The content's own views (many, nested) are matched as they are: decoding each of them
+    # again would double the gate's cost for forms no file carries.
+    blob = _Blob(data, [segment], "latin-1", unpacked.views, decode_extra=False)
+    return _scan_blobs(state, [blob])
