@@ -55,8 +55,8 @@ def resolve_id(items: list[Item], wanted: str) -> Item:
 
     `AmbiguousIdError` lists the candidates when several match; `NotFoundError` when none.
     """
-    from bb_cli.errors import AmbiguousIdError, NotFoundError
     from bb_cli.describe import summary
+    from bb_cli.errors import AmbiguousIdError, NotFoundError
 
     exact = [item for item in items if item.id == wanted]
     if exact:
@@ -79,9 +79,9 @@ def _decide(
     wanted: str, decision: Decision, bottle: str | None, sha256: str | None, as_json: bool
 ) -> None:
     from bb_cli.applicator import ApplyError
+    from bb_cli.describe import destination_text, request_view
     from bb_cli.errors import NotFoundError
     from bb_cli.host_display import host_lines
-    from bb_cli.describe import destination_text, request_view
     from bb_protocol.queue import Modify, QueueError
 
     operator = _operator(bottle)
@@ -97,10 +97,13 @@ def _decide(
     decided = response.decision.request if isinstance(response.decision, Modify) else request
     if as_json:
         view = request_view(decided)
-        out = {"id": proposal_id, "bottle": item.bottle.slug,
-               **json.loads(response.model_dump_json(exclude={"mac", "nonce"})),
-               "registrable_domain": None if view is None else view.registrable,
-               "destination": None if view is None else host_lines(view)}  # fmt: skip
+        out = {
+            "id": proposal_id,
+            "bottle": item.bottle.slug,
+            **json.loads(response.model_dump_json(exclude={"mac", "nonce"})),
+            "registrable_domain": None if view is None else view.registrable,
+            "destination": None if view is None else host_lines(view),
+        }
         typer.echo(json.dumps(out, indent=2, ensure_ascii=True))
         return
     typer.echo(f"{response.decision.kind}: {proposal_id}")
@@ -137,8 +140,9 @@ def list_(
     rows = [("ID", "BOTTLE", "STATUS", "DOMAIN", "SUMMARY")]
     for item in items:
         request = item.entry.proposal.request
-        rows.append((item.id, item.bottle.slug, item.status, domain_column(request),
-                     summary(request)))  # fmt: skip
+        rows.append(
+            (item.id, item.bottle.slug, item.status, domain_column(request), summary(request))
+        )
     widths = [max(len(row[c]) for row in rows) for c in range(4)]
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)]
