@@ -62,10 +62,20 @@ def _gateway_isolation(docker: Engine) -> Check:
 
     name = f"bb-doctor-{secrets.token_hex(4)}"
     try:
-        docker.run("network", "create", "--internal", "--ipv6=false",
-                   "-o", "com.docker.network.bridge.gateway_mode_ipv4=isolated",
-                   "-o", "com.docker.network.bridge.gateway_mode_ipv6=isolated",
-                   "--label", "org.bot-bottle.doctor=1", name, timeout=60)  # fmt: skip
+        docker.run(
+            "network",
+            "create",
+            "--internal",
+            "--ipv6=false",
+            "-o",
+            "com.docker.network.bridge.gateway_mode_ipv4=isolated",
+            "-o",
+            "com.docker.network.bridge.gateway_mode_ipv6=isolated",
+            "--label",
+            "org.bot-bottle.doctor=1",
+            name,
+            timeout=60,
+        )
         problems = check_network(docker.inspect("network", name))
     except DockerCommandError as exc:
         problems = [str(exc)]
@@ -167,8 +177,11 @@ def images_check(engine: Engine, registry: Check) -> Check:
     if not missing:
         return Check("images", True, "all present")
     if registry.ok and "none configured" not in registry.detail:
-        return Check("images", True, f"not local: {', '.join(missing)}; `bb start` pulls them "
-                     f"({registry.detail})")  # fmt: skip
+        return Check(
+            "images",
+            True,
+            f"not local: {', '.join(missing)}; `bb start` pulls them ({registry.detail})",
+        )
     return Check("images", False, f"missing: {', '.join(missing)}", IMAGES_FIX)
 
 
@@ -192,15 +205,25 @@ def run_checks(engine: Engine | None = None) -> list[Check]:
             )
         ]
     problems = check_engine_version(version)
-    checks.append(Check("docker engine", not problems, "; ".join(problems) or f"Engine {version}",
-                        f"upgrade to Docker Engine >= 28: {SETUP}" if problems else "",
-                        ))  # fmt: skip
+    checks.append(
+        Check(
+            "docker engine",
+            not problems,
+            "; ".join(problems) or f"Engine {version}",
+            f"upgrade to Docker Engine >= 28: {SETUP}" if problems else "",
+        )
+    )
     compose = docker.run("compose", "version", "--short", check=False, timeout=30)
     major = compose.stdout.strip().lstrip("v").split(".")[0]
     ok = compose.returncode == 0 and major.isdigit() and int(major) >= 2
-    checks.append(Check("docker compose v2", ok, compose.stdout.strip() or compose.stderr.strip(),
-                        "" if ok else f"install the docker compose v2 plugin: {SETUP}",
-                        ))  # fmt: skip
+    checks.append(
+        Check(
+            "docker compose v2",
+            ok,
+            compose.stdout.strip() or compose.stderr.strip(),
+            "" if ok else f"install the docker compose v2 plugin: {SETUP}",
+        )
+    )
     registry = registry_check()
     checks.append(images_check(docker, registry))
     checks.append(registry)
