@@ -252,8 +252,9 @@ def _publish_bumped_egress(registry: str, tmp_path: Path) -> tuple[str, str]:
     """
     copy = tmp_path / "src"
     copy.mkdir()
-    archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, capture_output=True,
-                             check=True, timeout=120).stdout  # fmt: skip
+    archive = subprocess.run(
+        ["git", "archive", "HEAD"], cwd=ROOT, capture_output=True, check=True, timeout=120
+    ).stdout
     subprocess.run(["tar", "-x", "-C", str(copy)], input=archive, check=True, timeout=120)
     pyproject = copy / "packages" / "bb-egress" / "pyproject.toml"
     text = pyproject.read_text()
@@ -264,12 +265,25 @@ def _publish_bumped_egress(registry: str, tmp_path: Path) -> tuple[str, str]:
     env = {**os.environ, "BOT_BOTTLE_SOURCE": str(copy)}
     bb = [sys.executable, "-m", "bb_cli", "images"]
     try:
-        built = subprocess.run([*bb, "build", "egress"], cwd=copy, env=env, capture_output=True,
-                               text=True, timeout=1800, check=False)  # fmt: skip
+        built = subprocess.run(
+            [*bb, "build", "egress"],
+            cwd=copy,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            check=False,
+        )
         assert built.returncode == 0, built.stderr
-        done = subprocess.run([*bb, "publish", "--registry", registry, "--json", "egress"],
-                              cwd=copy, env=env, capture_output=True, text=True, timeout=1800,
-                              check=False)  # fmt: skip
+        done = subprocess.run(
+            [*bb, "publish", "--registry", registry, "--json", "egress"],
+            cwd=copy,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            check=False,
+        )
         assert done.returncode == 0, done.stderr
     finally:
         docker("image", "rm", f"bot-bottle-egress:{new}", check=False)
@@ -314,8 +328,13 @@ def test_a_bottle_pulls_everything_then_an_egress_only_upgrade_changes_only_egre
     new, upgraded = _publish_bumped_egress(registry, tmp_path)
     client = RegistryClient(parse_registry(registry))
     source = f"{registry}/bb-e2e-local/egress"  # a local name of this test's only
-    bump = _derive(registry, "egress", pins_a["egress"],
-                   {LABEL_VERSION: "99.0.0", LABEL_PROTOCOL: "99"}, f"{source}:99.0.0")  # fmt: skip
+    bump = _derive(
+        registry,
+        "egress",
+        pins_a["egress"],
+        {LABEL_VERSION: "99.0.0", LABEL_PROTOCOL: "99"},
+        f"{source}:99.0.0",
+    )
     publish_images(client, {"egress": bump}, RecordingReporter(), tmp_path / "logs")
 
     index = json.loads(tool.bb("images", "index", "egress", "--json").stdout)["images"]

@@ -216,8 +216,10 @@ def resume(
     record = _record(slug)
     image = resume_image(record.slug, record.backend)
     if image is not None:
-        print(f"booting {record.slug} from its snapshot {image} (made by `bb commit`)",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"booting {record.slug} from its snapshot {image} (made by `bb commit`)",
+            file=sys.stderr,
+        )
     _warn_ignored_options(record)
     request = LaunchRequest(
         record.agent,
@@ -261,8 +263,11 @@ def _resume_snapshot(ref: str, slug: str | None, as_json: bool) -> None:
         )
         _launch(request, as_json)
         return
-    print(f"bottle {record.slug} was removed: starting a new {record.agent} bottle from its "
-          f"snapshot {ref}", file=sys.stderr)  # fmt: skip
+    print(
+        f"bottle {record.slug} was removed: starting a new {record.agent} bottle from its "
+        f"snapshot {ref}",
+        file=sys.stderr,
+    )
     _warn_ignored_options(record)
     request = LaunchRequest(
         record.agent, observe=record.observe, backend=record.backend, agent_image=ref
@@ -292,8 +297,13 @@ def list_bottles(
     rows = []
     for record in records:
         status = statuses[record.slug]
-        rows.append({**json.loads(record.model_dump_json()), "state": status.state,
-                     "containers": status.containers})  # fmt: skip
+        rows.append(
+            {
+                **json.loads(record.model_dump_json()),
+                "state": status.state,
+                "containers": status.containers,
+            }
+        )
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
@@ -302,8 +312,14 @@ def list_bottles(
 
     table = Table("slug", "agent", "bottle", "runtime", "state", "created")
     for row in rows:
-        table.add_row(row["slug"], row["agent"], row["bottle"], row["runtime"], row["state"],
-                      str(row["created_at"])[:19])  # fmt: skip
+        table.add_row(
+            row["slug"],
+            row["agent"],
+            row["bottle"],
+            row["runtime"],
+            row["state"],
+            str(row["created_at"])[:19],
+        )
     Console().print(table)
 
 
@@ -329,8 +345,11 @@ def info(
 
         require_engine(record.backend)
         status = get_bottle_backend(record.backend).status(record.slug)
-        data = {**json.loads(record.model_dump_json()), "state": status.state,
-                "containers": status.containers}  # fmt: skip
+        data = {
+            **json.loads(record.model_dump_json()),
+            "state": status.state,
+            "containers": status.containers,
+        }
     else:
         warn_ignored_manifests()
         loaded = ManifestIndex.default().load_for_agent(name)
@@ -439,8 +458,11 @@ def _confirm_remove_running(records: list[BottleRecord], force: bool) -> None:
         return
     names = ", ".join(running)
     if not sys.stdin.isatty():
-        raise fail(f"{names} running: `bb rm` deletes its workspace and home volumes; "
-                   "add -f to remove anyway (or `bb stop` first)", 2)  # fmt: skip
+        raise fail(
+            f"{names} running: `bb rm` deletes its workspace and home volumes; "
+            "add -f to remove anyway (or `bb stop` first)",
+            2,
+        )
     if not typer.confirm(f"{names} running; delete its workspace and home volumes?", err=True):
         raise fail("nothing removed", 1)
 

@@ -54,8 +54,11 @@ class AppleContainerBackend(BottleBackend):
         """The ``container run`` of each service, sidecars first."""
         services = render_project(plan)["services"]
         values = compose_environment(plan)
-        return [translate_service(plan.slug, s, services[s], values)
-                for s in SERVICE_ORDER if s in services]  # fmt: skip
+        return [
+            translate_service(plan.slug, s, services[s], values)
+            for s in SERVICE_ORDER
+            if s in services
+        ]
 
     def start(self, plan: BottlePlan, progress: Progress) -> None:
         """Network, volumes, sidecars, agent; on failure remove what was created and raise."""

@@ -89,10 +89,23 @@ def translate_service(
     name = agent_name(slug) if service == "agent" else service_name(slug, service)
     argv = ["run", "--detach", "--rm", "--name", name, "--network", network_name(slug)]
     unsupported = [f"{service}: {UNSUPPORTED_KEYS[k]}" for k in spec if k in UNSUPPORTED_KEYS]
-    unknown = sorted(set(spec) - set(UNSUPPORTED_KEYS) - _IGNORED - {
-        "user", "read_only", "tmpfs", "environment", "volumes", "labels", "mem_limit", "cpus",
-        "command", "entrypoint",
-    })  # fmt: skip
+    unknown = sorted(
+        set(spec)
+        - set(UNSUPPORTED_KEYS)
+        - _IGNORED
+        - {
+            "user",
+            "read_only",
+            "tmpfs",
+            "environment",
+            "volumes",
+            "labels",
+            "mem_limit",
+            "cpus",
+            "command",
+            "entrypoint",
+        }
+    )
     unsupported += [f"{service}: {key}" for key in unknown]
     if "user" in spec:
         argv += ["--user", str(spec["user"])]

@@ -148,8 +148,10 @@ class ComposeBackend(BottleBackend):
             with self._step(progress, "create bottle", "check the images (`bb doctor`)"):
                 self.docker.compose(project, compose, "create", env=env)
             with self._step(progress, "assert network", "use Docker Engine >= 28 on Linux"):
-                self._assert(check_network(self.docker.inspect("network", f"{project}_internal")),
-                             "assert network")  # fmt: skip
+                self._assert(
+                    check_network(self.docker.inspect("network", f"{project}_internal")),
+                    "assert network",
+                )
             with self._step(progress, "assert agent", "report this: the render is wrong"):
                 self._assert_agent(plan, "assert agent (created, not started)")
             with self._step(progress, "assert limits", "report this: the render is wrong"):
@@ -159,8 +161,18 @@ class ComposeBackend(BottleBackend):
                 "start sidecars",
                 "check the sidecar images (`bb doctor`, `bb images build`); logs are below",
             ):
-                self.docker.compose(project, compose, "up", "-d", "--no-recreate", "--wait",
-                                    "--wait-timeout", "120", *sidecars, env=env)  # fmt: skip
+                self.docker.compose(
+                    project,
+                    compose,
+                    "up",
+                    "-d",
+                    "--no-recreate",
+                    "--wait",
+                    "--wait-timeout",
+                    "120",
+                    *sidecars,
+                    env=env,
+                )
             with self._step(progress, "start agent", f"see `bb logs {plan.slug}`"):
                 self.docker.run("start", plan.agent_container, timeout=60)
                 info = self._assert_agent(plan, "assert agent (running)")
@@ -170,8 +182,9 @@ class ComposeBackend(BottleBackend):
                 with self._step(progress, "clone repos", "check the repo urls and the gate logs"):
                     self._clone_repos(plan)
         except StartError as exc:
-            tail = self.docker.compose(project, compose, "logs", "--no-color", "--tail", "15",
-                                       check=False, timeout=60)  # fmt: skip
+            tail = self.docker.compose(
+                project, compose, "logs", "--no-color", "--tail", "15", check=False, timeout=60
+            )
             teardown = self._down(project, compose)
             detail = exc.detail
             if tail.stdout.strip():
@@ -185,12 +198,19 @@ class ComposeBackend(BottleBackend):
         for repo in plan.manifest.agent.repos:
             branch = ["-b", repo.branch] if repo.branch else []
             self.docker.run(
-                "exec", plan.agent_container, "sh", "-c",
+                "exec",
+                plan.agent_container,
+                "sh",
+                "-c",
                 'dir=$1; shift; test -d "$dir/.git" || git clone "$@"',
-                "sh", f"{WORKSPACE}/{repo.name}",
-                *branch, "--", gate_url(repo.name), f"{WORKSPACE}/{repo.name}",
+                "sh",
+                f"{WORKSPACE}/{repo.name}",
+                *branch,
+                "--",
+                gate_url(repo.name),
+                f"{WORKSPACE}/{repo.name}",
                 timeout=600,
-            )  # fmt: skip
+            )
 
     def _assert(self, problems: list[str], step: str) -> None:
         if problems:
@@ -239,8 +259,16 @@ class ComposeBackend(BottleBackend):
         error = ""
         for _ in range(2):
             try:
-                self.docker.compose(project, compose, "down", "--volumes", "--remove-orphans",
-                                    "--timeout", "5", timeout=180)  # fmt: skip
+                self.docker.compose(
+                    project,
+                    compose,
+                    "down",
+                    "--volumes",
+                    "--remove-orphans",
+                    "--timeout",
+                    "5",
+                    timeout=180,
+                )
             except DockerCommandError as exc:
                 error = str(exc)
             else:
@@ -258,17 +286,27 @@ class ComposeBackend(BottleBackend):
     def status(self, slug: str) -> BottleStatus:
         """Container states by service, from the compose labels."""
         out = self.docker.run(
-            "ps", "-a", "--filter", f"label=com.docker.compose.project={project_name(slug)}",
-            "--format", "{{json .}}", timeout=30,
-        ).stdout  # fmt: skip
+            "ps",
+            "-a",
+            "--filter",
+            f"label=com.docker.compose.project={project_name(slug)}",
+            "--format",
+            "{{json .}}",
+            timeout=30,
+        ).stdout
         return bottle_statuses(out, [slug])[slug]
 
     def statuses(self, slugs: Sequence[str]) -> dict[str, BottleStatus]:
         """Every bottle's status from one ``docker ps`` (not one per bottle)."""
         out = self.docker.run(
-            "ps", "-a", "--filter", "label=com.docker.compose.project",
-            "--format", "{{json .}}", timeout=60,
-        ).stdout  # fmt: skip
+            "ps",
+            "-a",
+            "--filter",
+            "label=com.docker.compose.project",
+            "--format",
+            "{{json .}}",
+            timeout=60,
+        ).stdout
         return bottle_statuses(out, slugs)
 
     def exec(self, slug: str, argv: Sequence[str], *, tty: bool) -> int:
@@ -302,8 +340,9 @@ class ComposeBackend(BottleBackend):
     def stop(self, slug: str) -> None:
         """Stop every container of the bottle."""
         try:
-            self.docker.compose(project_name(slug), self._compose_file(slug), "stop",
-                                "--timeout", "10")  # fmt: skip
+            self.docker.compose(
+                project_name(slug), self._compose_file(slug), "stop", "--timeout", "10"
+            )
         except DockerCommandError as exc:
             raise BackendError(str(exc)) from None
 
@@ -312,8 +351,15 @@ class ComposeBackend(BottleBackend):
         if not (bottle_dir(slug) / COMPOSE_FILE).is_file():
             return  # the start failed before anything was created
         try:
-            self.docker.compose(project_name(slug), self._compose_file(slug), "down",
-                                "--volumes", "--remove-orphans", "--timeout", "10",
-                                timeout=180)  # fmt: skip
+            self.docker.compose(
+                project_name(slug),
+                self._compose_file(slug),
+                "down",
+                "--volumes",
+                "--remove-orphans",
+                "--timeout",
+                "10",
+                timeout=180,
+            )
         except DockerCommandError as exc:
             raise BackendError(str(exc)) from None

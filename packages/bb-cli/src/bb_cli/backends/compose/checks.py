@@ -147,20 +147,30 @@ def check_limits(
     log = host.get("LogConfig") or {}
     options = log.get("Config") or {}
     checks = [
-        (int(host.get("Memory") or 0) == limits.memory,
-         f"memory limit is {host.get('Memory')}, not {limits.memory}"),
-        (int(host.get("MemorySwap") or 0) == limits.memory,
-         f"memory+swap limit is {host.get('MemorySwap')}, not {limits.memory}"),
-        (int(host.get("PidsLimit") or 0) == limits.pids,
-         f"pids limit is {host.get('PidsLimit')}, not {limits.pids}"),
-        (int(host.get("NanoCpus") or 0) == limits.nano_cpus,
-         f"CPU limit is {host.get('NanoCpus')} nano-CPUs, not {limits.nano_cpus}"),
+        (
+            int(host.get("Memory") or 0) == limits.memory,
+            f"memory limit is {host.get('Memory')}, not {limits.memory}",
+        ),
+        (
+            int(host.get("MemorySwap") or 0) == limits.memory,
+            f"memory+swap limit is {host.get('MemorySwap')}, not {limits.memory}",
+        ),
+        (
+            int(host.get("PidsLimit") or 0) == limits.pids,
+            f"pids limit is {host.get('PidsLimit')}, not {limits.pids}",
+        ),
+        (
+            int(host.get("NanoCpus") or 0) == limits.nano_cpus,
+            f"CPU limit is {host.get('NanoCpus')} nano-CPUs, not {limits.nano_cpus}",
+        ),
         (log.get("Type") == "json-file", f"log driver is {log.get('Type')!r}, not json-file"),
-        (options.get("max-size") == logs.max_size
-         and options.get("max-file") == str(logs.max_files),
-         f"logs are not rotated at {logs.max_size} x {logs.max_files}: {options}"),
+        (
+            options.get("max-size") == logs.max_size
+            and options.get("max-file") == str(logs.max_files),
+            f"logs are not rotated at {logs.max_size} x {logs.max_files}: {options}",
+        ),
         (not read_only or host.get("ReadonlyRootfs") is True, "root filesystem is writable"),
-    ]  # fmt: skip
+    ]
     return [f"{name}: {problem}" for ok, problem in checks if not ok]
 
 

@@ -122,8 +122,10 @@ def container_limits(role: Role, resources: Resources, engine: EngineFacts) -> C
     memory, pids, cpus = _DEFAULTS[role]
     if role == "agent":
         wanted: tuple[str | None, int | None, float | None] = (
-            resources.memory, resources.pids, resources.cpus,
-        )  # fmt: skip
+            resources.memory,
+            resources.pids,
+            resources.cpus,
+        )
         if cpus is None:
             cpus = max(1.0, engine.cpus / 2) if engine.cpus else _AGENT_CPUS_UNKNOWN_HOST
     else:

@@ -173,9 +173,13 @@ def _agent(plan: BottlePlan) -> dict[str, Any]:
     ]
     for mount in bottle.mounts:
         volumes.append(
-            {"type": "bind", "source": mount.source, "target": mount.target,
-             "read_only": mount.read_only}
-        )  # fmt: skip
+            {
+                "type": "bind",
+                "source": mount.source,
+                "target": mount.target,
+                "read_only": mount.read_only,
+            }
+        )
     service: dict[str, Any] = {
         "image": plan.images["agent"],
         "container_name": plan.agent_container,

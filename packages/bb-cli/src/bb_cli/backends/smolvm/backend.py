@@ -64,8 +64,9 @@ class SmolvmBackend(BottleBackend):
         progress("write bottle state", "start")
         prepare_state_dir(plan)
         ports = {"egress": _free_port(), "supervise": _free_port()}
-        sidecars, machine = split_project(render_project(plan), plan.slug,
-                                          compose_environment(plan), ports)  # fmt: skip
+        sidecars, machine = split_project(
+            render_project(plan), plan.slug, compose_environment(plan), ports
+        )
         compose = plan.state_dir / SIDECARS_FILE
         compose.write_text(yaml.safe_dump(sidecars, sort_keys=False), encoding="utf-8")
         progress("write bottle state", "done")
@@ -73,8 +74,9 @@ class SmolvmBackend(BottleBackend):
         step = "start sidecars"
         try:
             progress(step, "start")
-            self.docker.compose(project, compose, "up", "-d", "--wait", "--wait-timeout", "120",
-                                env=env)  # fmt: skip
+            self.docker.compose(
+                project, compose, "up", "-d", "--wait", "--wait-timeout", "120", env=env
+            )
             progress(step, "done")
             step = "start agent VM"
             progress(step, "start")
@@ -86,19 +88,24 @@ class SmolvmBackend(BottleBackend):
             progress(step, "done")
         except (ToolError, DockerCommandError, BackendError) as exc:
             self.tool.run("machine", "delete", machine.name, "-f", check=False, timeout=120)
-            self.docker.compose(project, compose, "down", "--volumes", "--timeout", "5",
-                                check=False, timeout=180)  # fmt: skip
+            self.docker.compose(
+                project, compose, "down", "--volumes", "--timeout", "5", check=False, timeout=180
+            )
             raise StartError(step, str(exc), "run `bb doctor`") from None
 
     # ------------------------------------------------------------------ exec
 
     def _probe(self, slug: str) -> None:
         """Fail clearly when the machine's exec channel is busy or the machine is down."""
-        done = self.tool.run("machine", "exec", "--name", machine_name(slug), "--", "true",
-                             check=False, timeout=60)  # fmt: skip
+        done = self.tool.run(
+            "machine", "exec", "--name", machine_name(slug), "--", "true", check=False, timeout=60
+        )
         if done.returncode != 0:
-            detail = describe_failure(["smolvm", "machine", "exec", "--name", machine_name(slug),
-                                       "--", "true"], done.returncode, done.stderr)  # fmt: skip
+            detail = describe_failure(
+                ["smolvm", "machine", "exec", "--name", machine_name(slug), "--", "true"],
+                done.returncode,
+                done.stderr,
+            )
             raise BackendError(
                 f"concurrent exec not available on {machine_name(slug)} (another exec is "
                 f"running, or the machine is down): {detail}"
@@ -106,21 +113,24 @@ class SmolvmBackend(BottleBackend):
 
     def _exec_captured(self, slug: str, argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
         self._probe(slug)
-        return self.tool.run("machine", "exec", "--name", machine_name(slug), "--", *argv,
-                             timeout=600)  # fmt: skip
+        return self.tool.run(
+            "machine", "exec", "--name", machine_name(slug), "--", *argv, timeout=600
+        )
 
     def exec(self, slug: str, argv: Sequence[str], *, tty: bool) -> int:
         """Probe, then exec; without a terminal, output is relayed through a pipe."""
         self._probe(slug)
         if tty:
-            return self.tool.interactive("machine", "exec", "--name", machine_name(slug),
-                                         "-i", "-t", "--", *argv)  # fmt: skip
+            return self.tool.interactive(
+                "machine", "exec", "--name", machine_name(slug), "-i", "-t", "--", *argv
+            )
         path = self.tool.path
         assert path is not None  # _probe ran the tool
         with subprocess.Popen(
             [path, "machine", "exec", "--name", machine_name(slug), "-i", "--", *argv],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        ) as proc:  # fmt: skip
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        ) as proc:
             assert proc.stdout is not None
             assert proc.stderr is not None
             shutil.copyfileobj(proc.stdout, sys.stdout.buffer)
@@ -144,16 +154,24 @@ class SmolvmBackend(BottleBackend):
     def status(self, slug: str) -> BottleStatus:
         """The VM's state (``machine status --json``) and the sidecars' (``docker ps``)."""
         containers: dict[str, str] = {}
-        out = self.docker.run("ps", "-a", "--filter",
-                              f"label=com.docker.compose.project={project_name(slug)}",
-                              "--format", "{{json .}}", timeout=30).stdout  # fmt: skip
+        out = self.docker.run(
+            "ps",
+            "-a",
+            "--filter",
+            f"label=com.docker.compose.project={project_name(slug)}",
+            "--format",
+            "{{json .}}",
+            timeout=30,
+        ).stdout
         for line in out.splitlines():
             row = json.loads(line)
-            labels = dict(item.split("=", 1) for item in str(row.get("Labels", "")).split(",")
-                          if "=" in item)  # fmt: skip
+            labels = dict(
+                item.split("=", 1) for item in str(row.get("Labels", "")).split(",") if "=" in item
+            )
             containers[labels.get("com.docker.compose.service", row["Names"])] = str(row["State"])
-        done = self.tool.run("machine", "status", "--name", machine_name(slug), "--json",
-                             check=False, timeout=30)  # fmt: skip
+        done = self.tool.run(
+            "machine", "status", "--name", machine_name(slug), "--json", check=False, timeout=30
+        )
         if done.returncode == 0:
             containers["agent"] = str(json.loads(done.stdout).get("state", "unknown"))
         states = set(containers.values())
@@ -180,8 +198,16 @@ class SmolvmBackend(BottleBackend):
         if list(components) == ["agent"]:
             print("the smolvm backend keeps no agent log; use `bb attach`", file=sys.stderr)
             return 1
-        args = ["compose", "-p", project_name(slug), "-f", str(self._compose_file(slug)),
-                "logs", "--no-color", *(["-f"] if follow else [])]  # fmt: skip
+        args = [
+            "compose",
+            "-p",
+            project_name(slug),
+            "-f",
+            str(self._compose_file(slug)),
+            "logs",
+            "--no-color",
+            *(["-f"] if follow else []),
+        ]
         args += ["--tail", str(tail)] if tail is not None else []
         args += ["--since", since] if since else []
         return self.docker.interactive(*args, *(c for c in components if c != "agent"))
@@ -190,8 +216,9 @@ class SmolvmBackend(BottleBackend):
         """Stop the VM (its disk is kept) and the sidecars."""
         try:
             self.tool.run("machine", "stop", "--name", machine_name(slug), timeout=120)
-            self.docker.compose(project_name(slug), self._compose_file(slug), "stop",
-                                "--timeout", "10")  # fmt: skip
+            self.docker.compose(
+                project_name(slug), self._compose_file(slug), "stop", "--timeout", "10"
+            )
         except (ToolError, DockerCommandError) as exc:
             raise BackendError(str(exc)) from None
 
@@ -199,8 +226,15 @@ class SmolvmBackend(BottleBackend):
         """Delete the VM and take the sidecars down with their volumes."""
         try:
             self.tool.run("machine", "delete", machine_name(slug), "-f", timeout=120, check=False)
-            self.docker.compose(project_name(slug), self._compose_file(slug), "down",
-                                "--volumes", "--remove-orphans", "--timeout", "10",
-                                timeout=180)  # fmt: skip
+            self.docker.compose(
+                project_name(slug),
+                self._compose_file(slug),
+                "down",
+                "--volumes",
+                "--remove-orphans",
+                "--timeout",
+                "10",
+                timeout=180,
+            )
         except (ToolError, DockerCommandError) as exc:
             raise BackendError(str(exc)) from None

@@ -78,8 +78,11 @@ def split_project(
         flags += ["-e", f"{key}={value}"]
     for volume in agent.get("volumes", []):
         if isinstance(volume, Mapping):
-            flags += ["-v", f"{volume['source']}:{volume['target']}" + (
-                ":ro" if volume.get("read_only") else "")]  # fmt: skip
+            flags += [
+                "-v",
+                f"{volume['source']}:{volume['target']}"
+                + (":ro" if volume.get("read_only") else ""),
+            ]
         elif str(volume).startswith("/"):  # bind mounts only; home/workspace live in the VM disk
             flags += ["-v", str(volume)]
     if agent.get("cpus"):
