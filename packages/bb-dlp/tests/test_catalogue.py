@@ -116,6 +116,16 @@ def test_a_json_document_is_parsed_into_its_strings_escapes_and_all() -> None:
     assert json_unescaped(b'{"a": "x\\ny') == b'{"a": "x\ny'
 
 
+def test_only_a_document_that_ends_as_it_starts_is_parsed() -> None:
+    """A body cut short skips the parse (it would read it all, then fail) and gets the
+    splits; whitespace-padded and UTF-16-LE documents are still parsed into their strings."""
+    padded = b' {"a": "x\\u00e9\\ny"}\r\n'
+    assert sorted(json_unescaped(padded).split(b"\n")) == [b"a", b"x\xc3\xa9", b"y"]
+    wide = '{"a": "x\\ny"}'.encode("utf-16-le")
+    assert sorted(json_unescaped(wide).split(b"\n")) == [b"a", b"x", b"y"]
+    assert json_unescaped(b'{"a": ["x\\ny"]') == b'{"a": ["x\ny"]'
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -359,6 +359,14 @@ def _json_strings(data: bytes) -> bytes | None:
     return "\n".join(out).encode("utf-8", "surrogatepass")
 
 
+def _looks_like_json(data: bytes) -> bool:
+    """True when ``data`` starts with ``{`` or ``[`` and ends with the matching bracket
+    (NULs stripped too: UTF-16-LE JSON ends ``}\\x00``)."""
+    first = data[:64].lstrip()[:1]
+    last = data[-64:].rstrip(b" \t\r\n\x00")[-1:]
+    return (first, last) in ((b"{", b"}"), (b"[", b"]"))
+
+
 def json_unescaped(data: bytes) -> bytes | None:
     """The text of ``data``'s JSON strings with their escapes undone, or ``None`` when it
     holds no backslash.
@@ -373,7 +381,9 @@ def json_unescaped(data: bytes) -> bytes | None:
     """
     if b"\\" not in data:
         return None
-    if len(data) <= _JSON_PARSE_MAX and data[:64].lstrip()[:1] in (b"{", b"["):
+    # A document must end as it starts: a body cut short (the parse would read it all, then
+    # fail) goes straight to the byte splits.
+    if len(data) <= _JSON_PARSE_MAX and _looks_like_json(data):
         strings = _json_strings(data)
         if strings is not None:
             return strings

@@ -238,6 +238,8 @@ def _merged(spans: list[tuple[int, int, bool]]) -> list[tuple[int, int, bool]]:
 
 def _projection(state: _State, blob: _Blob) -> None:
     m = state.config.matchers
+    if not m.projection.literals:
+        return  # no known secret: projecting every view would find nothing
     for view, data in blob.views:
         proj = project(data)
         hits = m.projection.find(proj)
