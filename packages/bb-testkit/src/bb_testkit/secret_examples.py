@@ -8,32 +8,108 @@ the rules' own positive and negative examples.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 import yaml
 
-__all__ = ["NOSEYPARKER_RULES", "NOSEYPARKER_RULE_MAP", "noseyparker_examples"]
+__all__ = [
+    "DEVSET_VAR",
+    "NOSEYPARKER_RULES",
+    "NOSEYPARKER_RULE_MAP",
+    "DevsetMissingError",
+    "Example",
+    "find_rules_dir",
+    "load_noseyparker",
+    "noseyparker_examples",
+]
 
-_NOSEYPARKER_RELATIVE: Final = Path("shared/data/secret-examples/noseyparker-rules/rules")
+DEVSET_VAR: Final = "BOT_BOTTLE_SECRET_EXAMPLES"
+"""Names the development set's folder (``secret-examples``, ``noseyparker-rules`` or ``rules``)."""
+
+_SET_RELATIVE: Final = Path("shared/data/secret-examples")
+_CHECKOUT: Final = Path(__file__).resolve().parents[4]
+"""The checkout this dev-only member lives in (it is only ever installed editable)."""
 
 
-def _find_noseyparker_rules() -> Path:
-    """Find the development set: ``$BOT_BOTTLE_SECRET_EXAMPLES``, else a ``shared/`` folder
-    beside the checkout or any parent of the working directory (CI lays it beside the
-    clone), else ``/work/shared``. The returned path may not exist: tests then skip."""
-    explicit = os.environ.get("BOT_BOTTLE_SECRET_EXAMPLES")
-    if explicit:
-        return Path(explicit)
-    here = Path.cwd().resolve()
-    for base in (here, *here.parents):
-        candidate = base / _NOSEYPARKER_RELATIVE
-        if candidate.is_dir():
+class DevsetMissingError(FileNotFoundError):
+    """The development set is not where the option, the variable or the defaults point."""
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One labelled string of the development set."""
+
+    provider: str
+    """The rule file's stem (``aws``, ``github``...): the provider the example belongs to."""
+    rule: str
+    """The rule's id in its own catalogue (``np.aws.1``)."""
+    text: str
+    """The example, verbatim (it may span lines)."""
+    positive: bool
+    """True for ``examples`` (must be found), False for ``negative_examples``."""
+
+
+def _rules_in(base: Path) -> Path | None:
+    for candidate in (base, base / "rules", base / "noseyparker-rules" / "rules"):
+        if candidate.is_dir() and any(candidate.glob("*.yml")):
             return candidate
-    return Path("/work") / _NOSEYPARKER_RELATIVE
+    return None
 
 
-NOSEYPARKER_RULES: Final = _find_noseyparker_rules()
+def find_rules_dir(option: str | None = None) -> Path:
+    """The folder of Nosey Parker rule files, or `DevsetMissingError` naming where it looked.
+
+    The one locator for the development set (the recall tests and the DLP benchmark both use
+    it): ``option`` (the benchmark's ``--devset``), else ``$BOT_BOTTLE_SECRET_EXAMPLES``, else
+    ``shared/data/secret-examples`` beside the checkout, beside the working directory or any
+    of its parents (CI lays it beside the clone), else this workplace's ``/work/shared``.
+    """
+    raw = option or os.environ.get(DEVSET_VAR, "")
+    if raw:
+        found = _rules_in(Path(raw))
+        how = "--devset" if option else DEVSET_VAR
+        if found is None:
+            raise DevsetMissingError(
+                f"development set not found at {raw} (from {how}): pass --devset=PATH or set "
+                f"{DEVSET_VAR} to the secret-examples folder (Nosey Parker rule files)"
+            )
+        return found
+    here = Path.cwd().resolve()
+    bases = [_CHECKOUT.parent, *(b for b in (here, *here.parents)), Path("/work")]
+    for base in bases:
+        found = _rules_in(base / _SET_RELATIVE)
+        if found is not None:
+            return found
+    raise DevsetMissingError(
+        f"development set not found beside the checkout ({_CHECKOUT.parent / _SET_RELATIVE}) "
+        f"nor above {here}: pass --devset=PATH or set {DEVSET_VAR} to the secret-examples "
+        "folder (Nosey Parker rule files)"
+    )
+
+
+def load_noseyparker(rules_dir: Path) -> list[Example]:
+    """Every example and negative example of every rule file, in file and rule order."""
+    out: list[Example] = []
+    for path in sorted(rules_dir.glob("*.yml")):
+        for rule in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("rules", []):
+            rule_id = str(rule.get("id", path.stem))
+            for text in rule.get("examples") or []:
+                out.append(Example(path.stem, rule_id, str(text), True))
+            for text in rule.get("negative_examples") or []:
+                out.append(Example(path.stem, rule_id, str(text), False))
+    return out
+
+
+def _default_rules() -> Path:
+    try:
+        return find_rules_dir()
+    except DevsetMissingError:
+        return _CHECKOUT.parent / _SET_RELATIVE / "noseyparker-rules" / "rules"
+
+
+NOSEYPARKER_RULES: Final = _default_rules()
 """Where the development set lives in this environment (absent elsewhere)."""
 # Nosey Parker rule name (prefix) -> our rule id: providers this project covers.
 NOSEYPARKER_RULE_MAP: Final[dict[str, str]] = {
