@@ -262,3 +262,32 @@ def test_a_rule_hyperscan_cannot_compile_leaves_the_gate_always_open(tmp_path: P
     assert gate.always_open
     assert gate.opens(b"x")
     assert not gate.opens(b"")
+
+
+@pytest.mark.skipif(not NOSEYPARKER_RULES.is_dir(), reason="no Nosey Parker development set")
+def test_the_gate_loses_no_finding_on_case_whitespace_and_unicode_variants(
+    rule_cache: Path,
+) -> None:
+    """The gate is byte-mode and case-sensitive where each rule is: every Nosey Parker text
+    upper-, lower- and mixed-cased, with CRLF, tabs, no-break spaces and non-ASCII letters
+    around it gives Kingfisher's exact hits with the gate as without it."""
+    gated, plain = Catalogue("medium"), Catalogue("medium", gated=False)
+    assert gated.gate_loaded
+    rnd = secrets.SystemRandom()
+
+    def variants(text: str) -> list[str]:
+        mixed = "".join(c.upper() if rnd.random() < 0.5 else c.lower() for c in text)
+        return [
+            *(text.upper(), text.lower(), text.swapcase(), mixed),
+            *(text.replace("\n", "\r\n"), text.replace(" ", "\t"), f"é{text}ü"),
+            *(text.replace("=", "é="), "\u00a0".join(text.split(" "))),
+        ]
+
+    found = 0
+    for text in _noseyparker_texts():
+        for variant in variants(text):
+            data = variant.encode()
+            expected = [(h.rule_id, h.start, h.end) for h in plain.scan(data)]
+            assert [(h.rule_id, h.start, h.end) for h in gated.scan(data)] == expected, variant
+            found += bool(expected)
+    assert found > 500
