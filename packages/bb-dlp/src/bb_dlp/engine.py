@@ -63,6 +63,9 @@ class _State:
     findings: list[Finding] = field(default_factory=list)
     approved: set[int] = field(default_factory=set)
     seen: set[tuple[str, str, str]] = field(default_factory=set)
+    # (blob, detector + key, surface) -> ranges of that blob already reported: a later pass
+    # finding the same secret inside one (separators after the percent view) adds nothing
+    reported: dict[tuple[int, str, str], list[tuple[int, int]]] = field(default_factory=dict)
     found: set[int] = field(default_factory=set)
     earlier: dict[str, frozenset[int]] = field(default_factory=dict)
     # secret index -> (blob, view name, view bytes, projection start, end, offsets in secret)
@@ -117,6 +120,11 @@ def _emit(
     dedupe = (detector + key, seg.surface, raw)
     if dedupe in state.seen:
         return True
+    if located is not None:
+        ranges = state.reported.setdefault((id(blob), detector + key, seg.surface), [])
+        if any(s <= located[0] and located[1] <= e for s, e in ranges):
+            return True  # one leak, already reported through another view or pass
+        ranges.append(located)
     state.seen.add(dedupe)
     state.findings.append(
         Finding(
