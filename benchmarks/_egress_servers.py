@@ -70,6 +70,7 @@ async def serve_proxy(mode: str, port: int, confdir: str, origin_port: int, work
     )
     if mode == "addon":
         from bb_egress.addons import egress_addons
+        from bb_egress.addons.chain import EgressChain
         from bb_egress.audit import AuditLog
         from bb_egress.destinations import DestinationPolicy, static_resolver
         from bb_egress.reload import RoutesStore
@@ -82,15 +83,17 @@ async def serve_proxy(mode: str, port: int, confdir: str, origin_port: int, work
         scanner = _scanner()
         (workdir / "scanner.txt").write_text("dlp")
         master.addons.add(
-            *egress_addons(
-                store=RoutesStore(routes),
-                scanner=scanner,
-                audit=AuditLog(workdir / "audit.jsonl"),
-                bottle="bench",
-                destinations=DestinationPolicy(
-                    extra_allowed=(ipaddress.ip_network("127.0.0.1/32"),)
-                ),
-                resolver=static_resolver({"origin.test": "127.0.0.1"}),
+            EgressChain(
+                egress_addons(
+                    store=RoutesStore(routes),
+                    scanner=scanner,
+                    audit=AuditLog(workdir / "audit.jsonl"),
+                    bottle="bench",
+                    destinations=DestinationPolicy(
+                        extra_allowed=(ipaddress.ip_network("127.0.0.1/32"),)
+                    ),
+                    resolver=static_resolver({"origin.test": "127.0.0.1"}),
+                )
             )
         )
     debug = (

@@ -31,6 +31,7 @@ with warnings.catch_warnings():
     from mitmproxy.tools.dump import DumpMaster
 
 from bb_egress.addons import egress_addons
+from bb_egress.addons.chain import EgressChain
 from bb_egress.audit import AuditLog
 from bb_egress.destinations import DestinationPolicy, static_resolver
 from bb_egress.policy import Denied
@@ -254,7 +255,7 @@ def proxy(
     async def run() -> None:
         opts = options.Options(listen_host="127.0.0.1", listen_port=port)
         master = DumpMaster(opts, with_termlog=False, with_dumper=False)
-        master.addons.add(*addons)
+        master.addons.add(EgressChain(addons))  # as bb-egress run registers them
         opts.update(
             confdir=str(tmp_path / "confdir"),
             ssl_verify_upstream_trusted_ca=str(tls_origin.ca_file),

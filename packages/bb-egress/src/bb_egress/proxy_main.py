@@ -34,6 +34,7 @@ from mitmproxy.version import VERSION as MITMPROXY_VERSION
 
 from bb_dlp import DlpConfig, DlpError
 from bb_egress.addons import egress_addons
+from bb_egress.addons.chain import EgressChain
 from bb_egress.audit import AuditLog, AuditRecord
 from bb_egress.destinations import (
     DestinationPolicy,
@@ -250,7 +251,8 @@ def _build(
     )
     opts = options.Options(listen_host=args.listen_host, listen_port=args.listen_port)
     master = DumpMaster(opts, with_termlog=True, with_dumper=False)
-    master.addons.add(*addons)  # type: ignore[no-untyped-call]  # in egress_addons' order
+    # One registered addon: mitmproxy's per-addon dispatch would cost more than the checks.
+    master.addons.add(EgressChain(addons))  # type: ignore[no-untyped-call]
     updates: dict[str, object] = {
         **SAFE_OPTIONS,
         "confdir": args.confdir,
