@@ -26,7 +26,6 @@ import itertools
 import json
 import os
 import re
-import shutil
 import stat
 import sys
 import tempfile
@@ -40,6 +39,7 @@ from bb_dlp.gate import TokenGate
 from bb_dlp.models import DlpConfigError
 from bb_dlp.multimatch import CACHE_DIR_VAR, RuleSet, user_cache_dir
 from bb_dlp.rules import RULES, TokenRule
+from bb_protocol.atomic import write_atomic
 
 if TYPE_CHECKING:
     import kingfisher_sdk
@@ -181,9 +181,7 @@ def _copy_files(source_dir: Path, target_dir: Path) -> None:
     for source in source_dir.iterdir():
         target = target_dir / source.name
         if source.is_file() and not target.exists():
-            partial = target_dir / f".{source.name}.{os.getpid()}"
-            shutil.copyfile(source, partial)
-            partial.replace(target)
+            write_atomic(target, source.read_bytes(), mode=0o644)
 
 
 @functools.cache

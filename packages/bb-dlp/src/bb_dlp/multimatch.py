@@ -22,7 +22,6 @@ cannot be written only costs the next process a compile.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import stat
@@ -32,6 +31,8 @@ from pathlib import Path
 from typing import Final
 
 import hyperscan
+
+from bb_protocol.atomic import write_atomic
 
 __all__ = [
     "CACHE_DIR_VAR",
@@ -104,20 +105,19 @@ def _load(path: Path | None) -> hyperscan.Database | None:
 
 
 def _store(path: Path | None, db: hyperscan.Database) -> None:
-    """Write ``db`` to ``path`` atomically (a temporary file renamed over it), best effort."""
+    """Write ``db`` to ``path`` with the one atomic write (`bb_protocol.atomic`), best effort.
+
+    World-readable: an image's baked cache is root's and read by the sidecar's own user."""
     if path is None:
         return
-    partial = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _trusted(path.parent):
             return  # a folder others can write is not one to leave databases in
         payload = hyperscan.dumpb(db)
-        partial.write_bytes(_MAGIC + hashlib.sha256(payload).digest() + payload)
-        partial.replace(path)
+        write_atomic(path, _MAGIC + hashlib.sha256(payload).digest() + payload, mode=0o644)
     except OSError:
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)  # read-only or full: the next process compiles
+        return  # read-only or full: the next process compiles
 
 
 def load_database(path: Path | None) -> hyperscan.Database | None:

@@ -48,8 +48,15 @@ MAX_PERCENT_LAYERS: Final = 4
 _PCT: Final = re.compile(rb"%[0-9A-Fa-f]{2}")
 _JSON_ESC: Final = re.compile(rb'\\(?:u([0-9A-Fa-f]{4})|(["\\/bfnrt]))')
 _SIMPLE: Final = {
-    b'"': '"', b"\\": "\\", b"/": "/", b"b": "\b", b"f": "\f", b"n": "\n", b"r": "\r", b"t": "\t"
-}  # fmt: skip
+    b'"': '"',
+    b"\\": "\\",
+    b"/": "/",
+    b"b": "\b",
+    b"f": "\f",
+    b"n": "\n",
+    b"r": "\r",
+    b"t": "\t",
+}
 
 INVISIBLES: Final = frozenset(
     [
@@ -66,6 +73,8 @@ INVISIBLES: Final = frozenset(
 
 _STRIP: Final = dict.fromkeys(INVISIBLES)
 
+# fmt: off
+# A table of (code point, ASCII) pairs, six a line: one pair a line would be 40 lines.
 _CONFUSABLE_PAIRS: Final = (
     # (code point, ASCII): Cyrillic and Greek letters that render as ASCII letters.
     (0x0410, "A"), (0x0412, "B"), (0x0415, "E"), (0x041A, "K"), (0x041C, "M"), (0x041D, "H"),
@@ -75,7 +84,8 @@ _CONFUSABLE_PAIRS: Final = (
     (0x0391, "A"), (0x0392, "B"), (0x0395, "E"), (0x0396, "Z"), (0x0397, "H"), (0x0399, "I"),
     (0x039A, "K"), (0x039C, "M"), (0x039D, "N"), (0x039F, "O"), (0x03A1, "P"), (0x03A4, "T"),
     (0x03A5, "Y"), (0x03A7, "X"), (0x03BF, "o"), (0x03BD, "v"),
-)  # fmt: skip
+)
+# fmt: on
 _CONFUSABLES: Final = dict(_CONFUSABLE_PAIRS)
 
 
