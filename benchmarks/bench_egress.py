@@ -196,8 +196,25 @@ def _options(args: list[str]) -> dict[str, int]:
     return opts
 
 
+def _as_in_the_image() -> bool:
+    """Give the proxies a rule cache folder, as the egress image has one (baked at build).
+
+    With a cache folder the token catalogue runs behind its prefilter gate (Kingfisher is
+    consulted only where some rule could match); without one it scans every request, which
+    is not what ships. The folder is this user's (the gate is compiled once, then loaded).
+    True when the gate is in use."""
+    from bb_dlp.catalogue import RULE_CACHE_VAR
+    from bb_dlp.multimatch import user_cache_dir
+
+    os.environ.setdefault(RULE_CACHE_VAR, str(user_cache_dir() / "kingfisher"))
+    from bb_dlp.catalogue import token_gate
+
+    return token_gate("medium") is not None
+
+
 def run(args: list[str]) -> dict[str, object]:
     opts = _options(args)
+    gated = _as_in_the_image()
     origin_port = _free_port()
     procs = [_spawn("origin", str(origin_port))]
     try:
@@ -245,6 +262,7 @@ def run(args: list[str]) -> dict[str, object]:
     added = ours["median_ms"] - plain["median_ms"]
     return {
         "body_bytes": len(BODY),
+        "token_gate": gated,
         "options": opts,
         "scanner": scanner,
         "plain_mitmproxy": plain,
