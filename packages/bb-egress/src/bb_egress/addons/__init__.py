@@ -1,8 +1,8 @@
 """The egress proxy as small mitmproxy addons, composed in one ordered list.
 
-mitmproxy calls each hook on every registered addon in registration order, and an addon
-sees what the ones before it did to the flow. The order is therefore the security
-argument, and it lives in one place, `egress_addons`:
+Each addon sees what the ones before it did to the flow (`bb-egress run` registers the list
+as one `bb_egress.addons.chain.EgressChain`, which calls the members' hooks in this order).
+The order is therefore the security argument, and it lives in one place, `egress_addons`:
 
 1. `SafeOptions`, `NonHttpGuard`, `CaExport`: process-level guards (``configure``
    refuses unsafe options; raw TCP/UDP killed; the CA's certificate published).
@@ -89,7 +89,8 @@ def egress_addons(
 ) -> list[object]:
     """The egress addons in the order mitmproxy must call them (see the module docstring).
 
-    Register them all at once, in this order: ``master.addons.add(*egress_addons(...))``.
+    Register them as one addon, in this order: ``master.addons.add(EgressChain(addons))``
+    (`bb_egress.addons.chain`: mitmproxy's per-addon dispatch would cost more than the checks).
     """
     tunnels = TunnelGate(store)
     return [
