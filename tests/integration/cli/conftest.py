@@ -100,3 +100,13 @@ def installed_versions(site_packages: Path) -> dict[str, str]:
         name, _, version = info.name.removesuffix(".dist-info").rpartition("-")
         versions[name.replace("_", "-").lower()] = version
     return versions
+
+
+def run_installed_bb(
+    installed: tuple[Path, dict[str, str], Path], *args: str
+) -> subprocess.CompletedProcess[str]:
+    """Run an installed ``bb`` (its path, environment and a directory outside the checkout)."""
+    bb, env, cwd = installed
+    return subprocess.run(
+        [str(bb), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+    )

@@ -25,6 +25,7 @@ from tests.integration.cli.conftest import (
     clean_env,
     installed_versions,
     release_wheel,
+    run_installed_bb,
     uv_binary,
 )
 
@@ -152,15 +153,6 @@ def pipx_installed(
     return base / "bin" / "bb", run_env, outside
 
 
-def _bb(
-    installed: tuple[Path, dict[str, str], Path], *args: str
-) -> subprocess.CompletedProcess[str]:
-    bb, env, cwd = installed
-    return subprocess.run(
-        [str(bb), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-
-
 def _site(base: Path) -> Path:
     return next(base.glob("pipx/venvs/bot-bottle/lib/python*/site-packages"))
 
@@ -169,7 +161,7 @@ def test_the_pipx_installed_bb_prints_its_version(
     pipx_installed: tuple[Path, dict[str, str], Path],
 ) -> None:
     """``bb --version`` from pipx's venv, outside the checkout, no BOT_BOTTLE_SOURCE."""
-    done = _bb(pipx_installed, "--version")
+    done = run_installed_bb(pipx_installed, "--version")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("bb ")
 
@@ -178,7 +170,7 @@ def test_the_pipx_installed_bb_runs_its_doctor_as_json(
     pipx_installed: tuple[Path, dict[str, str], Path],
 ) -> None:
     """``bb doctor --json`` answers with every check (exit 0, or 4 when one fails)."""
-    done = _bb(pipx_installed, "doctor", "--json")
+    done = run_installed_bb(pipx_installed, "doctor", "--json")
     assert done.returncode in (0, 4), done.stderr
     names = {check["name"] for check in json.loads(done.stdout)}
     assert {"docker engine", "registry"} <= names

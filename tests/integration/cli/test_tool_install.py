@@ -22,6 +22,7 @@ from tests.integration.cli.conftest import (
     clean_env,
     installed_versions,
     release_wheel,
+    run_installed_bb,
     uv_binary,
 )
 
@@ -70,18 +71,9 @@ def _site(installed: tuple[Path, dict[str, str], Path]) -> Path:
     return next(bb.parent.parent.glob("tools/bot-bottle/lib/python*/site-packages"))
 
 
-def _bb(
-    installed: tuple[Path, dict[str, str], Path], *args: str
-) -> subprocess.CompletedProcess[str]:
-    bb, env, cwd = installed
-    return subprocess.run(
-        [str(bb), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-
-
 def test_the_installed_bb_prints_its_version(installed: tuple[Path, dict[str, str], Path]) -> None:
     """``bb --version`` from the tool environment, outside the checkout."""
-    done = _bb(installed, "--version")
+    done = run_installed_bb(installed, "--version")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("bb ")
 
@@ -90,7 +82,7 @@ def test_the_installed_bb_runs_its_doctor_as_json(
     installed: tuple[Path, dict[str, str], Path],
 ) -> None:
     """``bb doctor --json`` answers with every check (exit 0, or 4 when one fails)."""
-    done = _bb(installed, "doctor", "--json")
+    done = run_installed_bb(installed, "doctor", "--json")
     assert done.returncode in (0, 4), done.stderr
     names = {check["name"] for check in json.loads(done.stdout)}
     assert {"docker engine", "registry"} <= names
