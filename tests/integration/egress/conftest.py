@@ -216,6 +216,16 @@ def tls_origin(tmp_path: Path) -> Iterator[TlsOrigin]:
     server.server_close()
 
 
+def real_scanner(env: dict[str, str]) -> object:
+    """The real DLP engine and credential injection as the proxy runs them, knowing ``env``'s
+    ``EGRESS_TOKEN_*`` values (tests override the ``scanner`` fixture with it)."""
+    from bb_dlp import DlpConfig
+    from bb_egress.outbound import OutboundScanner
+    from bb_egress.token_approval import DisabledChannel, TokenApprover
+
+    return OutboundScanner(DlpConfig.from_environ(env), TokenApprover(DisabledChannel(), 1), env)
+
+
 @pytest.fixture
 def scanner() -> object:
     """The DLP side of the proxy; tests about detection override this with the real one."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.integration.egress.conftest import Origin, Proxy
+from tests.integration.egress.conftest import Origin, Proxy, real_scanner
 from tests.integration.egress.test_proxy_dlp import ENV, SECRET, _routes, _send
 
 __all__ = ["ENV"]
@@ -19,11 +19,7 @@ __all__ = ["ENV"]
 @pytest.fixture
 def scanner() -> object:
     """The real engine with the proxy's known secrets."""
-    from bb_dlp import DlpConfig
-    from bb_egress.outbound import OutboundScanner
-    from bb_egress.token_approval import DisabledChannel, TokenApprover
-
-    return OutboundScanner(DlpConfig.from_environ(ENV), TokenApprover(DisabledChannel(), 1), ENV)
+    return real_scanner(ENV)
 
 
 def _request(origin: Origin, host: str, where: str) -> bytes:

@@ -8,7 +8,7 @@ import secrets
 import socket
 
 import pytest
-from tests.integration.egress.conftest import Origin, Proxy
+from tests.integration.egress.conftest import Origin, Proxy, real_scanner
 
 SECRET = "zq7XkP2mVb9LrT4wN8cHs3JdF6gY1uEa"
 INJECTED = "ghs_Injected0123456789abcdefABCDEFghij"
@@ -18,11 +18,7 @@ ENV = {"EGRESS_TOKEN_UPLOAD": SECRET, "EGRESS_TOKEN_FORGE": INJECTED}
 @pytest.fixture
 def scanner() -> object:
     """The real engine with the proxy's known secrets."""
-    from bb_dlp import DlpConfig
-    from bb_egress.outbound import OutboundScanner
-    from bb_egress.token_approval import DisabledChannel, TokenApprover
-
-    return OutboundScanner(DlpConfig.from_environ(ENV), TokenApprover(DisabledChannel(), 1), ENV)
+    return real_scanner(ENV)
 
 
 def _send(proxy: Proxy, raw: bytes) -> bytes:

@@ -9,7 +9,7 @@ import socket
 import string
 
 import pytest
-from tests.integration.egress.conftest import Origin, Proxy
+from tests.integration.egress.conftest import Origin, Proxy, real_scanner
 
 
 def _fresh(length: int) -> str:
@@ -28,11 +28,7 @@ ENV = {"EGRESS_TOKEN_PASSWORD": PASSWORD, "EGRESS_TOKEN_HEX": HEX}
 @pytest.fixture
 def scanner() -> object:
     """The real engine with this run's fresh secrets."""
-    from bb_dlp import DlpConfig
-    from bb_egress.outbound import OutboundScanner
-    from bb_egress.token_approval import DisabledChannel, TokenApprover
-
-    return OutboundScanner(DlpConfig.from_environ(ENV), TokenApprover(DisabledChannel(), 1), ENV)
+    return real_scanner(ENV)
 
 
 def _send(proxy: Proxy, raw: bytes) -> bytes:

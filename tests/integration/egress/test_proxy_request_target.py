@@ -19,7 +19,7 @@ import h2.config
 import h2.connection
 import h2.events
 import pytest
-from tests.integration.egress.conftest import Origin, Proxy, TlsOrigin
+from tests.integration.egress.conftest import Origin, Proxy, TlsOrigin, real_scanner
 
 FOREIGN_TARGETS = (
     "https://evil.test/x",
@@ -43,11 +43,7 @@ ENV = {"EGRESS_TOKEN_FORGE": INJECTED}
 @pytest.fixture
 def scanner() -> object:
     """The real DLP engine and credential injection, as the proxy runs them."""
-    from bb_dlp import DlpConfig
-    from bb_egress.outbound import OutboundScanner
-    from bb_egress.token_approval import DisabledChannel, TokenApprover
-
-    return OutboundScanner(DlpConfig.from_environ(ENV), TokenApprover(DisabledChannel(), 1), ENV)
+    return real_scanner(ENV)
 
 
 def _connect(proxy: Proxy, target: str) -> socket.socket:

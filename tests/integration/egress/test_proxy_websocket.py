@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from tests.integration.egress.conftest import Proxy
+from tests.integration.egress.conftest import Proxy, real_scanner
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import (
     AcceptConnection,
@@ -110,12 +110,7 @@ SECRET = "zq7XkP2mVb9LrT4wN8cHs3JdF6gY1uEa"
 @pytest.fixture
 def scanner() -> object:
     """The real DLP engine, knowing SECRET as an EGRESS_TOKEN_* value."""
-    from bb_dlp import DlpConfig
-    from bb_egress.outbound import OutboundScanner
-    from bb_egress.token_approval import DisabledChannel, TokenApprover
-
-    env = {"EGRESS_TOKEN_WS": SECRET}
-    return OutboundScanner(DlpConfig.from_environ(env), TokenApprover(DisabledChannel(), 1), env)
+    return real_scanner({"EGRESS_TOKEN_WS": SECRET})
 
 
 def test_a_websocket_message_carrying_a_secret_is_dropped(
